@@ -1,0 +1,32 @@
+import django_filters
+from django import forms
+
+from postmortems.models import Postmortem, Severity, Status
+
+
+class PostmortemFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any status")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity")
+    service = django_filters.CharFilter(
+        field_name="services__name", lookup_expr="iexact", label="Service"
+    )
+    started_after = django_filters.DateFilter(
+        field_name="started_at",
+        lookup_expr="date__gte",
+        label="Started from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    started_before = django_filters.DateFilter(
+        field_name="started_at",
+        lookup_expr="date__lte",
+        label="Started until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Postmortem
+        fields = ["q", "status", "severity", "service", "started_after", "started_before"]
+
+    def search(self, queryset, name, value):
+        return queryset.search(value)

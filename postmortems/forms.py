@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime, tzinfo
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
+
+MAX_TEXT = 100_000
+TIME_ZONES = sorted(zoneinfo.available_timezones())
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock time in the incident's time zone, entered with the browser's picker.
+
+    `to_python` returns a naive datetime; the form makes it aware once it knows the zone.
+    """
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs):
+        self.tz: tzinfo = UTC
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return value.astimezone(self.tz).replace(tzinfo=None)
+        return value
+
+    def to_python(self, value):
+        with timezone.override(UTC):
+            result = super().to_python(value)
+        return result.replace(tzinfo=None) if result else None
+
+
+def localize(naive: datetime, tz: zoneinfo.ZoneInfo) -> datetime:
+    """`naive` as a time in `tz`, refusing wall-clock times that don't exist or happen twice."""
+    aware = naive.replace(tzinfo=tz)
+    stamp = naive.strftime("%Y-%m-%d %H:%M")
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise ValidationError(
+            f"{stamp} does not exist in {tz.key}: the clocks skipped that hour. "
+            "Enter the time as it was shown after the change."
+        )
+    if aware.replace(fold=1).utcoffset() != aware.utcoffset():
+        raise ValidationError(
+            f"{stamp} happened twice in {tz.key} (the clocks went back). "
+            "Set the incident time zone to UTC to enter this time exactly."
+        )
+    return aware
+
+
+class IncidentTimesMixin:
+    """Makes the LocalDateTimeFields aware in the incident time zone."""
+
+    def __init__(self, *args, incident_tz: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        self.incident_tz = zoneinfo.ZoneInfo(
+            incident_tz or getattr(instance, "time_zone", None) or settings.TIME_ZONE
+        )
+        for field in self._local_fields():
+            field.tz = self.incident_tz
+
+    def _local_fields(self) -> list[LocalDateTimeField]:
+        return [f for f in self.fields.values() if isinstance(f, LocalDateTimeField)]
+
+    def clean(self):
+        cleaned = super().clean()
+        zone_name = cleaned.get("time_zone") if "time_zone" in self.fields else None
+        tz = zoneinfo.ZoneInfo(zone_name) if zone_name else self.incident_tz
+        for name, field in self.fields.items():
+            if isinstance(field, LocalDateTimeField) and cleaned.get(name):
+                try:
+                    cleaned[name] = localize(cleaned[name], tz)
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
+class TimeZoneField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=[(z, z) for z in TIME_ZONES], **kwargs)
+
+
+def _check_after_start(form: forms.Form, cleaned: dict) -> None:
+    started = cleaned.get("started_at")
+    if not isinstance(started, datetime) or timezone.is_naive(started):
+        return
+    for name in ("detected_at", "mitigated_at", "resolved_at"):
+        moment = cleaned.get(name)
+        if isinstance(moment, datetime) and timezone.is_aware(moment) and moment < started:
+            label = form.fields[name].label
+            form.add_error(name, f"{label} cannot be before the impact started.")
+
+
+class PostmortemCreateForm(IncidentTimesMixin, forms.ModelForm):
+    time_zone = TimeZoneField(label="Incident time zone", initial=settings.TIME_ZONE)
+    started_at = LocalDateTimeField(label="Impact started", required=False)
+    template = forms.ModelChoiceField(
+        queryset=PostmortemTemplate.objects.all(),
+        required=False,
+        empty_label="No template",
+        help_text="Its sections carry short guidance on what to write.",
+    )
+
+    class Meta:
+        model = Postmortem
+        fields = ["title", "severity", "template", "time_zone", "started_at", "services"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].initial = PostmortemTemplate.objects.filter(is_default=True).first()
+
+
+class DetailsForm(IncidentTimesMixin, forms.ModelForm):
+    time_zone = TimeZoneField(label="Incident time zone")
+    started_at = LocalDateTimeField(label="Impact started", required=False)
+    detected_at = LocalDateTimeField(label="Detected", required=False)
+    mitigated_at = LocalDateTimeField(label="Mitigated", required=False)
+    resolved_at = LocalDateTimeField(label="Resolved", required=False)
+
+    class Meta:
+        model = Postmortem
+        fields = [
+            "title",
+            "severity",
+            "time_zone",
+            "started_at",
+            "detected_at",
+            "mitigated_at",
+            "resolved_at",
+            "services",
+            "coauthors",
+        ]
+        widgets = {"coauthors": forms.SelectMultiple(attrs={"size": 4})}
+
+    def clean(self):
+        cleaned = super().clean()
+        _check_after_start(self, cleaned)
+        return cleaned
+
+
+def _narrative(label: str | None = None, rows: int = 6) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": rows, "data-lint": "true"}),
+    )
+
+
+class SummaryForm(forms.ModelForm):
+    summary = _narrative("Summary")
+
+    class Meta:
+        model = Postmortem
+        fields = ["summary"]
+
+
+class ImpactForm(forms.ModelForm):
+    impact = _narrative("Impact")
+
+    class Meta:
+        model = Postmortem
+        fields = ["impact", "customers_affected", "failed_requests", "support_tickets"]
+
+
+class LessonsForm(forms.ModelForm):
+    went_well = _narrative("What went well", rows=4)
+    went_poorly = _narrative("What went poorly", rows=4)
+    got_lucky = _narrative("Where we got lucky", rows=4)
+
+    class Meta:
+        model = Postmortem
+        fields = ["went_well", "went_poorly", "got_lucky"]
+
+
+# The sections of the document that are edited in place: name -> (heading, form).
+SECTIONS: dict[str, tuple[str, type[forms.ModelForm]]] = {
+    "details": ("Details and key times", DetailsForm),
+    "summary": ("Summary", SummaryForm),
+    "impact": ("Impact", ImpactForm),
+    "lessons": ("Lessons", LessonsForm),
+}
+
+
+class TimelineEventForm(IncidentTimesMixin, forms.ModelForm):
+    occurred_at = LocalDateTimeField(label="When")
+    description = forms.CharField(
+        max_length=10_000, widget=forms.Textarea(attrs={"rows": 2, "data-lint": "true"})
+    )
+
+    class Meta:
+        model = TimelineEvent
+        fields = ["occurred_at", "kind", "description", "source_url", "starred"]
+
+
+class ContributingFactorForm(forms.ModelForm):
+    description = forms.CharField(
+        max_length=10_000, widget=forms.Textarea(attrs={"rows": 2, "data-lint": "true"})
+    )
+
+    class Meta:
+        model = ContributingFactor
+        fields = ["category", "description"]
+
+
+class ChatLogForm(forms.Form):
+    text = forms.CharField(
+        label="Chat log",
+        max_length=200_000,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 10,
+                "placeholder": "10:42 anna: checkout 5xx alert fired\n"
+                "[10:45 AM] Ben Ortiz: rolling back the deploy",
+            }
+        ),
+        help_text="One message a line: “HH:MM name: text” or Slack-style “[10:42 AM] Name: text”. "
+        "Times are in the incident time zone; indented lines continue the message above.",
+    )
+    day = forms.DateField(
+        label="Date of the first message",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )

@@ -1,0 +1,247 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from actions.models import ActionItem, Status
+from postmortems.models import (
+    ContributingFactor,
+    Postmortem,
+    PostmortemTemplate,
+    Severity,
+    TimelineEvent,
+)
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "debrief-demo"
+TEAM = [
+    ("anna", "Anna", "Lindqvist"),
+    ("ben", "Ben", "Okafor"),
+    ("chloe", "Chloé", "Martin"),
+    ("dev", "Dev", "Raman"),
+]
+
+# (title, severity, status, zone, days ago, services, summary, impact, lessons, events, factors,
+#  action items). Event offsets are minutes after the impact started.
+INCIDENTS = [
+    {
+        "title": "Checkout errors after payment gateway certificate rotation",
+        "severity": Severity.SEV1,
+        "status": "published",
+        "zone": "Europe/Berlin",
+        "days_ago": 40,
+        "services": ["checkout", "payments"],
+        "summary": "For 47 minutes, 38% of checkout attempts failed because the payment gateway "
+        "client did not trust the gateway's new intermediate certificate. Rolling the client "
+        "back to the previous trust bundle restored checkout.",
+        "impact": "- 38% of checkout attempts failed between 14:02 and 14:49 CET.\n"
+        "- About 4,100 customers saw an error; 212 contacted support.",
+        "figures": (4100, 52000, 212),
+        "went_well": "The checkout error-rate alert fired within four minutes.",
+        "went_poorly": "The trust bundle lived in a container image that only the payments "
+        "team could rebuild, which added 20 minutes.",
+        "got_lucky": "The rotation happened on a Tuesday afternoon, not during the sale.",
+        "events": [
+            (-30, "change", "Gateway provider rotated its intermediate certificate."),
+            (0, "impact_start", "Checkout error rate rose from 0.2% to 38%."),
+            (4, "detection", "Checkout error-rate alert paged the payments on-call."),
+            (9, "escalation", "Incident declared; payments and platform on-call joined."),
+            (31, "communication", "Status page updated: degraded checkout."),
+            (41, "mitigation", "Rolled the gateway client back to the previous trust bundle."),
+            (47, "impact_end", "Error rate back to baseline."),
+            (75, "resolution", "Trust bundle now updated from the provider's published chain."),
+        ],
+        "factors": [
+            (
+                "dependency",
+                "The provider announced the rotation only on its status page, which nobody subscribed to.",
+            ),
+            ("configuration", "The client pinned an intermediate certificate instead of the root."),
+            ("tooling", "Updating the trust bundle needed a full image rebuild."),
+        ],
+        "actions": [
+            (
+                "Pin the gateway's root certificate instead of the intermediate",
+                "P1",
+                "prevent",
+                10,
+                "done",
+            ),
+            (
+                "Subscribe the payments channel to the provider's status feed",
+                "P2",
+                "detect",
+                -5,
+                "open",
+            ),
+            (
+                "Load trust bundles from config so they change without a rebuild",
+                "P2",
+                "mitigate",
+                30,
+                "in_progress",
+            ),
+        ],
+    },
+    {
+        "title": "Search results stale for six hours after indexer queue stalled",
+        "severity": Severity.SEV2,
+        "status": "in_review",
+        "zone": "America/New_York",
+        "days_ago": 12,
+        "services": ["search", "indexer"],
+        "summary": "The indexer stopped consuming its queue after a poison message; search "
+        "showed listings up to six hours old until the message was moved aside.",
+        "impact": "New and edited listings did not appear in search for up to 6 hours.",
+        "figures": (None, None, 37),
+        "went_well": "The queue-depth dashboard made the stall obvious once someone looked.",
+        "went_poorly": "No alert watched the indexer's consumer lag.",
+        "got_lucky": "",
+        "events": [
+            (0, "impact_start", "A listing with a 9 MB description reached the indexer queue."),
+            (340, "detection", "Support reported sellers' complaints about missing listings."),
+            (352, "escalation", "Search on-call paged."),
+            (371, "mitigation", "Poison message moved to a holding queue; indexer caught up."),
+            (395, "resolution", "Index fully caught up."),
+        ],
+        "factors": [
+            ("monitoring", "No alert on consumer lag for the indexer queue."),
+            ("tooling", "The queue had no dead-letter topic, so one bad message blocked the rest."),
+        ],
+        "actions": [
+            (
+                "Alert when indexer consumer lag exceeds 10 minutes for 5 minutes",
+                "P1",
+                "detect",
+                -3,
+                "open",
+            ),
+            (
+                "Add a dead-letter topic after three failed deliveries",
+                "P1",
+                "prevent",
+                -1,
+                "blocked",
+            ),
+        ],
+    },
+    {
+        "title": "Login slowness during database failover drill",
+        "severity": Severity.SEV3,
+        "status": "draft",
+        "zone": "UTC",
+        "days_ago": 3,
+        "services": ["auth"],
+        "summary": "",
+        "impact": "",
+        "figures": (None, None, None),
+        "went_well": "",
+        "went_poorly": "",
+        "got_lucky": "",
+        "events": [
+            (0, "impact_start", "Failover drill started; p99 login latency rose to 4 s."),
+            (6, "detection", "Latency SLO burn alert."),
+            (18, "resolution", "Connection pools re-established; latency normal."),
+        ],
+        "factors": [],
+        "actions": [
+            ("Lower the connection pool's reconnect backoff", "P3", "mitigate", 60, "open"),
+        ],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo postmortems and users (only into a site that has no postmortems)."
+
+    def handle(self, *args, **options) -> None:
+        users = get_user_model().objects
+        demo = users.filter(username=DEMO_USERNAME).first()
+        if demo is None:
+            demo = users.create_superuser(
+                DEMO_USERNAME,
+                "demo@example.com",
+                DEMO_PASSWORD,
+                first_name="Demo",
+                last_name="User",
+            )
+        if not Postmortem.objects.exists():
+            self._load(demo)
+            self.stdout.write("Loaded the demo postmortems.")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo login: username “{DEMO_USERNAME}”, password “{DEMO_PASSWORD}”"
+            )
+        )
+
+    @transaction.atomic
+    def _load(self, demo) -> None:
+        team = [demo]
+        for username, first, last in TEAM:
+            user, _ = get_user_model().objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                },
+            )
+            team.append(user)
+        template = PostmortemTemplate.objects.filter(is_default=True).first()
+        today = timezone.localdate()
+        for number, data in enumerate(INCIDENTS):
+            zone = ZoneInfo(data["zone"])
+            local_day = today - timedelta(days=data["days_ago"])
+            start = datetime.combine(local_day, datetime.min.time(), zone).replace(
+                hour=14, minute=2
+            )
+            customers, requests, tickets = data["figures"]
+            postmortem = Postmortem.objects.create(
+                title=data["title"],
+                severity=data["severity"],
+                status=data["status"],
+                owner=team[number % len(team)],
+                template=template,
+                time_zone=data["zone"],
+                summary=data["summary"],
+                impact=data["impact"],
+                customers_affected=customers,
+                failed_requests=requests,
+                support_tickets=tickets,
+                went_well=data["went_well"],
+                went_poorly=data["went_poorly"],
+                got_lucky=data["got_lucky"],
+            )
+            postmortem.services.set(data["services"])
+            postmortem.coauthors.add(demo)
+            TimelineEvent.objects.bulk_create(
+                TimelineEvent(
+                    postmortem=postmortem,
+                    occurred_at=start + timedelta(minutes=minutes),
+                    kind=kind,
+                    description=text,
+                    starred=kind != "note" and kind != "communication",
+                )
+                for minutes, kind, text in data["events"]
+            )
+            postmortem.sync_key_times()
+            ContributingFactor.objects.bulk_create(
+                ContributingFactor(postmortem=postmortem, category=category, description=text)
+                for category, text in data["factors"]
+            )
+            for index, (title, priority, kind, due_in, status) in enumerate(data["actions"]):
+                ActionItem.objects.create(
+                    postmortem=postmortem,
+                    title=title,
+                    priority=priority,
+                    kind=kind,
+                    owner=team[(number + index + 1) % len(team)],
+                    due_date=today + timedelta(days=due_in),
+                    status=status,
+                    reason="Waiting for the queue library upgrade." if status == "blocked" else "",
+                    completed_at=timezone.now() if status == Status.DONE else None,
+                    created_by=postmortem.owner,
+                )

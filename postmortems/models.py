@@ -1,0 +1,318 @@
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from taggit.managers import TaggableManager
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "“%(value)s” is not a time zone name. Use an IANA name such as Europe/Berlin.",
+            params={"value": value},
+        )
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+class Severity(models.IntegerChoices):
+    SEV1 = 1, "SEV1"
+    SEV2 = 2, "SEV2"
+    SEV3 = 3, "SEV3"
+    SEV4 = 4, "SEV4"
+
+
+SEVERITY_DEFINITIONS = {
+    Severity.SEV1: "Critical: a full outage, data loss or a security breach affecting many customers.",
+    Severity.SEV2: "Major: a key feature is down or badly degraded for many customers.",
+    Severity.SEV3: "Minor: limited or partial impact, and a workaround exists.",
+    Severity.SEV4: "Low: no customer impact; a near miss or an internal problem.",
+}
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+
+
+class PostmortemTemplate(models.Model):
+    """The sections of a new postmortem, each with the guidance shown while writing it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    is_default = models.BooleanField(default=False)
+    summary_guidance = models.TextField(blank=True)
+    impact_guidance = models.TextField(blank=True)
+    timeline_guidance = models.TextField(blank=True)
+    factors_guidance = models.TextField(blank=True)
+    went_well_guidance = models.TextField(blank=True)
+    went_poorly_guidance = models.TextField(blank=True)
+    got_lucky_guidance = models.TextField(blank=True)
+    actions_guidance = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_postmortem_template",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    GUIDANCE_FIELDS = [
+        "summary_guidance",
+        "impact_guidance",
+        "timeline_guidance",
+        "factors_guidance",
+        "went_well_guidance",
+        "went_poorly_guidance",
+        "got_lucky_guidance",
+        "actions_guidance",
+    ]
+
+
+class PostmortemQuerySet(models.QuerySet):
+    def search(self, query: str) -> PostmortemQuerySet:
+        query = query.strip()
+        if not query:
+            return self
+        condition = (
+            models.Q(title__icontains=query)
+            | models.Q(summary__icontains=query)
+            | models.Q(impact__icontains=query)
+        )
+        reference = query.upper().removeprefix("PM-")
+        if reference.isdigit():
+            condition |= models.Q(pk=int(reference))
+        return self.filter(condition)
+
+
+class Postmortem(models.Model):
+    title = models.CharField(max_length=200)
+    severity = models.PositiveSmallIntegerField(
+        choices=Severity.choices,
+        default=Severity.SEV3,
+        help_text=" ".join(f"{s.label}: {d}" for s, d in SEVERITY_DEFINITIONS.items()),
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_postmortems"
+    )
+    coauthors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="coauthored_postmortems"
+    )
+    template = models.ForeignKey(
+        PostmortemTemplate, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    time_zone = models.CharField(
+        "incident time zone",
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="Times on this postmortem are entered and shown in this zone.",
+    )
+    started_at = models.DateTimeField("impact started", null=True, blank=True)
+    detected_at = models.DateTimeField("detected", null=True, blank=True)
+    mitigated_at = models.DateTimeField("mitigated", null=True, blank=True)
+    resolved_at = models.DateTimeField("resolved", null=True, blank=True)
+    summary = models.TextField(blank=True)
+    impact = models.TextField(blank=True)
+    customers_affected = models.PositiveIntegerField(null=True, blank=True)
+    failed_requests = models.PositiveBigIntegerField(null=True, blank=True)
+    support_tickets = models.PositiveIntegerField(null=True, blank=True)
+    services = TaggableManager(
+        "affected services", blank=True, help_text="Services affected, separated by commas."
+    )
+    went_well = models.TextField("what went well", blank=True)
+    went_poorly = models.TextField("what went poorly", blank=True)
+    got_lucky = models.TextField("where we got lucky", blank=True)
+    no_actions_reason = models.TextField(
+        "why there are no action items",
+        blank=True,
+        help_text="Needed to publish a postmortem that has no action items.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PostmortemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["severity", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("postmortems:detail", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        return f"PM-{self.pk}"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def severity_definition(self) -> str:
+        return SEVERITY_DEFINITIONS[Severity(self.severity)]
+
+    def can_edit(self, user) -> bool:
+        if not user.is_authenticated:
+            return False
+        if user.is_superuser or user.pk == self.owner_id:
+            return True
+        return self.coauthors.filter(pk=user.pk).exists()
+
+    @cached_property
+    def guidance(self) -> dict[str, str]:
+        """The template's guidance for each section, for the empty sections of the page."""
+        if self.template is None:
+            return {}
+        return {
+            name.removesuffix("_guidance"): getattr(self.template, name)
+            for name in PostmortemTemplate.GUIDANCE_FIELDS
+        }
+
+    # Durations, derived from the key timestamps.
+    def _since_start(self, moment: datetime | None) -> timedelta | None:
+        if self.started_at is None or moment is None or moment < self.started_at:
+            return None
+        return moment - self.started_at
+
+    @property
+    def time_to_detect(self) -> timedelta | None:
+        return self._since_start(self.detected_at)
+
+    @property
+    def time_to_mitigate(self) -> timedelta | None:
+        return self._since_start(self.mitigated_at)
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        return self._since_start(self.resolved_at)
+
+    def key_times(self) -> list[tuple[str, datetime | None]]:
+        return [
+            ("Impact started", self.started_at),
+            ("Detected", self.detected_at),
+            ("Mitigated", self.mitigated_at),
+            ("Resolved", self.resolved_at),
+        ]
+
+    def timestamp_warnings(self) -> list[str]:
+        """Key timestamps that contradict each other, said the way a reviewer would."""
+        order = [(label, moment) for label, moment in self.key_times() if moment is not None]
+        warnings = []
+        for i, (label, moment) in enumerate(order):
+            for earlier_label, earlier in order[:i]:
+                if moment < earlier:
+                    warnings.append(
+                        f"{label} ({self._local(moment)}) is before "
+                        f"{earlier_label.lower()} ({self._local(earlier)})."
+                    )
+        return warnings
+
+    def _local(self, moment: datetime) -> str:
+        return timezone.localtime(moment, self.tz).strftime("%Y-%m-%d %H:%M")
+
+    def sync_key_times(self) -> None:
+        """Let key events of the timeline set the key timestamps they stand for."""
+        changed = []
+        for kind, field in TimelineEvent.KEY_FIELDS.items():
+            first = (
+                self.events.filter(kind=kind)
+                .order_by("occurred_at")
+                .values_list("occurred_at", flat=True)
+            ).first()
+            if first is not None and getattr(self, field) != first:
+                setattr(self, field, first)
+                changed.append(field)
+        if changed:
+            self.save(update_fields=[*changed, "updated_at"])
+
+
+class TimelineEvent(models.Model):
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        CHANGE = "change", "Change or deploy"
+        IMPACT_START = "impact_start", "Impact start"
+        DETECTION = "detection", "Detection"
+        ESCALATION = "escalation", "Escalation"
+        COMMUNICATION = "communication", "Communication"
+        MITIGATION = "mitigation", "Mitigation"
+        IMPACT_END = "impact_end", "Impact end"
+        RESOLUTION = "resolution", "Resolution"
+
+    # The postmortem's key timestamps that an event of each kind sets.
+    KEY_FIELDS = {
+        Kind.IMPACT_START: "started_at",
+        Kind.DETECTION: "detected_at",
+        Kind.MITIGATION: "mitigated_at",
+        Kind.RESOLUTION: "resolved_at",
+    }
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="events")
+    occurred_at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
+    description = models.TextField()
+    source_url = models.URLField("source link", max_length=500, blank=True)
+    starred = models.BooleanField(
+        default=False, help_text="Starred events make up the short version of the timeline."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["postmortem", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.postmortem.get_absolute_url()}#event-{self.pk}"
+
+
+class ContributingFactor(models.Model):
+    class Category(models.TextChoices):
+        CHANGE = "change", "Change / deploy"
+        CONFIGURATION = "configuration", "Configuration"
+        CAPACITY = "capacity", "Capacity"
+        DEPENDENCY = "dependency", "Dependency"
+        MONITORING = "monitoring", "Monitoring gap"
+        PROCESS = "process", "Process / documentation"
+        TOOLING = "tooling", "Tooling"
+        COMMUNICATION = "communication", "Communication"
+        OTHER = "other", "Other"
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="factors")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    description = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.description[:60]}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.postmortem.get_absolute_url()}#factor-{self.pk}"

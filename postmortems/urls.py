@@ -1,0 +1,24 @@
+from django.urls import path
+
+from postmortems import views
+
+app_name = "postmortems"
+
+urlpatterns = [
+    path("", views.postmortem_list, name="list"),
+    path("new/", views.postmortem_create, name="create"),
+    path("<int:pk>/", views.postmortem_detail, name="detail"),
+    path("<int:pk>/print/", views.postmortem_print, name="print"),
+    path("<int:pk>/export.md", views.postmortem_export, name="export"),
+    path("<int:pk>/sections/<slug:section>/", views.section_display, name="section"),
+    path("<int:pk>/sections/<slug:section>/edit/", views.section_edit, name="section_edit"),
+    path("<int:pk>/timeline/", views.timeline_partial, name="timeline"),
+    path("<int:pk>/timeline/add/", views.event_create, name="event_create"),
+    path("<int:pk>/timeline/import/", views.timeline_import_view, name="timeline_import"),
+    path("<int:pk>/timeline/<int:event_id>/edit/", views.event_edit, name="event_edit"),
+    path("<int:pk>/timeline/<int:event_id>/delete/", views.event_delete, name="event_delete"),
+    path("<int:pk>/factors/", views.factors_partial, name="factors"),
+    path("<int:pk>/factors/add/", views.factor_create, name="factor_create"),
+    path("<int:pk>/factors/<int:factor_id>/edit/", views.factor_edit, name="factor_edit"),
+    path("<int:pk>/factors/<int:factor_id>/delete/", views.factor_delete, name="factor_delete"),
+]

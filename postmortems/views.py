@@ -1,0 +1,288 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_http_methods, require_POST
+
+from postmortems.chatlog import parse_chat_log
+from postmortems.filters import PostmortemFilter
+from postmortems.forms import (
+    SECTIONS,
+    ChatLogForm,
+    ContributingFactorForm,
+    PostmortemCreateForm,
+    TimelineEventForm,
+)
+from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
+from postmortems.services import timeline_import
+
+KEY_TIMES_CHANGED = "keyTimesChanged"
+
+
+def _get_postmortem(request: HttpRequest, pk: int) -> Postmortem:
+    return get_object_or_404(Postmortem.objects.select_related("owner", "template"), pk=pk)
+
+
+def _get_postmortem_for_edit(request: HttpRequest, pk: int) -> Postmortem:
+    postmortem = _get_postmortem(request, pk)
+    if not postmortem.can_edit(request.user):
+        raise PermissionDenied("Only the owner and co-authors can edit this postmortem.")
+    return postmortem
+
+
+def postmortem_list(request: HttpRequest) -> HttpResponse:
+    queryset = Postmortem.objects.select_related("owner").prefetch_related("services")
+    filterset = PostmortemFilter(request.GET or None, queryset=queryset)
+    page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "postmortems/postmortem_list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode()},
+    )
+
+
+def postmortem_create(request: HttpRequest) -> HttpResponse:
+    form = PostmortemCreateForm(request.POST or None)
+    if form.is_valid():
+        postmortem = form.save(commit=False)
+        postmortem.owner = request.user
+        postmortem.save()
+        form.save_m2m()
+        messages.success(request, f"{postmortem.reference} created. Write it section by section.")
+        return redirect(postmortem)
+    return render(request, "postmortems/postmortem_form.html", {"form": form})
+
+
+def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem(request, pk)
+    return render(request, "postmortems/postmortem_detail.html", _document(request, postmortem))
+
+
+def _document(request: HttpRequest, postmortem: Postmortem) -> dict:
+    return {
+        "postmortem": postmortem,
+        "can_edit": postmortem.can_edit(request.user),
+        "events": postmortem.events.all(),
+        "factors": postmortem.factors.all(),
+        "action_items": postmortem.action_items.select_related("owner"),
+        "event_form": TimelineEventForm(incident_tz=postmortem.time_zone),
+        "factor_form": ContributingFactorForm(),
+    }
+
+
+def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem(request, pk)
+    return render(request, "postmortems/postmortem_print.html", _document(request, postmortem))
+
+
+def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem(request, pk)
+    short = request.GET.get("version") == "short"
+    events = postmortem.events.all()
+    with timezone.override(postmortem.tz):
+        text = render_to_string(
+            "postmortems/postmortem_export.md",
+            {
+                "postmortem": postmortem,
+                "events": events.filter(starred=True) if short else events,
+                "short": short,
+                "factors": postmortem.factors.all(),
+                "action_items": postmortem.action_items.select_related("owner"),
+            },
+        )
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    filename = f"{postmortem.reference}-{slugify(postmortem.title)[:60]}.md"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# Sections edited in place: the edit form and the display are partials of the same page.
+
+
+def _section_context(request: HttpRequest, postmortem: Postmortem, section: str) -> dict:
+    return {
+        "postmortem": postmortem,
+        "section": section,
+        "heading": SECTIONS[section][0],
+        "can_edit": postmortem.can_edit(request.user),
+    }
+
+
+def section_display(request: HttpRequest, pk: int, section: str) -> HttpResponse:
+    if section not in SECTIONS:
+        raise Http404("No such section.")
+    postmortem = _get_postmortem(request, pk)
+    return render(
+        request,
+        f"postmortems/includes/section_{section}.html",
+        _section_context(request, postmortem, section),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
+    if section not in SECTIONS:
+        raise Http404("No such section.")
+    postmortem = _get_postmortem_for_edit(request, pk)
+    form = SECTIONS[section][1](request.POST or None, instance=postmortem)
+    if form.is_valid():
+        form.save()
+        if not request.htmx:
+            return redirect(postmortem)
+        return render(
+            request,
+            f"postmortems/includes/section_{section}.html",
+            _section_context(request, postmortem, section),
+        )
+    context = {**_section_context(request, postmortem, section), "form": form}
+    template = "postmortems/includes/section_form.html"
+    if not request.htmx:
+        template = "postmortems/postmortem_section_edit.html"
+    return render(request, template, context)
+
+
+# Timeline and contributing factors: every change answers with the whole list, in order.
+
+
+def _timeline(request: HttpRequest, postmortem: Postmortem, form=None) -> HttpResponse:
+    context = {
+        "postmortem": postmortem,
+        "can_edit": postmortem.can_edit(request.user),
+        "events": postmortem.events.all(),
+        "event_form": form or TimelineEventForm(incident_tz=postmortem.time_zone),
+    }
+    return render(request, "postmortems/includes/timeline.html", context)
+
+
+def _after_timeline_change(request: HttpRequest, postmortem: Postmortem) -> HttpResponse:
+    postmortem.sync_key_times()
+    if not request.htmx:
+        return redirect(f"{postmortem.get_absolute_url()}#timeline")
+    response = _timeline(request, postmortem)
+    response["HX-Trigger"] = KEY_TIMES_CHANGED
+    return response
+
+
+@require_POST
+def event_create(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    form = TimelineEventForm(request.POST, incident_tz=postmortem.time_zone)
+    if not form.is_valid():
+        return _timeline(request, postmortem, form)
+    event = form.save(commit=False)
+    event.postmortem = postmortem
+    event.save()
+    return _after_timeline_change(request, postmortem)
+
+
+@require_http_methods(["GET", "POST"])
+def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    event = get_object_or_404(TimelineEvent, pk=event_id, postmortem=postmortem)
+    form = TimelineEventForm(request.POST or None, instance=event, incident_tz=postmortem.time_zone)
+    if form.is_valid():
+        form.save()
+        return _after_timeline_change(request, postmortem)
+    return render(
+        request,
+        "postmortems/includes/timelineevent_form.html",
+        {"postmortem": postmortem, "event": event, "form": form},
+    )
+
+
+@require_POST
+def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    get_object_or_404(TimelineEvent, pk=event_id, postmortem=postmortem).delete()
+    return _after_timeline_change(request, postmortem)
+
+
+def timeline_partial(request: HttpRequest, pk: int) -> HttpResponse:
+    return _timeline(request, _get_postmortem(request, pk))
+
+
+@require_http_methods(["GET", "POST"])
+def timeline_import_view(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    start = postmortem.started_at or timezone.now()
+    form = ChatLogForm(
+        request.POST or None, initial={"day": timezone.localdate(start, postmortem.tz)}
+    )
+    log = None
+    if form.is_valid():
+        log = parse_chat_log(
+            form.cleaned_data["text"], day=form.cleaned_data["day"], tz=postmortem.tz
+        )
+        if "confirm" in request.POST and log.messages:
+            added, skipped = timeline_import(postmortem=postmortem, messages=log.messages)
+            postmortem.sync_key_times()
+            note = f" ({skipped} already on the timeline were skipped)" if skipped else ""
+            messages.success(request, f"Added {added} events to the timeline{note}.")
+            return redirect(f"{postmortem.get_absolute_url()}#timeline")
+    return render(
+        request,
+        "postmortems/timeline_import.html",
+        {"postmortem": postmortem, "form": form, "log": log},
+    )
+
+
+def _factors(request: HttpRequest, postmortem: Postmortem, form=None) -> HttpResponse:
+    context = {
+        "postmortem": postmortem,
+        "can_edit": postmortem.can_edit(request.user),
+        "factors": postmortem.factors.all(),
+        "factor_form": form or ContributingFactorForm(),
+    }
+    return render(request, "postmortems/includes/factors.html", context)
+
+
+@require_POST
+def factor_create(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    form = ContributingFactorForm(request.POST)
+    if form.is_valid():
+        factor = form.save(commit=False)
+        factor.postmortem = postmortem
+        factor.save()
+        if not request.htmx:
+            return redirect(f"{postmortem.get_absolute_url()}#factors")
+        form = None
+    return _factors(request, postmortem, form)
+
+
+@require_http_methods(["GET", "POST"])
+def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    factor = get_object_or_404(ContributingFactor, pk=factor_id, postmortem=postmortem)
+    form = ContributingFactorForm(request.POST or None, instance=factor)
+    if form.is_valid():
+        form.save()
+        if not request.htmx:
+            return redirect(f"{postmortem.get_absolute_url()}#factors")
+        return _factors(request, postmortem)
+    return render(
+        request,
+        "postmortems/includes/contributingfactor_form.html",
+        {"postmortem": postmortem, "factor": factor, "form": form},
+    )
+
+
+@require_POST
+def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    get_object_or_404(ContributingFactor, pk=factor_id, postmortem=postmortem).delete()
+    if not request.htmx:
+        return redirect(f"{postmortem.get_absolute_url()}#factors")
+    return _factors(request, postmortem)
+
+
+def factors_partial(request: HttpRequest, pk: int) -> HttpResponse:
+    return _factors(request, _get_postmortem(request, pk))

@@ -1,0 +1,64 @@
+import os
+
+import pytest
+
+from config.embedded_redis import embedded_redis
+from tests import factories
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls in the same
+# thread are still synchronous, so Django's async-safety check would be a false alarm.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """REDIS_URL when set (CI's real Redis), otherwise an embedded redis-server."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    with embedded_redis() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _redis_settings(redis_url, settings):
+    settings.REDIS_URL = redis_url
+    settings.CELERY_BROKER_URL = redis_url
+    settings.CELERY_RESULT_BACKEND = redis_url
+
+
+@pytest.fixture
+def author(db):
+    return factories.UserFactory(username="author", first_name="Ada", last_name="Author")
+
+
+@pytest.fixture
+def reviewer(db):
+    return factories.UserFactory(username="reviewer", first_name="Rui", last_name="Reviewer")
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.UserFactory(username="outsider", first_name="Otto", last_name="Outsider")
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def postmortem(author):
+    return factories.PostmortemFactory(owner=author)
+
+
+@pytest.fixture
+def author_client(client, author):
+    client.force_login(author)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client

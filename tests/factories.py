@@ -1,0 +1,63 @@
+from datetime import UTC, datetime, timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from actions.models import ActionItem
+from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password(PASSWORD)
+
+
+class PostmortemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Postmortem
+
+    title = factory.Sequence(lambda n: f"Incident {n}: elevated API errors")
+    owner = factory.SubFactory(UserFactory)
+    time_zone = "UTC"
+    started_at = factory.LazyFunction(lambda: datetime(2026, 3, 2, 14, 0, tzinfo=UTC))
+    summary = "The API returned errors for 20 minutes after a configuration change."
+
+
+class TimelineEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimelineEvent
+
+    postmortem = factory.SubFactory(PostmortemFactory)
+    occurred_at = factory.LazyAttribute(lambda e: e.postmortem.started_at + timedelta(minutes=5))
+    kind = TimelineEvent.Kind.NOTE
+    description = "Dashboards showed a rise in 5xx responses."
+
+
+class ContributingFactorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContributingFactor
+
+    postmortem = factory.SubFactory(PostmortemFactory)
+    category = ContributingFactor.Category.MONITORING
+    description = "No alert watched the error rate of the batch endpoint."
+
+
+class ActionItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ActionItem
+
+    postmortem = factory.SubFactory(PostmortemFactory)
+    title = factory.Sequence(lambda n: f"Alert when queue {n} lag exceeds 5 minutes")
+    owner = factory.SubFactory(UserFactory)
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=14))
+    created_by = factory.SelfAttribute("owner")
