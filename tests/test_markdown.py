@@ -7,7 +7,7 @@ def test_markdown_is_rendered():
 
 
 def test_raw_html_scripts_and_handlers_are_removed():
-    html = render_markdown('<script>alert(1)</script><img src=x onerror=alert(1)>')
+    html = render_markdown("<script>alert(1)</script><img src=x onerror=alert(1)>")
     assert "<script" not in html and "onerror" not in html
 
 

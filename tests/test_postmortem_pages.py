@@ -87,7 +87,12 @@ def test_bad_input_on_create_keeps_what_was_typed(author_client):
 def test_a_time_that_the_clocks_skip_is_refused_clearly(author_client):
     response = author_client.post(
         reverse("postmortems:create"),
-        {"title": "DST", "severity": "3", "time_zone": "Europe/Berlin", "started_at": "2026-03-29T02:30"},
+        {
+            "title": "DST",
+            "severity": "3",
+            "time_zone": "Europe/Berlin",
+            "started_at": "2026-03-29T02:30",
+        },
     )
     assert "does not exist in Europe/Berlin" in response.content.decode()
 
@@ -95,7 +100,12 @@ def test_a_time_that_the_clocks_skip_is_refused_clearly(author_client):
 def test_a_time_that_happens_twice_is_refused_clearly(author_client):
     response = author_client.post(
         reverse("postmortems:create"),
-        {"title": "DST", "severity": "3", "time_zone": "Europe/Berlin", "started_at": "2026-10-25T02:30"},
+        {
+            "title": "DST",
+            "severity": "3",
+            "time_zone": "Europe/Berlin",
+            "started_at": "2026-10-25T02:30",
+        },
     )
     assert "happened twice in Europe/Berlin" in response.content.decode()
 

@@ -19,7 +19,9 @@ def test_a_section_opens_as_a_form_in_place(author_client, postmortem):
 
 def test_saving_a_section_returns_its_display(author_client, postmortem):
     response = author_client.post(
-        _edit_url(postmortem, "summary"), {"summary": "The *queue* stalled."}, HTTP_HX_REQUEST="true"
+        _edit_url(postmortem, "summary"),
+        {"summary": "The *queue* stalled."},
+        HTTP_HX_REQUEST="true",
     )
     assert "<em>queue</em>" in response.content.decode()
     postmortem.refresh_from_db()

@@ -1,0 +1,220 @@
+"""lint() and lint_action_item(): rule hits turned into findings, minus suppressed ones."""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from .engine import Hit, Rule, RuleSet, default_rules, people_words, scan
+
+ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+SUPPRESS_RE = re.compile(r"<!--\s*blamelint:\s*(ignore-start|ignore-end|ignore)\s*-->", re.I)
+
+
+@dataclass(frozen=True)
+class Term:
+    """An admin-added phrase flagged wherever it appears."""
+
+    phrase: str
+    message: str
+    suggestion: str | None = None
+    severity: str = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    start: int
+    end: int
+    line: int
+    column: int
+    rule: str
+    category: str
+    severity: str
+    message: str
+    suggestion: str | None
+    text: str
+
+    def to_dict(self, utf16_text: str | None = None) -> dict:
+        """The finding as JSON-ready data; offsets in UTF-16 code units when given the text."""
+        data = asdict(self)
+        if utf16_text is not None:
+            line_start = self.start - (self.column - 1)
+            data["start"] = utf16_offset(utf16_text, self.start)
+            data["end"] = utf16_offset(utf16_text, self.end)
+            data["column"] = data["start"] - utf16_offset(utf16_text, line_start) + 1
+        return data
+
+
+@functools.lru_cache(maxsize=16)
+def _astral_positions(text: str) -> tuple[int, ...]:
+    return tuple(match.start() for match in ASTRAL_RE.finditer(text))
+
+
+def utf16_offset(text: str, index: int) -> int:
+    """The UTF-16 code-unit offset (what JavaScript counts) of code-point `index` in `text`."""
+    if text.isascii():
+        return index
+    return index + bisect.bisect_left(_astral_positions(text), index)
+
+
+# --- rule sets --------------------------------------------------------------------------------
+
+
+@functools.cache
+def _prose_rules() -> RuleSet:
+    return RuleSet.of(rule for rule in default_rules().rules if rule.category != "actionability")
+
+
+@functools.cache
+def _action_item_rules() -> RuleSet:
+    return default_rules()
+
+
+@functools.lru_cache(maxsize=64)
+def _custom_regex(phrase: str) -> re.Pattern[str]:
+    words = (re.escape(word) for word in phrase.split())
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+
+
+def _custom_rule(term: Term) -> Rule:
+    slug = re.sub(r"\W+", "-", term.phrase.lower()).strip("-")
+    return Rule(
+        id=f"custom.{slug}",
+        category="custom",
+        severity=term.severity,
+        message=term.message,
+        suggestion=term.suggestion,
+        regex=_custom_regex(term.phrase),
+        triggers=frozenset(),
+    )
+
+
+def _custom_hits(text: str, terms: Iterable[Term]) -> list[Hit]:
+    hits = []
+    for term in terms:
+        if term.phrase.strip():
+            rule = _custom_rule(term)
+            hits.extend(Hit(m.start(), m.end(), rule) for m in rule.regex.finditer(text))
+    return hits
+
+
+# --- suppression ------------------------------------------------------------------------------
+
+
+def _suppressed_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of text whose findings are dropped: ignore comments and what they cover."""
+    if "blamelint" not in text:
+        return []
+    spans = []
+    open_at: int | None = None
+    for match in SUPPRESS_RE.finditer(text):
+        spans.append(match.span())
+        kind = match.group(1).lower()
+        if kind == "ignore-start":
+            open_at = match.end() if open_at is None else open_at
+        elif kind == "ignore-end":
+            if open_at is not None:
+                spans.append((open_at, match.start()))
+                open_at = None
+        else:
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            line_end = text.find("\n", match.end())
+            line_end = len(text) if line_end == -1 else line_end
+            own_line = not (text[line_start : match.start()] + text[match.end() : line_end]).strip()
+            if own_line:
+                block_end = re.compile(r"\n[ \t]*\n").search(text, line_end)
+                spans.append((line_end, block_end.start() if block_end else len(text)))
+            else:
+                spans.append((line_start, line_end))
+    if open_at is not None:
+        spans.append((open_at, len(text)))
+    return spans
+
+
+def _allowed_spans(text: str, allowed_terms: Iterable[str]) -> list[tuple[int, int]]:
+    spans = []
+    for phrase in allowed_terms:
+        if phrase.strip():
+            spans.extend(match.span() for match in _custom_regex(phrase).finditer(text))
+    return spans
+
+
+def _overlaps(hit: Hit, spans: list[tuple[int, int]]) -> bool:
+    return any(start < hit.end and hit.start < end for start, end in spans)
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+
+def _findings(text: str, hits: list[Hit], dropped: list[tuple[int, int]]) -> list[Finding]:
+    hits = sorted(
+        {
+            (hit.start, hit.end, hit.rule.id): hit for hit in hits if not _overlaps(hit, dropped)
+        }.values(),
+        key=lambda hit: (hit.start, hit.end, hit.rule.id),
+    )
+    if not hits:
+        return []
+    line_starts = [0]
+    position = text.find("\n")
+    while position != -1:
+        line_starts.append(position + 1)
+        position = text.find("\n", position + 1)
+    findings = []
+    for hit in hits:
+        line = bisect.bisect_right(line_starts, hit.start)
+        findings.append(
+            Finding(
+                start=hit.start,
+                end=hit.end,
+                line=line,
+                column=hit.start - line_starts[line - 1] + 1,
+                rule=hit.rule.id,
+                category=hit.rule.category,
+                severity=hit.rule.severity,
+                message=hit.rule.message,
+                suggestion=hit.rule.suggestion,
+                text=text[hit.start : hit.end],
+            )
+        )
+    return findings
+
+
+def _lint(
+    text: str,
+    rule_set: RuleSet,
+    people: Iterable[str],
+    extra_terms: Iterable[Term],
+    allowed_terms: Iterable[str],
+) -> list[Finding]:
+    hits = scan(text, rule_set, people_words(people))
+    hits.extend(_custom_hits(text, extra_terms))
+    if not hits:
+        return []
+    dropped = _suppressed_spans(text) + _allowed_spans(text, allowed_terms)
+    return _findings(text, hits, dropped)
+
+
+def lint(
+    text: str,
+    *,
+    people: Iterable[str] = (),
+    extra_terms: Iterable[Term] = (),
+    allowed_terms: Iterable[str] = (),
+) -> list[Finding]:
+    """Blameful-language findings in postmortem prose, sorted by start offset."""
+    return _lint(text, _prose_rules(), people, extra_terms, allowed_terms)
+
+
+def lint_action_item(
+    text: str,
+    *,
+    people: Iterable[str] = (),
+    extra_terms: Iterable[Term] = (),
+    allowed_terms: Iterable[str] = (),
+) -> list[Finding]:
+    """Findings for an action-item title: vague, unverifiable items plus blameful language."""
+    return _lint(text, _action_item_rules(), people, extra_terms, allowed_terms)
