@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
+from postmortems.models import (
+    ContributingFactor,
+    LintAcknowledgement,
+    LintTerm,
+    Postmortem,
+    PostmortemTemplate,
+    TimelineEvent,
+)
 
 
 class TimelineEventInline(admin.TabularInline):
@@ -43,3 +50,18 @@ class ContributingFactorAdmin(admin.ModelAdmin):
 @admin.register(PostmortemTemplate)
 class PostmortemTemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "is_default", "description"]
+
+
+@admin.register(LintTerm)
+class LintTermAdmin(admin.ModelAdmin):
+    list_display = ["phrase", "kind", "severity", "message"]
+    list_filter = ["kind", "severity"]
+    search_fields = ["phrase", "message"]
+
+
+@admin.register(LintAcknowledgement)
+class LintAcknowledgementAdmin(admin.ModelAdmin):
+    list_display = ["postmortem", "location", "rule", "text", "acknowledged_by", "acknowledged_at"]
+    list_filter = ["rule"]
+    search_fields = ["text", "reason"]
+    raw_id_fields = ["postmortem", "acknowledged_by"]

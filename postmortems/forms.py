@@ -228,3 +228,15 @@ class ChatLogForm(forms.Form):
         label="Date of the first message",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+
+class AcknowledgeForm(forms.Form):
+    location = forms.CharField(max_length=40)
+    rule = forms.CharField(max_length=80)
+    text = forms.CharField(max_length=200, strip=False)
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.TextInput(
+            attrs={"placeholder": "e.g. a quotation from the customer's ticket"}
+        ),
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -14,15 +14,18 @@ from postmortems.chatlog import parse_chat_log
 from postmortems.filters import PostmortemFilter
 from postmortems.forms import (
     SECTIONS,
+    AcknowledgeForm,
     ChatLogForm,
     ContributingFactorForm,
     PostmortemCreateForm,
     TimelineEventForm,
 )
+from postmortems.lint import MAX_LINT_CHARS, finding_acknowledge, lint_text, postmortem_lint_summary
 from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
-from postmortems.services import timeline_import
+from postmortems.services import TransitionRefused, postmortem_submit_for_review, timeline_import
 
-KEY_TIMES_CHANGED = "keyTimesChanged"
+# Sent to the page after a change, so the key times and the lint summary refresh themselves.
+DOCUMENT_CHANGED = "documentChanged"
 
 
 def _get_postmortem(request: HttpRequest, pk: int) -> Postmortem:
@@ -69,6 +72,7 @@ def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _document(request: HttpRequest, postmortem: Postmortem) -> dict:
     return {
         "postmortem": postmortem,
+        "lint": postmortem_lint_summary(postmortem),
         "can_edit": postmortem.can_edit(request.user),
         "events": postmortem.events.all(),
         "factors": postmortem.factors.all(),
@@ -137,11 +141,13 @@ def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
         form.save()
         if not request.htmx:
             return redirect(postmortem)
-        return render(
+        response = render(
             request,
             f"postmortems/includes/section_{section}.html",
             _section_context(request, postmortem, section),
         )
+        response["HX-Trigger"] = DOCUMENT_CHANGED
+        return response
     context = {**_section_context(request, postmortem, section), "form": form}
     template = "postmortems/includes/section_form.html"
     if not request.htmx:
@@ -167,7 +173,7 @@ def _after_timeline_change(request: HttpRequest, postmortem: Postmortem) -> Http
     if not request.htmx:
         return redirect(f"{postmortem.get_absolute_url()}#timeline")
     response = _timeline(request, postmortem)
-    response["HX-Trigger"] = KEY_TIMES_CHANGED
+    response["HX-Trigger"] = DOCUMENT_CHANGED
     return response
 
 
@@ -241,7 +247,10 @@ def _factors(request: HttpRequest, postmortem: Postmortem, form=None) -> HttpRes
         "factors": postmortem.factors.all(),
         "factor_form": form or ContributingFactorForm(),
     }
-    return render(request, "postmortems/includes/factors.html", context)
+    response = render(request, "postmortems/includes/factors.html", context)
+    if request.method == "POST" and form is None:
+        response["HX-Trigger"] = DOCUMENT_CHANGED
+    return response
 
 
 @require_POST
@@ -286,3 +295,58 @@ def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse
 
 def factors_partial(request: HttpRequest, pk: int) -> HttpResponse:
     return _factors(request, _get_postmortem(request, pk))
+
+
+# The blameless linter: live checks while typing, the summary, acknowledgements, the gate.
+
+
+@require_POST
+def lint_check(request: HttpRequest) -> JsonResponse:
+    """Findings for a text being typed, with offsets in UTF-16 units as JavaScript counts."""
+    text = request.POST.get("text", "")
+    if len(text) > MAX_LINT_CHARS:
+        return JsonResponse({"error": f"Texts over {MAX_LINT_CHARS} characters are not checked."})
+    findings = lint_text(text, action_item=request.POST.get("kind") == "action")
+    return JsonResponse({"findings": [f.to_dict(utf16_text=text) for f in findings]})
+
+
+def _lint_summary(request: HttpRequest, postmortem: Postmortem, **extra) -> HttpResponse:
+    context = {
+        "postmortem": postmortem,
+        "can_edit": postmortem.can_edit(request.user),
+        "lint": postmortem_lint_summary(postmortem),
+        **extra,
+    }
+    return render(request, "postmortems/includes/lint_summary.html", context)
+
+
+def lint_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    return _lint_summary(request, _get_postmortem(request, pk))
+
+
+@require_POST
+def lint_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        finding_acknowledge(postmortem=postmortem, by=request.user, **form.cleaned_data)
+        if not request.htmx:
+            messages.success(request, "Warning acknowledged.")
+            return redirect(f"{postmortem.get_absolute_url()}#lint")
+        return _lint_summary(request, postmortem)
+    if not request.htmx:
+        messages.error(request, "Say why this wording should stay: the reason is required.")
+        return redirect(f"{postmortem.get_absolute_url()}#lint")
+    return _lint_summary(request, postmortem, ack_errors=form.errors, ack_data=form.data)
+
+
+@require_POST
+def postmortem_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    try:
+        postmortem_submit_for_review(postmortem=postmortem, by=request.user)
+    except TransitionRefused as refusal:
+        context = {**_document(request, postmortem), "refusal": refusal.problems}
+        return render(request, "postmortems/postmortem_detail.html", context, status=409)
+    messages.success(request, f"{postmortem.reference} is in review.")
+    return redirect(postmortem)

@@ -23,7 +23,7 @@ def test_adding_an_event_returns_the_timeline_in_time_order(author_client, postm
     response = _add(author_client, postmortem, occurred_at="2026-03-02T14:10", description="Sooner")
     body = response.content.decode()
     assert body.index("Sooner") < body.index("Later")
-    assert response["HX-Trigger"] == "keyTimesChanged"
+    assert response["HX-Trigger"] == "documentChanged"
 
 
 def test_event_times_are_in_the_incident_time_zone(author_client, postmortem):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from typing import TextIO
 
-from .linter import Finding, lint
+from .linter import Finding, Term, lint
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +28,13 @@ def _format(name: str, finding: Finding) -> str:
 
 
 def main(
-    argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None
+    argv: list[str] | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    *,
+    people: Iterable[str] = (),
+    extra_terms: Iterable[Term] = (),
+    allowed_terms: Iterable[str] = (),
 ) -> int:
     """Exit 0 when clean or info-only, 1 when any warning, 2 when a file cannot be read."""
     args = _parser().parse_args(argv)
@@ -44,7 +51,8 @@ def main(
             except (OSError, UnicodeDecodeError) as error:
                 print(f"blamelint: cannot read {path}: {error}", file=sys.stderr)
                 return 2
-        results.extend((name, finding) for finding in lint(text))
+        findings = lint(text, people=people, extra_terms=extra_terms, allowed_terms=allowed_terms)
+        results.extend((name, finding) for finding in findings)
     if args.json:
         data = [{**finding.to_dict(), "file": name} for name, finding in results]
         stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

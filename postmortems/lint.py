@@ -1,0 +1,149 @@
+"""The blameless linter applied to this site: its people, its terms, its postmortems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from postmortems.linting import Finding, Term, lint, lint_action_item
+from postmortems.models import LintAcknowledgement, LintTerm, Postmortem
+
+MAX_LINT_CHARS = 200_000
+
+
+@dataclass(frozen=True)
+class SiteVocabulary:
+    people: list[str]
+    extra_terms: list[Term]
+    allowed_terms: list[str]
+
+
+def site_vocabulary() -> SiteVocabulary:
+    """Names of the site's users and the terms admins added (two small queries)."""
+    people = [
+        name
+        for row in get_user_model()
+        .objects.filter(is_active=True)
+        .values_list("first_name", "last_name", "username")
+        for name in row
+        if name
+    ]
+    extra, allowed = [], []
+    for term in LintTerm.objects.all():
+        if term.kind == LintTerm.Kind.ALLOW:
+            allowed.append(term.phrase)
+        else:
+            extra.append(Term(term.phrase, term.message, term.suggestion or None, term.severity))
+    return SiteVocabulary(people, extra, allowed)
+
+
+def lint_text(text: str, *, action_item: bool = False, vocabulary: SiteVocabulary | None = None):
+    vocabulary = vocabulary or site_vocabulary()
+    check = lint_action_item if action_item else lint
+    return check(
+        text,
+        people=vocabulary.people,
+        extra_terms=vocabulary.extra_terms,
+        allowed_terms=vocabulary.allowed_terms,
+    )
+
+
+@dataclass
+class LocatedFinding:
+    location: str  # a stable key of the text: "summary", "event:12", "action:3:title"…
+    label: str  # what a person calls that place
+    anchor: str  # where it is on the postmortem page
+    finding: Finding
+    acknowledgement: LintAcknowledgement | None = None
+
+    @property
+    def is_blocking(self) -> bool:
+        return self.finding.severity == "warning" and self.acknowledgement is None
+
+
+def _texts(postmortem: Postmortem):
+    """Every narrative text of a postmortem: (location, label, anchor, text, is_action_title)."""
+    for field, label in [
+        ("summary", "Summary"),
+        ("impact", "Impact"),
+        ("went_well", "What went well"),
+        ("went_poorly", "What went poorly"),
+        ("got_lucky", "Where we got lucky"),
+    ]:
+        section = "lessons" if field.startswith(("went", "got")) else field
+        yield field, label, f"#section-{section}", getattr(postmortem, field), False
+    for event in postmortem.events.all():
+        moment = timezone.localtime(event.occurred_at, postmortem.tz).strftime("%H:%M")
+        yield (
+            f"event:{event.pk}",
+            f"Timeline, {moment}",
+            f"#event-{event.pk}",
+            event.description,
+            False,
+        )
+    for factor in postmortem.factors.all():
+        label = f"Contributing factor ({factor.get_category_display()})"
+        yield f"factor:{factor.pk}", label, f"#factor-{factor.pk}", factor.description, False
+    for item in postmortem.action_items.all():
+        anchor = f"#action-{item.pk}"
+        yield f"action:{item.pk}:title", f"Action item “{item.title}”", anchor, item.title, True
+        yield f"action:{item.pk}", f"Action item “{item.title}”", anchor, item.description, False
+
+
+def postmortem_findings(postmortem: Postmortem) -> list[LocatedFinding]:
+    vocabulary = site_vocabulary()
+    acknowledgements = {
+        (a.location, a.rule, a.text.lower()): a for a in postmortem.lint_acknowledgements.all()
+    }
+    located = []
+    for location, label, anchor, text, is_title in _texts(postmortem):
+        if not text:
+            continue
+        for finding in lint_text(text, action_item=is_title, vocabulary=vocabulary):
+            key = (location, finding.rule, finding.text.lower()[:200])
+            located.append(
+                LocatedFinding(location, label, anchor, finding, acknowledgements.get(key))
+            )
+    return located
+
+
+@dataclass
+class LintSummary:
+    findings: list[LocatedFinding]
+
+    @property
+    def blocking(self) -> list[LocatedFinding]:
+        return [f for f in self.findings if f.is_blocking]
+
+    @property
+    def acknowledged(self) -> list[LocatedFinding]:
+        return [f for f in self.findings if f.acknowledgement]
+
+    @property
+    def hints(self) -> list[LocatedFinding]:
+        return [f for f in self.findings if f.finding.severity != "warning"]
+
+    def by_category(self) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for item in self.blocking:
+            counts[item.finding.category] = counts.get(item.finding.category, 0) + 1
+        return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def postmortem_lint_summary(postmortem: Postmortem) -> LintSummary:
+    return LintSummary(postmortem_findings(postmortem))
+
+
+def finding_acknowledge(
+    *, postmortem: Postmortem, location: str, rule: str, text: str, reason: str, by
+) -> LintAcknowledgement:
+    acknowledgement, _ = LintAcknowledgement.objects.update_or_create(
+        postmortem=postmortem,
+        location=location,
+        rule=rule,
+        text=text[:200],
+        defaults={"reason": reason, "acknowledged_by": by},
+    )
+    return acknowledgement
