@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+import secrets
+import zoneinfo
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+
+from postmortems.models import default_time_zone, validate_time_zone
 
 
 class Priority(models.TextChoices):
@@ -49,6 +55,37 @@ class ActionItemQuerySet(models.QuerySet):
     def due_soon(self, today: date, days: int) -> ActionItemQuerySet:
         return self.open().filter(due_date__gte=today, due_date__lte=today + timedelta(days=days))
 
+    def counts(self, today: date) -> dict[str, int]:
+        """How many items are in each state, in one query."""
+        done = models.Q(status=Status.DONE)
+        return self.order_by().aggregate(
+            total=models.Count("pk"),
+            open=models.Count("pk", filter=models.Q(status__in=OPEN_STATUSES)),
+            overdue=models.Count(
+                "pk", filter=models.Q(status__in=OPEN_STATUSES, due_date__lt=today)
+            ),
+            done=models.Count("pk", filter=done),
+            done_on_time=models.Count(
+                "pk", filter=done & models.Q(completed_at__date__lte=models.F("due_date"))
+            ),
+            wont_do=models.Count("pk", filter=models.Q(status=Status.WONT_DO)),
+        )
+
+    def days_to_close(self) -> list[float]:
+        """Days from creation to completion of each done item (only the durations are fetched)."""
+        durations = (
+            self.filter(status=Status.DONE)
+            .order_by()
+            .annotate(
+                took=models.ExpressionWrapper(
+                    models.F("completed_at") - models.F("created_at"),
+                    output_field=models.DurationField(),
+                )
+            )
+            .values_list("took", flat=True)
+        )
+        return [d.total_seconds() / 86400 for d in durations if d is not None]
+
 
 class ActionItem(models.Model):
     postmortem = models.ForeignKey(
@@ -85,6 +122,10 @@ class ActionItem(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ActionItemQuerySet.as_manager()
+
+    # For templates, which cannot reach the Status class.
+    STATUS_CHOICES = Status.choices
+    REASON_STATUSES = " ".join(STATUSES_NEEDING_REASON)
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -124,18 +165,51 @@ class ActionItem(models.Model):
     def is_overdue(self) -> bool:
         return self.is_open and self.due_date < timezone.localdate()
 
+    @property
+    def owner_name(self) -> str:
+        if self.owner is None:
+            return "no owner"
+        return self.owner.get_full_name() or self.owner.get_username()
+
+    def can_change(self, user, *, editor: bool | None = None) -> bool:
+        """Its owner, its creator, the postmortem's editors and superusers may change the item.
+
+        `editor` is whether `user` edits the postmortem, when the caller already knows it
+        (a page of items of one postmortem asks once, not once per item).
+        """
+        if not user.is_authenticated:
+            return False
+        if user.is_superuser or user.pk in (self.owner_id, self.created_by_id):
+            return True
+        if self.postmortem_id is None:
+            return False
+        return editor if editor is not None else self.postmortem.can_edit(user)
+
     def set_status(self, status: str, *, by, note: str = "", reason: str = "") -> None:
         """Move to `status`, keeping completed_at and reason consistent, and record the change."""
-        previous = self.status
-        if status == previous and not reason:
-            return
-        self.status = status
-        if status in STATUSES_NEEDING_REASON:
-            self.reason = reason or self.reason
-        elif reason:
-            self.reason = reason
-        self.completed_at = timezone.now() if status == Status.DONE else None
+        reason = reason.strip()
+        if status in STATUSES_NEEDING_REASON and not reason:
+            raise ValidationError({"reason": "Say why the item is blocked or won't be done."})
+        if status in OPEN_STATUSES and self.owner_id is None:
+            raise ValidationError({"status": "Give the item an owner before reopening it."})
         with transaction.atomic():
+            # The recorded "from" is what the database holds, not what this copy last saw.
+            previous = (
+                type(self)
+                .objects.select_for_update()
+                .values_list("status", flat=True)
+                .get(pk=self.pk)
+            )
+            if status == previous and (status not in STATUSES_NEEDING_REASON or not reason):
+                self.status = previous
+                return
+            self.status = status
+            # The reason belongs to the current status; the history keeps earlier ones.
+            self.reason = reason if status in STATUSES_NEEDING_REASON else ""
+            if status != Status.DONE:
+                self.completed_at = None
+            elif previous != Status.DONE:
+                self.completed_at = timezone.now()
             self.save(update_fields=["status", "reason", "completed_at", "updated_at"])
             self.changes.create(
                 changed_by=by, from_status=previous, to_status=status, note=note or reason
@@ -143,6 +217,33 @@ class ActionItem(models.Model):
 
     def complete(self, *, by, note: str = "") -> None:
         self.set_status(Status.DONE, by=by, note=note)
+
+    def reopen(self, *, by, note: str = "") -> None:
+        self.set_status(Status.OPEN, by=by, note=note)
+
+    def reassign(self, owner, *, by) -> None:
+        if owner.pk == self.owner_id:
+            return
+        note = f"Owner: {self.owner_name} → {owner.get_full_name() or owner.get_username()}"
+        self.owner = owner
+        with transaction.atomic():
+            self.save(update_fields=["owner", "updated_at"])
+            self.note_change(by=by, note=note)
+
+    def move_due_date(self, due_date: date, *, by) -> None:
+        if due_date == self.due_date:
+            return
+        note = f"Due date: {self.due_date:%Y-%m-%d} → {due_date:%Y-%m-%d}"
+        self.due_date = due_date
+        with transaction.atomic():
+            self.save(update_fields=["due_date", "updated_at"])
+            self.note_change(by=by, note=note)
+
+    def note_change(self, *, by, note: str) -> StatusChange:
+        """Record an edit that kept the status (a new owner, a moved due date) in the history."""
+        return self.changes.create(
+            changed_by=by, from_status=self.status, to_status=self.status, note=note
+        )
 
 
 class StatusChange(models.Model):
@@ -160,3 +261,174 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+    @property
+    def is_status_change(self) -> bool:
+        return self.from_status != self.to_status
+
+
+def new_calendar_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarToken(models.Model):
+    """The secret in a person's calendar feed URL: calendar apps fetch it without a session."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_token"
+    )
+    key = models.CharField(max_length=64, unique=True, default=new_calendar_key)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('actions:calendar')}?token={self.key}"
+
+    @property
+    def feed_url(self) -> str:
+        return settings.SITE_URL + self.get_absolute_url()
+
+
+# Reminders
+
+
+def default_reminder_hour() -> int:
+    return settings.REMINDER_DEFAULT_HOUR
+
+
+class ReminderPreference(models.Model):
+    """When a person gets their daily digest, in their own time zone, and where."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preference"
+    )
+    hour = models.PositiveSmallIntegerField(
+        "send at",
+        default=default_reminder_hour,
+        validators=[MaxValueValidator(23)],
+        help_text="Your local hour; the digest goes out within the hour after it.",
+    )
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
+    opted_out = models.BooleanField(
+        "no reminders",
+        default=False,
+        help_text="Stop the daily digest, escalations included. Your items stay on My items.",
+    )
+    webhook_url = models.URLField(
+        "chat webhook",
+        max_length=500,
+        blank=True,
+        help_text="Optional: a Slack-compatible incoming-webhook URL that gets the same digest.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(hour__lte=23), name="reminder_hour_0_to_23")
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminders of {self.user}"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Reminder(models.Model):
+    """One person's digest for one of their local days.
+
+    The row is the claim: a sweep inserts it (unique per person and day) before sending, so two
+    sweeps never both send. `claim` names the sweep that holds it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders"
+    )
+    day = models.DateField(help_text="The recipient's local date.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    claim = models.CharField(max_length=32, db_index=True)
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    webhook_status = models.CharField(
+        max_length=8, choices=Status.choices, blank=True, help_text="Empty: no webhook."
+    )
+    webhook_error = models.TextField(blank=True)
+    items = models.ManyToManyField(ActionItem, through="ReminderItem", related_name="reminders")
+    postmortems = models.ManyToManyField(
+        "postmortems.Postmortem",
+        blank=True,
+        related_name="+",
+        help_text="Drafts listed as past their review deadline.",
+    )
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="one_reminder_a_day")
+        ]
+        indexes = [models.Index(fields=["day", "status"])]
+
+    def __str__(self) -> str:
+        return f"Reminder to {self.recipient} for {self.day:%Y-%m-%d}"
+
+
+class ReminderItem(models.Model):
+    """An action item a reminder listed, and in which section."""
+
+    class Section(models.TextChoices):
+        OVERDUE = "overdue", "overdue"
+        DUE_SOON = "due_soon", "due soon"
+        ESCALATED = "escalated", "escalated to the postmortem's owner"
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="reminder_lines")
+    section = models.CharField(max_length=10, choices=Section.choices)
+
+    class Meta:
+        ordering = ["-reminder__day", "-reminder_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["reminder", "item"], name="item_once_per_reminder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} ({self.section}) in {self.reminder_id}"
+
+
+class ReminderSweep(models.Model):
+    """One run of the reminder sweep; /healthz reports when the last one finished."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    as_of = models.DateTimeField(help_text="The moment the sweep computed digests for.")
+    due = models.PositiveIntegerField(default=0)
+    claimed = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Sweep at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def last_finished_at(cls) -> datetime | None:
+        return (
+            cls.objects.filter(finished_at__isnull=False)
+            .order_by("-finished_at")
+            .values_list("finished_at", flat=True)
+            .first()
+        )

@@ -1,19 +1,319 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from __future__ import annotations
 
-from actions.models import ActionItem
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from actions.filters import ActionItemFilter
+from actions.forms import (
+    ActionItemForm,
+    BulkForm,
+    NoActionsReasonForm,
+    ReminderPreferenceForm,
+    StatusForm,
+)
+from actions.models import ActionItem, CalendarToken, Reminder, ReminderPreference
+from actions.services import (
+    BULK_ACTIONS,
+    action_item_create,
+    action_items_bulk_update,
+    action_items_csv,
+    action_items_summary,
+    calendar_feed,
+    calendar_token_renew,
+    calendar_token_revoke,
+)
+from postmortems.models import Postmortem
+
+PAGE_SIZE = 50
+SOON_DAYS = 14
+
+
+def _get_item(request: HttpRequest, pk: int) -> ActionItem:
+    return get_object_or_404(
+        ActionItem.objects.select_related("owner", "postmortem", "created_by"), pk=pk
+    )
+
+
+def _get_item_for_change(request: HttpRequest, pk: int) -> ActionItem:
+    item = _get_item(request, pk)
+    if not item.can_change(request.user):
+        raise PermissionDenied(
+            "Only the item's owner, its creator and the postmortem's authors can change it."
+        )
+    return item
+
+
+def _get_postmortem_for_edit(request: HttpRequest, pk: int) -> Postmortem:
+    postmortem = get_object_or_404(Postmortem, pk=pk)
+    if not postmortem.can_edit(request.user):
+        raise PermissionDenied("Only the owner and co-authors can edit this postmortem.")
+    return postmortem
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _filtered(request: HttpRequest) -> ActionItemFilter:
+    queryset = ActionItem.objects.select_related("owner", "postmortem").prefetch_related(
+        "postmortem__services"
+    )
+    return ActionItemFilter(request.GET or None, queryset=queryset)
+
+
+# The list, its CSV and its bulk changes
 
 
 def item_list(request: HttpRequest) -> HttpResponse:
-    items = ActionItem.objects.select_related("owner", "postmortem")
-    return render(request, "actions/actionitem_list.html", {"items": items})
+    filterset = _filtered(request)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "summary": action_items_summary(items=filterset.qs, today=timezone.localdate()),
+        "bulk_form": BulkForm(),
+        "bulk_actions": BULK_ACTIONS,
+        "today": timezone.localdate(),
+    }
+    return render(request, "actions/actionitem_list.html", context)
+
+
+def item_export(request: HttpRequest) -> StreamingHttpResponse:
+    filterset = _filtered(request)
+    rows = action_items_csv(items=filterset.qs, today=timezone.localdate())
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    filename = f"action-items-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_POST
+def item_bulk(request: HttpRequest) -> HttpResponse:
+    back = _safe_next(request, reverse("actions:list"))
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    result = action_items_bulk_update(
+        items=data["items"],
+        by=request.user,
+        action=data["action"],
+        owner=data["owner"],
+        due_date=data["due_date"],
+        reason=data["reason"],
+    )
+    if result.changed:
+        count = len(result.changed)
+        messages.success(
+            request, f"{BULK_ACTIONS[data['action']]}: {count} item{'s' if count > 1 else ''}."
+        )
+    if result.skipped:
+        names = ", ".join(f"#{item.pk} {item.title}" for item in result.skipped)
+        messages.warning(request, f"Skipped {len(result.skipped)} you can't change: {names}.")
+    return redirect(back)
+
+
+# One person's items and calendar
 
 
 def my_items(request: HttpRequest) -> HttpResponse:
-    items = ActionItem.objects.open().filter(owner=request.user).select_related("postmortem")
-    return render(request, "actions/actionitem_list.html", {"items": items})
+    today = timezone.localdate()
+    mine = (
+        ActionItem.objects.open()
+        .filter(owner=request.user)
+        .select_related("postmortem", "owner")
+        .order_by("due_date", "priority", "id")
+    )
+    items = list(mine)
+    soon = today + timedelta(days=SOON_DAYS)
+    for item in items:
+        item.changeable = True
+    context = {
+        "overdue": [i for i in items if i.due_date < today],
+        "soon": [i for i in items if today <= i.due_date <= soon],
+        "later": [i for i in items if i.due_date > soon],
+        "soon_days": SOON_DAYS,
+        "count": len(items),
+        "token": CalendarToken.objects.filter(user=request.user).first(),
+    }
+    return render(request, "actions/actionitem_mine.html", context)
+
+
+@require_POST
+def calendar_token(request: HttpRequest) -> HttpResponse:
+    if request.POST.get("action") == "revoke":
+        calendar_token_revoke(user=request.user)
+        messages.success(request, "Calendar link revoked. Calendars using it stop updating.")
+    else:
+        calendar_token_renew(user=request.user)
+        messages.success(request, "New calendar link created. Any older link no longer works.")
+    return redirect("actions:mine")
+
+
+@login_not_required
+def calendar(request: HttpRequest) -> HttpResponse:
+    key = request.GET.get("token", "")
+    token = CalendarToken.objects.select_related("user").filter(key=key).first() if key else None
+    if token is None or not token.user.is_active:
+        raise Http404("No calendar with this token.")
+    response = HttpResponse(calendar_feed(token=token), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="debrief-action-items.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# Reminder preferences
+
+
+@require_http_methods(["GET", "POST"])
+def reminder_preferences(request: HttpRequest) -> HttpResponse:
+    preference = ReminderPreference.objects.filter(user=request.user).first()
+    form = ReminderPreferenceForm(
+        request.POST or None, instance=preference or ReminderPreference(user=request.user)
+    )
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Reminder settings saved.")
+        return redirect("actions:preferences")
+    context = {
+        "form": form,
+        "reminders": Reminder.objects.filter(recipient=request.user).prefetch_related(
+            "items", "postmortems"
+        )[:14],
+        "due_soon_days": settings.REMINDER_DUE_SOON_DAYS,
+        "escalate_after_days": settings.REMINDER_ESCALATE_AFTER_DAYS,
+    }
+    return render(request, "actions/reminderpreference_form.html", context)
+
+
+# One item
 
 
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(ActionItem.objects.select_related("owner", "postmortem"), pk=pk)
-    return render(request, "actions/actionitem_detail.html", {"item": item})
+    item = _get_item(request, pk)
+    can_change = item.can_change(request.user)
+    form = ActionItemForm(instance=item) if can_change else None
+    return render(
+        request, "actions/actionitem_detail.html", _detail_context(item, can_change, form)
+    )
+
+
+def _detail_context(item: ActionItem, can_change: bool, form=None, status_form=None) -> dict:
+    item.changeable = can_change
+    return {
+        "item": item,
+        "can_change": can_change,
+        "form": form,
+        "status_form": status_form,
+        "history": item.changes.select_related("changed_by"),
+        "reminder_lines": item.reminder_lines.select_related("reminder__recipient")[:20],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _get_item_for_change(request, pk)
+    form = ActionItemForm(request.POST or None, instance=item)
+    if form.is_valid():
+        note = form.change_note()
+        form.save()
+        if note:
+            item.note_change(by=request.user, note=note)
+        messages.success(request, "Action item saved.")
+        return redirect(item)
+    return render(request, "actions/actionitem_detail.html", _detail_context(item, True, form))
+
+
+def item_create(request: HttpRequest) -> HttpResponse:
+    """An item that comes from elsewhere than a postmortem (an audit, a game day, a review)."""
+    form = ActionItemForm(request.POST or None, initial={"owner": request.user.pk})
+    if form.is_valid():
+        item = action_item_create(by=request.user, **form.cleaned_data)
+        messages.success(request, "Action item created.")
+        return redirect(item)
+    return render(request, "actions/actionitem_form.html", {"form": form})
+
+
+@require_POST
+def item_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Quick status change; answers with the fragment that sent it (section, panel or row)."""
+    item = _get_item_for_change(request, pk)
+    form = StatusForm(request.POST, item=item)
+    if form.is_valid():
+        try:
+            form.save(by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+    if not request.htmx:
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect(_safe_next(request, item.get_absolute_url()))
+    failed = form if form.errors else None
+    if request.htmx.target == "action-items" and item.postmortem is not None:
+        return _section(request, item.postmortem, failed_item=item.pk, status_form=failed)
+    if request.htmx.target == "item-status":
+        return render(
+            request,
+            "actions/includes/actionitem_status.html",
+            _detail_context(item, True, status_form=failed),
+        )
+    item.changeable = True
+    return render(
+        request, "actions/includes/actionitem_row.html", {"item": item, "status_form": failed}
+    )
+
+
+# The action items section of a postmortem's page
+
+
+def _section(request: HttpRequest, postmortem: Postmortem, **extra) -> HttpResponse:
+    context = {"postmortem": postmortem, **extra}
+    return render(request, "postmortems/includes/action_section.html", context)
+
+
+def postmortem_section(request: HttpRequest, pk: int) -> HttpResponse:
+    return _section(request, get_object_or_404(Postmortem, pk=pk))
+
+
+@require_POST
+def postmortem_item_create(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    form = ActionItemForm(request.POST)
+    if form.is_valid():
+        action_item_create(by=request.user, postmortem=postmortem, **form.cleaned_data)
+        if not request.htmx:
+            return redirect(f"{postmortem.get_absolute_url()}#action-items")
+        form = None
+    return _section(request, postmortem, add_form=form)
+
+
+@require_POST
+def postmortem_no_actions_reason(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    form = NoActionsReasonForm(request.POST, instance=postmortem)
+    if form.is_valid():
+        form.save(commit=False).save(update_fields=["no_actions_reason", "updated_at"])
+    if not request.htmx:
+        return redirect(f"{postmortem.get_absolute_url()}#action-items")
+    return _section(request, postmortem)

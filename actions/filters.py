@@ -1,0 +1,82 @@
+import django_filters
+from django import forms
+from django.utils import timezone
+
+from actions.forms import DateInput, UserChoiceField, active_users, style_widgets
+from actions.models import CLOSED_STATUSES, OPEN_STATUSES, ActionItem, Kind, Priority, Status
+from postmortems.models import Postmortem
+
+STATUS_CHOICES = [
+    ("not_closed", "Open, in progress or blocked"),
+    ("closed", "Done or won't do"),
+    *Status.choices,
+]
+
+
+class UserFilter(django_filters.ModelChoiceFilter):
+    field_class = UserChoiceField
+
+
+class ActionItemFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label="Title")
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_status", empty_label="Any status"
+    )
+    owner = UserFilter(queryset=active_users(), empty_label="Anyone")
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label="Overdue only", widget=forms.CheckboxInput
+    )
+    due_after = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="gte", label="Due from", widget=DateInput()
+    )
+    due_before = django_filters.DateFilter(
+        field_name="due_date", lookup_expr="lte", label="Due until", widget=DateInput()
+    )
+    postmortem = django_filters.ModelChoiceFilter(
+        queryset=Postmortem.objects.order_by("-id"), empty_label="Any postmortem"
+    )
+    priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label="Any kind")
+    service = django_filters.CharFilter(
+        field_name="postmortem__services__name", lookup_expr="iexact", label="Service"
+    )
+    o = django_filters.OrderingFilter(
+        fields=[
+            ("due_date", "due"),
+            ("priority", "priority"),
+            ("status", "status"),
+            ("owner__username", "owner"),
+            ("postmortem", "postmortem"),
+            ("created_at", "created"),
+            ("completed_at", "completed"),
+        ],
+        field_labels={
+            "due": "Due date",
+            "owner": "Owner",
+            "postmortem": "Postmortem",
+            "created": "Created",
+            "completed": "Completed",
+        },
+        label="Sort by",
+        empty_label="Due date (soonest first)",
+    )
+
+    class Meta:
+        model = ActionItem
+        fields = []
+
+    @property
+    def form(self):
+        form = super().form
+        style_widgets(form.fields)
+        return form
+
+    def filter_status(self, queryset, name, value):
+        if value == "not_closed":
+            return queryset.filter(status__in=OPEN_STATUSES)
+        if value == "closed":
+            return queryset.filter(status__in=CLOSED_STATUSES)
+        return queryset.filter(status=value)
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.overdue(timezone.localdate()) if value else queryset

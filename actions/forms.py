@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+import json
+import zoneinfo
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from actions.models import (
+    OPEN_STATUSES,
+    STATUSES_NEEDING_REASON,
+    ActionItem,
+    Priority,
+    ReminderPreference,
+    Status,
+    default_due_date,
+)
+from actions.services import BULK_ACTIONS
+from config.fields import ModelChoiceField
+from postmortems.models import Postmortem
+
+REASON_REQUIRED = "Say why the item is blocked or won't be done."
+
+
+def active_users():
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+
+
+class UserChoiceField(ModelChoiceField):
+    """People by name, with the username to tell two Annas apart."""
+
+    def __init__(self, queryset=None, **kwargs):
+        super().__init__(queryset=active_users() if queryset is None else queryset, **kwargs)
+
+    def label_from_instance(self, user) -> str:
+        full_name = user.get_full_name()
+        return f"{full_name} ({user.get_username()})" if full_name else user.get_username()
+
+
+def style_widgets(fields) -> None:
+    """Bootstrap classes for forms laid out by hand (filters, bulk form), not by crispy."""
+    for field in fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            css = "form-select form-select-sm"
+        else:
+            css = "form-control form-control-sm"
+        widget.attrs["class"] = css
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+ROW_FIELDS = ["owner", "priority", "due_date", "kind"]
+
+
+class ActionItemForm(forms.ModelForm):
+    title = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"data-lint": "true", "data-lint-kind": "action", "autocomplete": "off"}
+        ),
+        help_text="A change someone can finish, e.g. “Alert when checkout 5xx exceeds 2% for 5 minutes”.",
+    )
+    description = forms.CharField(
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3, "data-lint": "true"}),
+        help_text="Markdown. Context, links, what done looks like.",
+    )
+    owner = UserChoiceField(required=False, help_text="Required while the item is open.")
+    due_date = forms.DateField(
+        required=False,
+        widget=DateInput(),
+        help_text="Left blank, it is set from the priority. A past date is kept and shown as overdue.",
+    )
+
+    class Meta:
+        model = ActionItem
+        fields = ["title", "owner", "priority", "due_date", "kind", "description", "tracker_url"]
+        widgets = {"tracker_url": forms.URLInput(attrs={"placeholder": "https://…"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "tracker_url" in self.fields:
+            self.fields[
+                "tracker_url"
+            ].help_text = "Jira, GitHub, Linear… where the work is tracked."
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        # Subclasses may drop fields (a meeting's form keeps the essentials): lay out what is left.
+        widths = {"owner": "col-md-4", "priority": "col-md-3", "due_date": "col-md-3"}
+        row = [
+            Column(n, css_class=widths.get(n, "col-md-2")) for n in ROW_FIELDS if n in self.fields
+        ]
+        rest = [n for n in ("description", "tracker_url") if n in self.fields]
+        self.helper.layout = Layout("title", Row(*row), *rest)
+        if "due_date" not in self.fields:
+            return
+        if self.instance.pk:
+            self.fields["due_date"].required = True
+            self.fields["due_date"].help_text = "A past date is kept and shown as overdue."
+        else:
+            today = timezone.localdate()
+            defaults = {
+                p: default_due_date(p, today).isoformat() for p in settings.ACTION_ITEM_DUE_DAYS
+            }
+            if "priority" in self.fields:
+                # actions.js moves an untouched due date when the priority changes.
+                self.fields["priority"].widget.attrs["data-default-due"] = json.dumps(defaults)
+            self.fields["due_date"].initial = defaults[self.initial.get("priority", "P2")]
+
+    def clean_owner(self):
+        owner = self.cleaned_data.get("owner")
+        if owner is None and self.instance.status in OPEN_STATUSES:
+            raise forms.ValidationError("An open action item needs an owner.")
+        return owner
+
+    def clean(self):
+        cleaned = super().clean()
+        if "due_date" in self.fields and not cleaned.get("due_date") and not self.instance.pk:
+            cleaned["due_date"] = default_due_date(cleaned.get("priority") or Priority.P2)
+        return cleaned
+
+    def change_note(self) -> str:
+        """What this edit changed, said for the item's history."""
+        parts = []
+        for name in ("title", "owner", "priority", "due_date", "kind"):
+            if name not in self.changed_data:
+                continue
+            field = self.fields[name]
+            before, after = self.initial.get(name), self.cleaned_data.get(name)
+            if name == "owner":
+                before = field.label_from_instance(field.queryset.get(pk=before)) if before else "—"
+                after = field.label_from_instance(after) if after else "—"
+            parts.append(f"{field.label or name.capitalize()}: {before or '—'} → {after or '—'}")
+        if "description" in self.changed_data:
+            parts.append("Description edited")
+        if "tracker_url" in self.changed_data:
+            parts.append("Tracker link edited")
+        return "; ".join(parts)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(
+        required=False,
+        max_length=5_000,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": "Why? (needed for blocked and won't do)"}
+        ),
+    )
+
+    def __init__(self, *args, item: ActionItem, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item = item
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status in STATUSES_NEEDING_REASON and not cleaned.get("reason", "").strip():
+            self.add_error("reason", REASON_REQUIRED)
+        if status in OPEN_STATUSES and self.item.owner_id is None:
+            self.add_error("status", "Give the item an owner before reopening it.")
+        return cleaned
+
+    def save(self, *, by) -> None:
+        status, text = self.cleaned_data["status"], self.cleaned_data["reason"]
+        if status in STATUSES_NEEDING_REASON:
+            self.item.set_status(status, by=by, reason=text)
+        else:
+            self.item.set_status(status, by=by, note=text)
+
+
+class BulkForm(forms.Form):
+    items = forms.ModelMultipleChoiceField(
+        queryset=ActionItem.objects.select_related("postmortem", "owner"),
+        error_messages={"required": "Tick the items to change first."},
+    )
+    action = forms.ChoiceField(choices=[("", "Choose…"), *BULK_ACTIONS.items()])
+    owner = UserChoiceField(required=False, label="New owner")
+    due_date = forms.DateField(required=False, widget=DateInput(), label="New due date")
+    reason = forms.CharField(
+        required=False, max_length=5_000, label="Reason", widget=forms.TextInput()
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self.fields)
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if action == "reassign" and not cleaned.get("owner"):
+            self.add_error("owner", "Choose the new owner.")
+        if action == "move" and not cleaned.get("due_date"):
+            self.add_error("due_date", "Choose the new due date.")
+        if action == "wont_do" and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "Say why these items won't be done.")
+        return cleaned
+
+
+class NoActionsReasonForm(forms.ModelForm):
+    no_actions_reason = forms.CharField(
+        label="Why no action items are needed",
+        required=False,
+        max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 2, "data-lint": "true"}),
+    )
+
+    class Meta:
+        model = Postmortem
+        fields = ["no_actions_reason"]
+
+
+HOURS = [(hour, f"{hour:02d}:00") for hour in range(24)]
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class ReminderPreferenceForm(forms.ModelForm):
+    hour = forms.TypedChoiceField(
+        label="Send at",
+        choices=HOURS,
+        coerce=int,
+        help_text=ReminderPreference._meta.get_field("hour").help_text,
+    )
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
+
+    class Meta:
+        model = ReminderPreference
+        fields = ["opted_out", "hour", "time_zone", "webhook_url"]
+        widgets = {
+            "webhook_url": forms.URLInput(
+                attrs={"placeholder": "https://hooks.slack.com/services/…"}
+            )
+        }
+
+    def clean_webhook_url(self) -> str:
+        url = self.cleaned_data["webhook_url"]
+        if url and not url.startswith("https://") and not settings.DEBUG:
+            raise forms.ValidationError("Use an https:// address: the digest lists your items.")
+        return url

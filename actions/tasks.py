@@ -1,0 +1,18 @@
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from actions import reminders
+
+
+# Sends that fail are recorded per person and retried by the next hourly run; only a
+# database that does not answer makes the whole sweep worth retrying, with backoff.
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=4,
+)
+def send_overdue_reminders() -> dict[str, int]:
+    """Email the daily digests that are due this hour (Celery beat runs it hourly)."""
+    sweep = reminders.reminders_send()
+    return {"due": sweep.due, "sent": sweep.sent, "failed": sweep.failed}

@@ -1,0 +1,26 @@
+from django import template
+
+from actions.forms import ActionItemForm, NoActionsReasonForm
+from actions.services import ActionSection, postmortem_action_section
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def action_section(context, postmortem) -> ActionSection:
+    """The action items section of a postmortem page, for whoever is reading it.
+
+    The postmortem page and the section's own HTMX answers both render it through this tag,
+    so the fragment has one template and one source of data.
+    """
+    request = context["request"]
+    section = postmortem_action_section(postmortem=postmortem, user=request.user)
+    failed_item, status_form = context.get("failed_item"), context.get("status_form")
+    for item in section.items:
+        item.status_form = status_form if item.pk == failed_item else None
+    if section.can_edit:
+        section.add_form = context.get("add_form") or ActionItemForm(
+            initial={"owner": request.user.pk}
+        )
+        section.reason_form = NoActionsReasonForm(instance=postmortem)
+    return section

@@ -1,0 +1,72 @@
+import os
+
+import pytest
+from playwright.sync_api import expect
+
+from actions.models import ActionItem, Status
+from tests.browser.conftest import log_in
+from tests.factories import ActionItemFactory, PostmortemFactory, ServiceFactory
+
+SHOTS = os.environ.get("SCREENSHOTS")
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_person_adds_an_item_completes_it_and_sees_the_progress(page, author):
+    postmortem = PostmortemFactory(owner=author, title="Queue backlog")
+    ActionItemFactory(postmortem=postmortem, owner=author, title="Document the replay runbook")
+    log_in(page, "author")
+    page.goto(postmortem.get_absolute_url())
+    section = page.locator("#action-items")
+    expect(section.locator("[data-progress-label]")).to_have_text("0 of 1 done")
+
+    section.get_by_text("Add an action item").click()
+    section.get_by_label("Title").fill("Alert when queue lag exceeds 5 minutes")
+    section.get_by_label("Owner").select_option(label="Ada Author (author)")
+    section.get_by_label("Priority").select_option("P1")
+    section.get_by_role("button", name="Add action item").click()
+
+    row = section.locator(".action-item", has_text="Alert when queue lag")
+    expect(row).to_be_visible()
+    expect(section.locator("[data-progress-label]")).to_have_text("0 of 2 done")
+    page.screenshot(path="/tmp/shot-actions-section.png", full_page=True) if SHOTS else None
+
+    row.get_by_role("button", name="Mark done").click()
+    expect(section.locator("[data-progress-label]")).to_have_text("1 of 2 done")
+    expect(section.locator(".action-item", has_text="Alert when queue lag")).to_contain_text("Done")
+    item = ActionItem.objects.get(title__startswith="Alert when queue lag")
+    assert item.status == Status.DONE and item.priority == "P1"
+    assert page.url.endswith(postmortem.get_absolute_url())  # no full page load
+
+
+def test_blocking_an_item_asks_for_the_reason_inline(page, author):
+    postmortem = PostmortemFactory(owner=author)
+    ActionItemFactory(postmortem=postmortem, owner=author, title="Split the config repo")
+    log_in(page, "author")
+    page.goto(postmortem.get_absolute_url())
+    row = page.locator(".action-item", has_text="Split the config repo")
+    row.get_by_text("Change status").click()
+    reason = row.get_by_label("Reason or note")
+    expect(reason).to_be_hidden()
+    row.get_by_label("New status").select_option("blocked")
+    expect(reason).to_be_visible()
+    reason.fill("Waiting for the platform team")
+    row.get_by_role("button", name="Save status").click()
+    row = page.locator(".action-item", has_text="Split the config repo")
+    expect(row).to_contain_text("Blocked: Waiting for the platform team")
+
+
+def test_the_list_filters_and_closes_items_in_bulk(page, author):
+    postmortem = PostmortemFactory(owner=author)
+    postmortem.services.add(ServiceFactory(name="checkout"))
+    for title in ("Rotate certificates", "Add canary", "Retire old cron"):
+        ActionItemFactory(postmortem=postmortem, owner=author, title=title)
+    log_in(page, "author")
+    page.goto("/actions/")
+    page.screenshot(path="/tmp/shot-actions-list.png", full_page=True) if SHOTS else None
+    page.get_by_label("Select all items on this page").check()
+    page.get_by_label("Action").select_option("wont_do")
+    page.get_by_label("Reason or note").fill("Checkout service retired")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("alert")).to_contain_text("Close as won't do: 3 items.")
+    assert ActionItem.objects.filter(status=Status.WONT_DO).count() == 3
