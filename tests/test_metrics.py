@@ -1,0 +1,364 @@
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from actions.models import ActionItem, Status
+from services import metrics
+from services.metrics import Filters
+from tests.factories import (
+    ActionItemFactory,
+    ContributingFactorFactory,
+    PostmortemFactory,
+    ServiceFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)  # a Monday
+HALF_YEAR = Filters(start=date(2026, 1, 1), end=date(2026, 6, 15))
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _owner():
+    # One person owns everything: hashing a password per factory user is slow.
+    return get_user_model().objects.filter(username="owner").first() or UserFactory(
+        username="owner"
+    )
+
+
+def _at(day: str, hour: int = 0) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+
+
+def _incident(day: str, *, severity=3, services=(), detect=None, mitigate=None, resolve=None):
+    start = _at(day, 14)
+
+    def later(minutes):
+        return None if minutes is None else start + timedelta(minutes=minutes)
+
+    postmortem = PostmortemFactory(
+        owner=_owner(),
+        started_at=start,
+        severity=severity,
+        detected_at=later(detect),
+        mitigated_at=later(mitigate),
+        resolved_at=later(resolve),
+    )
+    postmortem.services.add(*services)
+    return postmortem
+
+
+def _row(chart, label):
+    return next(row for row in chart.rows if row[0] == label)
+
+
+def test_incidents_are_counted_per_month_and_severity():
+    _incident("2026-03-02", severity=1)
+    _incident("2026-03-20", severity=2)
+    _incident("2026-03-25", severity=2)
+    _incident("2026-05-10", severity=3)
+    _incident("2025-12-31", severity=1)  # before the period
+    chart = metrics.incidents_by_month(HALF_YEAR)
+    assert [row[0] for row in chart.rows] == [date(2026, m, 1) for m in range(1, 7)]
+    assert _row(chart, date(2026, 3, 1)) == [date(2026, 3, 1), 1, 2, 0, 0]
+    assert _row(chart, date(2026, 5, 1)) == [date(2026, 5, 1), 0, 0, 1, 0]
+    assert _row(chart, date(2026, 4, 1)) == [date(2026, 4, 1), 0, 0, 0, 0]
+
+
+def test_filters_narrow_incidents_by_service_team_and_severity():
+    checkout = ServiceFactory(name="checkout", team="Payments")
+    search = ServiceFactory(name="search", team="Discovery")
+    _incident("2026-03-02", severity=1, services=[checkout, search])
+    _incident("2026-03-03", severity=2, services=[search])
+    _incident("2026-03-04", severity=2)
+    march = date(2026, 3, 1)
+
+    def counts(**narrowing):
+        filters = Filters(start=HALF_YEAR.start, end=HALF_YEAR.end, **narrowing)
+        return _row(metrics.incidents_by_month(filters), march)[1:]
+
+    assert counts() == [1, 2, 0, 0]
+    assert counts(service=search) == [1, 1, 0, 0], "an incident on two services counts once"
+    assert counts(team="Payments") == [1, 0, 0, 0]
+    assert counts(severity=2) == [0, 2, 0, 0]
+    assert counts(service=checkout, severity=2) == [0, 0, 0, 0]
+
+
+def test_median_and_p90_times_to_detect_mitigate_and_resolve_per_month():
+    _incident("2026-03-02", detect=4, mitigate=41, resolve=75)
+    _incident("2026-03-20", detect=10, mitigate=60, resolve=120)
+    _incident("2026-03-25", detect=30, mitigate=90, resolve=300)
+    _incident("2026-03-26", detect=None, mitigate=None, resolve=None)  # not measured
+    _incident("2026-05-10", detect=2, mitigate=20, resolve=30)
+    chart = metrics.response_times(HALF_YEAR)
+    assert chart.columns[1:3] == ["Time to detect, median", "Time to detect, p90"]
+    assert _row(chart, date(2026, 3, 1))[1:] == [10.0, 26.0, 60.0, 84.0, 120.0, 264.0]
+    assert _row(chart, date(2026, 5, 1))[1:] == [2.0, 2.0, 20.0, 20.0, 30.0, 30.0]
+    assert _row(chart, date(2026, 4, 1))[1:] == [None] * 6
+
+
+def test_a_time_before_impact_started_is_left_out_of_the_percentiles():
+    postmortem = _incident("2026-03-02", detect=10, mitigate=20, resolve=30)
+    postmortem.detected_at = postmortem.started_at - timedelta(minutes=5)
+    postmortem.save()
+    assert _row(metrics.response_times(HALF_YEAR), date(2026, 3, 1))[1:3] == [None, None]
+
+
+def test_percentile_interpolates_like_percentile_cont():
+    assert metrics.percentile([4, 10, 30], 0.9) == 26
+    assert metrics.percentile([1, 2, 3, 4], 0.5) == 2.5
+    assert metrics.percentile([], 0.5) is None
+
+
+def test_the_budget_chart_shows_each_services_current_window():
+    checkout = ServiceFactory(name="checkout", slo_target=Decimal("99.9"), window_days=30)
+    search = ServiceFactory(name="search", slo_target=Decimal("99.5"), window_days=28)
+    start = NOW - timedelta(days=2)
+    incident = PostmortemFactory(
+        owner=_owner(), started_at=start, mitigated_at=start + timedelta(minutes=21.6)
+    )
+    incident.services.add(checkout, search)
+    chart = metrics.error_budgets(HALF_YEAR, now=NOW)
+    assert chart.rows == [
+        ["checkout", "Platform", Decimal("99.9"), 30, Decimal("43.2"), Decimal("21.6"), 50],
+        [
+            "search",
+            "Platform",
+            Decimal("99.5"),
+            28,
+            Decimal("201.6"),
+            Decimal("21.6"),
+            Decimal("10.7"),
+        ],
+    ]
+    assert chart.spec()["datasets"][0]["data"] == [50.0, 10.7]
+
+
+def _item(*, created: str, due: str, done: str | None = None, wont_do: str | None = None):
+    item = ActionItemFactory(
+        due_date=date.fromisoformat(due), owner=_owner(), postmortem=_incident(created)
+    )
+    fields = {"created_at": _at(created)}
+    if done:
+        fields |= {"status": Status.DONE, "completed_at": _at(done)}
+    if wont_do:
+        fields |= {"status": Status.WONT_DO, "reason": "Retired", "updated_at": _at(wont_do)}
+    ActionItem.objects.filter(pk=item.pk).update(**fields)
+    return item
+
+
+FOLLOW_UP = Filters(start=date(2026, 5, 4), end=date(2026, 6, 15))
+
+
+@pytest.fixture
+def items():
+    _item(created="2026-04-01", due="2026-05-12")  # open, overdue since the week of May 11
+    _item(created="2026-04-01", due="2026-05-05", done="2026-05-28")  # late
+    _item(created="2026-04-01", due="2026-06-01", done="2026-05-30")  # on time
+    _item(created="2026-04-01", due="2026-04-20", wont_do="2026-06-03")  # closed unfinished
+    _item(created="2026-06-10", due="2026-06-01")  # created already past due
+    _item(created="2026-05-01", due="2026-06-15")  # due today: not overdue yet
+    _item(created="2026-05-01", due="2026-05-20", done="2026-05-19")  # on time
+
+
+def test_open_overdue_items_are_counted_at_the_end_of_each_week_and_now(items):
+    chart = metrics.open_overdue(FOLLOW_UP, today=NOW.date())
+    assert chart.rows == [
+        [date(2026, 5, 10), 2],
+        [date(2026, 5, 17), 3],
+        [date(2026, 5, 24), 3],
+        [date(2026, 5, 31), 2],
+        [date(2026, 6, 7), 1],
+        [date(2026, 6, 14), 2],
+        [date(2026, 6, 15), 2],
+    ]
+
+
+def test_items_created_and_completed_per_week(items):
+    chart = metrics.action_items_weekly(FOLLOW_UP)
+    assert chart.rows[0] == [date(2026, 5, 4), 0, 0]
+    assert _row(chart, date(2026, 5, 18)) == [date(2026, 5, 18), 0, 1]
+    assert _row(chart, date(2026, 5, 25)) == [date(2026, 5, 25), 0, 2]
+    assert _row(chart, date(2026, 6, 8)) == [date(2026, 6, 8), 1, 0]
+
+
+def test_share_done_by_the_due_date_and_median_days_to_close(items):
+    chart = metrics.follow_through(FOLLOW_UP, today=NOW.date())
+    # May: three items due, one done on time; June (due before today): two due, one on time.
+    assert _row(chart, date(2026, 5, 1)) == [date(2026, 5, 1), 3, 1, 33.3, 57.0]
+    assert _row(chart, date(2026, 6, 1)) == [date(2026, 6, 1), 2, 1, 50.0, None]
+    assert chart.summary == {"due": 5, "on_time": 2, "on_time_share": 40.0, "median_days": 57.0}
+
+
+def test_factor_categories_count_incidents_and_factors():
+    first, second = _incident("2026-02-01"), _incident("2026-03-01")
+    ContributingFactorFactory(postmortem=first, category="configuration")
+    ContributingFactorFactory(postmortem=first, category="configuration")
+    ContributingFactorFactory(postmortem=second, category="configuration")
+    ContributingFactorFactory(postmortem=second, category="monitoring")
+    ContributingFactorFactory(postmortem=_incident("2025-06-01"), category="monitoring")
+    chart = metrics.factor_categories(HALF_YEAR)
+    assert chart.rows == [["Configuration", 2, 3], ["Monitoring gap", 1, 1]]
+
+
+def test_repeat_factors_are_the_same_category_on_the_same_service_within_90_days():
+    checkout, search = ServiceFactory(name="checkout"), ServiceFactory(name="search")
+
+    def incident(day, services, category):
+        postmortem = _incident(day, services=services)
+        ContributingFactorFactory(postmortem=postmortem, category=category)
+        return postmortem
+
+    first = incident("2026-01-10", [checkout], "configuration")
+    fifty_days_later = incident("2026-03-01", [checkout], "configuration")
+    both = incident("2026-03-03", [checkout, search], "configuration")
+    incident("2026-06-10", [checkout], "configuration")  # 99 days after the last one
+    search_before = incident("2026-01-15", [search], "configuration")
+    incident("2026-03-05", [checkout], "capacity")  # another category
+    incident("2026-03-06", [], "configuration")  # no service
+
+    repeats = metrics.repeat_factors(HALF_YEAR)
+
+    found = [(r.service, r.category, r.postmortem_ids) for r in repeats]
+    assert found == [
+        ("checkout", "Configuration", [first.pk, fifty_days_later.pk, both.pk]),
+        ("search", "Configuration", [search_before.pk, both.pk]),
+    ]
+    assert repeats[0].shown[0]["url"] == first.get_absolute_url()
+    assert (repeats[0].first, repeats[0].last) == (date(2026, 1, 10), date(2026, 3, 3))
+
+
+def test_the_page_shows_every_chart_with_its_data_table_and_csv_link(author_client):
+    checkout = ServiceFactory(name="checkout")
+    _incident("2026-03-02", severity=1, services=[checkout], detect=4, mitigate=41)
+    response = author_client.get(reverse("metrics:index"))
+    page = response.content.decode()
+    for slug in ("incidents", "response-times", "error-budget", "action-items", "overdue"):
+        assert f'data-chart="chart-data-{slug}"' in page
+        assert f'id="chart-data-{slug}" type="application/json"' in page
+        assert f"/metrics/{slug}.csv?" in page
+    assert "/metrics/repeats.csv?" in page and "/metrics/factors.csv?" in page
+    assert "vendor/chartjs/chart.umd.min.js" in page
+    assert "<script>" not in page, "no inline script"
+    assert response.context["form"]["start"].value() == "2025-07-01"
+
+
+def test_a_csv_has_the_charts_columns_and_rows_for_the_same_filters(author_client):
+    _incident("2026-03-02", severity=1)
+    _incident("2026-03-05", severity=2)
+    response = author_client.get(
+        reverse("metrics:csv", args=["incidents"]),
+        {"start": "2026-02-01", "end": "2026-03-31", "severity": "1"},
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="incidents-20260201-20260331.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows == [
+        ["Month", "SEV1", "SEV2", "SEV3", "SEV4"],
+        ["2026-02-01", "0", "0", "0", "0"],
+        ["2026-03-01", "1", "0", "0", "0"],
+    ]
+
+
+def test_a_csv_cell_cannot_become_a_spreadsheet_formula(author_client):
+    ServiceFactory(name="=HYPERLINK(1)")
+    response = author_client.get(reverse("metrics:csv", args=["error-budget"]))
+    assert "'=HYPERLINK(1)" in response.content.decode()
+
+
+def test_bad_filters_get_a_message_and_an_unknown_chart_a_404(author_client):
+    response = author_client.get(
+        reverse("metrics:index"), {"start": "2026-05-01", "end": "2026-04-01"}
+    )
+    assert "before its start" in response.content.decode()
+    assert author_client.get(reverse("metrics:csv", args=["nope"])).status_code == 404
+    bad = author_client.get(reverse("metrics:csv", args=["incidents"]), {"start": "x"})
+    assert bad.status_code == 400
+
+
+def _seed(n: int, services, owner) -> None:
+    for i in range(n):
+        postmortem = _incident(
+            f"2026-0{1 + i % 3}-{10 + i % 9}",
+            severity=1 + i % 4,
+            services=[services[i % len(services)]],
+            detect=5 + i,
+            mitigate=30 + i,
+            resolve=60 + i,
+        )
+        ContributingFactorFactory(postmortem=postmortem, category="configuration")
+        item = ActionItemFactory(postmortem=postmortem, owner=owner)
+        if i % 2:
+            item.complete(by=owner)
+
+
+def _count_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("metrics:index"), {"start": "2026-01-01"})
+    assert response.status_code == 200
+    return len(queries.captured_queries)
+
+
+def test_the_page_runs_the_same_number_of_queries_for_5_or_60_incidents(author_client, author):
+    services = [ServiceFactory(name=f"svc-{n}", team=f"team-{n % 2}") for n in range(3)]
+    _seed(5, services, author)
+    few = _count_queries(author_client)
+    _seed(55, services, author)
+    many = _count_queries(author_client)
+    assert few == many, f"{few} queries for 5 incidents, {many} for 60"
+    assert many <= 24
+
+
+def test_months_and_due_dates_follow_the_site_time_zone_across_clock_changes(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    # 00:30 local on 1 April (summer time) and on 1 November (winter time).
+    first_of_april = PostmortemFactory(owner=_owner(), started_at=_at("2026-03-31", 22))
+    first_of_april.started_at += timedelta(minutes=30)
+    first_of_april.save()
+    first_of_november = PostmortemFactory(owner=_owner(), started_at=_at("2025-10-31", 23))
+    first_of_november.started_at += timedelta(minutes=30)
+    first_of_november.save()
+    filters = Filters(start=date(2025, 10, 1), end=date(2026, 4, 30))
+    chart = metrics.incidents_by_month(filters)
+    assert {row[0]: sum(row[1:]) for row in chart.rows if sum(row[1:])} == {
+        date(2025, 11, 1): 1,
+        date(2026, 4, 1): 1,
+    }
+    # Due on the day the clocks went forward: 23:30 local is on time, 00:30 the next day late.
+    for hour in (21, 22):
+        item = ActionItemFactory(owner=_owner(), due_date=date(2026, 3, 29))
+        item.complete(by=_owner())
+        done_at = _at("2026-03-29", hour) + timedelta(minutes=30)
+        ActionItem.objects.filter(pk=item.pk).update(completed_at=done_at)
+    march = _row(metrics.follow_through(filters, today=NOW.date()), date(2026, 3, 1))
+    assert march[1:3] == [2, 1]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"start": "0001-01-01", "end": "0001-02-01"},
+        {"start": "9999-12-01", "end": "9999-12-31"},
+        {"start": "2020-01-01", "end": "2026-06-01"},
+        {"service": "99999999999999999999999"},
+        {"severity": "9"},
+    ],
+)
+def test_out_of_range_filters_get_a_message_not_an_error(author_client, query):
+    response = author_client.get(reverse("metrics:index"), query)
+    assert response.status_code == 200
+    assert response.context["form"].errors
