@@ -1,0 +1,135 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from actions.forms import ActionItemForm
+from config.fields import ModelMultipleChoiceField
+from postmortems.forms import LocalDateTimeField
+from postmortems.models import Postmortem
+from reviews.models import AgendaItem, Meeting, Reviewer
+
+
+def _people():
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+
+
+class PersonMultipleChoiceField(ModelMultipleChoiceField):
+    def label_from_instance(self, user) -> str:
+        return user.get_full_name() or user.username
+
+
+class ReviewersForm(forms.Form):
+    reviewers = PersonMultipleChoiceField(
+        queryset=_people(), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
+    )
+
+
+class ReviewForm(forms.Form):
+    verdict = forms.ChoiceField(
+        choices=[
+            (Reviewer.Verdict.APPROVED, "Approve"),
+            (Reviewer.Verdict.CHANGES, "Request changes"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("verdict") == Reviewer.Verdict.CHANGES
+            and not cleaned.get("comment", "").strip()
+        ):
+            self.add_error("comment", "Say which changes you are asking for.")
+        return cleaned
+
+
+class ReturnToDraftForm(forms.Form):
+    reason = forms.CharField(max_length=2_000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        max_length=20_000,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": "Markdown. Mention someone with @username to email them.",
+            }
+        ),
+    )
+
+
+class MeetingForm(forms.ModelForm):
+    starts_at = LocalDateTimeField(label="Starts")
+    attendees = PersonMultipleChoiceField(
+        queryset=_people(), required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+    )
+    agenda = ModelMultipleChoiceField(
+        queryset=Postmortem.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Suggested: postmortems in review, and published ones with overdue action items.",
+    )
+
+    class Meta:
+        model = Meeting
+        fields = ["title", "starts_at", "duration_minutes", "location"]
+
+    def __init__(self, *args, suggested, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].tz = timezone.get_current_timezone()
+        suggested_ids = list(suggested.values_list("pk", flat=True))
+        recent = Postmortem.objects.order_by("-created_at").values_list("pk", flat=True)[:50]
+        self.fields["agenda"].queryset = Postmortem.objects.filter(
+            pk__in=[*suggested_ids, *recent]
+        ).order_by("-created_at")
+        self.fields["agenda"].initial = suggested_ids
+        self.suggested_ids = set(suggested_ids)
+
+    def clean_agenda(self):
+        """Suggested postmortems first, newest first within each group."""
+        chosen = self.cleaned_data["agenda"]
+        return sorted(
+            chosen, key=lambda p: (p.pk not in self.suggested_ids, -p.created_at.timestamp())
+        )
+
+    def clean_starts_at(self):
+        value = self.cleaned_data["starts_at"]
+        return timezone.make_aware(value) if value else value
+
+
+class AgendaItemForm(forms.ModelForm):
+    class Meta:
+        model = AgendaItem
+        fields = ["notes", "decision"]
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "decision": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class MeetingNotesForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["notes", "decisions"]
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 4}),
+            "decisions": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class MeetingActionItemForm(ActionItemForm):
+    """An action item added during a meeting: the essentials only."""
+
+    class Meta(ActionItemForm.Meta):
+        fields = ["title", "owner", "priority", "due_date", "kind", "tracker_url"]
+
+    def __init__(self, *args, owner_choices: list | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Meeting mode shows one form per agenda postmortem: list the people once, not per form.
+        if owner_choices is not None:
+            self.fields["owner"].choices = owner_choices

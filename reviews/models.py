@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from postmortems.models import Postmortem, Status
+
+MENTION_RE = re.compile(r"(?<![\w@.])@([\w.+-]{1,150})")
+
+
+class Reviewer(models.Model):
+    """A person the owner asked to review a postmortem, and where they stand on it."""
+
+    class Verdict(models.TextChoices):
+        PENDING = "pending", "Not reviewed yet"
+        APPROVED = "approved", "Approved"
+        CHANGES = "changes", "Changes requested"
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="reviewers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.PENDING)
+    comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["postmortem", "user"], name="one_reviewer_row_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.postmortem.reference}: {self.get_verdict_display()}"
+
+
+class Comment(models.Model):
+    """The discussion of a postmortem; verdicts and status changes appear in it too."""
+
+    class Kind(models.TextChoices):
+        COMMENT = "comment", "Comment"
+        APPROVED = "approved", "Approved"
+        CHANGES = "changes", "Requested changes"
+        STATUS = "status", "Status change"
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COMMENT)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.author} on {self.postmortem.reference}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.postmortem.get_absolute_url()}#comment-{self.pk}"
+
+    def mentioned_usernames(self) -> set[str]:
+        return {name.rstrip(".").lower() for name in MENTION_RE.findall(self.body)}
+
+
+class Transition(models.Model):
+    """Every change of a postmortem's status: who, when, and why."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=Status.choices)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.postmortem.reference}: {self.from_status} → {self.to_status}"
+
+
+class Meeting(models.Model):
+    title = models.CharField(max_length=200, default="Postmortem review")
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField(default=60)
+    location = models.CharField(max_length=200, blank=True, help_text="A room or a video link.")
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="facilitated_meetings"
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Attendance", related_name="review_meetings"
+    )
+    notes = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    action_items = models.ManyToManyField(
+        "actions.ActionItem", blank=True, related_name="meetings", editable=False
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.starts_at:%Y-%m-%d})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:detail", args=[self.pk])
+
+    @property
+    def ends_at(self):
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    def can_run(self, user) -> bool:
+        return user.is_superuser or user.pk == self.facilitator_id
+
+
+class Attendance(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    attended = models.BooleanField(null=True, help_text="Recorded during the meeting.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "user"], name="one_attendance_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.meeting}"
+
+
+class AgendaItem(models.Model):
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda")
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+    notes = models.TextField(blank=True)
+    decision = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "postmortem"], name="postmortem_once_per_agenda"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.postmortem}"

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from datetime import date
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from actions.models import OPEN_STATUSES, ActionItem
+from actions.services import action_items_missing_reason
+from config import emails
+from postmortems.lint import postmortem_lint_summary
+from postmortems.models import Postmortem, Status
+from reviews.models import AgendaItem, Attendance, Comment, Meeting, Reviewer, Transition
+
+MAX_MENTIONS = 20
+
+
+class TransitionRefused(Exception):
+    """A status change that is not possible yet, with each thing to fix and where it is."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("; ".join(message for message, _ in problems))
+        self.problems = problems  # (message, anchor on the postmortem page)
+
+
+def review_problems(postmortem: Postmortem) -> list[tuple[str, str]]:
+    """What the postmortem still lacks for review, each with a link to where to fix it."""
+    problems = []
+    if not postmortem.summary.strip():
+        problems.append(("Write the summary.", "#section-summary"))
+    if not postmortem.impact.strip():
+        problems.append(("Write the impact statement.", "#section-impact"))
+    if not postmortem.events.exists():
+        problems.append(("Add at least one timeline event.", "#timeline"))
+    if not postmortem.factors.exists():
+        problems.append(("Add at least one contributing factor.", "#factors"))
+    if message := action_items_missing_reason(postmortem=postmortem):
+        problems.append((message, "#action-items"))
+    problems.extend(
+        (
+            f"{item.label}: “{item.finding.text}” ({item.finding.category}) is an "
+            "unacknowledged linter warning. Reword it or acknowledge it with a reason.",
+            item.anchor,
+        )
+        for item in postmortem_lint_summary(postmortem).blocking
+    )
+    return problems
+
+
+def approvals_needed(postmortem: Postmortem) -> int:
+    approved = postmortem.reviewers.filter(verdict=Reviewer.Verdict.APPROVED).count()
+    return max(settings.POSTMORTEM_APPROVALS_REQUIRED - approved, 0)
+
+
+def _transition(postmortem: Postmortem, to: str, *, by, reason: str = "") -> None:
+    previous = postmortem.status
+    postmortem.status = to
+    postmortem.save(update_fields=["status", "updated_at"])
+    Transition.objects.create(
+        postmortem=postmortem, from_status=previous, to_status=to, by=by, reason=reason
+    )
+    label = Status(to).label.lower()
+    body = f"Moved to {label}." + (f" Reason: {reason}" if reason else "")
+    Comment.objects.create(postmortem=postmortem, author=by, kind=Comment.Kind.STATUS, body=body)
+
+
+@transaction.atomic
+def postmortem_submit_for_review(*, postmortem: Postmortem, by) -> None:
+    if postmortem.status != Status.DRAFT:
+        raise TransitionRefused([("Only a draft can be submitted for review.", "")])
+    if problems := review_problems(postmortem):
+        raise TransitionRefused(problems)
+    _transition(postmortem, Status.IN_REVIEW, by=by)
+
+
+@transaction.atomic
+def postmortem_publish(*, postmortem: Postmortem, by) -> None:
+    if postmortem.status != Status.IN_REVIEW:
+        raise TransitionRefused([("Only a postmortem in review can be published.", "")])
+    problems = review_problems(postmortem)
+    if needed := approvals_needed(postmortem):
+        problems.append((f"It needs {needed} more approval{'s' if needed > 1 else ''}.", "#review"))
+    if postmortem.reviewers.filter(verdict=Reviewer.Verdict.CHANGES).exists():
+        problems.append(("A reviewer has requested changes; address them first.", "#review"))
+    if problems:
+        raise TransitionRefused(problems)
+    _transition(postmortem, Status.PUBLISHED, by=by)
+
+
+@transaction.atomic
+def postmortem_return_to_draft(*, postmortem: Postmortem, by, reason: str) -> None:
+    if postmortem.status == Status.DRAFT:
+        raise TransitionRefused([("It is already a draft.", "")])
+    if not reason.strip():
+        raise TransitionRefused([("Say why it goes back to draft.", "#review")])
+    _transition(postmortem, Status.DRAFT, by=by, reason=reason.strip())
+    # Approvals were given to the text as it was; the next review starts afresh.
+    postmortem.reviewers.update(verdict=Reviewer.Verdict.PENDING, decided_at=None)
+
+
+def reviewers_set(*, postmortem: Postmortem, users) -> None:
+    keep = {user.pk for user in users}
+    postmortem.reviewers.exclude(user__in=keep).delete()
+    existing = set(postmortem.reviewers.values_list("user_id", flat=True))
+    Reviewer.objects.bulk_create(
+        Reviewer(postmortem=postmortem, user_id=pk) for pk in keep - existing
+    )
+
+
+@transaction.atomic
+def review_record(*, postmortem: Postmortem, user, verdict: str, comment: str) -> Reviewer:
+    reviewer = postmortem.reviewers.select_for_update().get(user=user)
+    reviewer.verdict = verdict
+    reviewer.comment = comment
+    reviewer.decided_at = timezone.now()
+    reviewer.save(update_fields=["verdict", "comment", "decided_at"])
+    kind = Comment.Kind.APPROVED if verdict == Reviewer.Verdict.APPROVED else Comment.Kind.CHANGES
+    comment_create(postmortem=postmortem, author=user, body=comment, kind=kind)
+    return reviewer
+
+
+def comment_create(*, postmortem: Postmortem, author, body: str, kind: str = "comment") -> Comment:
+    from reviews.tasks import notify_mentions
+
+    comment = Comment.objects.create(postmortem=postmortem, author=author, body=body, kind=kind)
+    if comment.mentioned_usernames():
+        transaction.on_commit(lambda: notify_mentions.delay(comment.pk))
+    return comment
+
+
+def comment_notify_mentions(*, comment_id: int) -> int:
+    """Email each person @mentioned in a comment (not its author). Returns how many."""
+    comment = Comment.objects.select_related("postmortem", "author").get(pk=comment_id)
+    names = sorted(comment.mentioned_usernames())[:MAX_MENTIONS]
+    if not names:
+        return 0
+    recipients = (
+        get_user_model()
+        .objects.filter(reduce(or_, (Q(username__iexact=name) for name in names)))
+        .filter(is_active=True)
+        .exclude(email="")
+        .exclude(pk=comment.author_id)
+    )
+    for user in recipients:
+        emails.send("mention", [user.email], {"comment": comment, "recipient": user})
+    return len(recipients)
+
+
+# Meetings
+
+
+def suggested_agenda(today: date | None = None) -> QuerySet[Postmortem]:
+    """Postmortems in review, and published ones whose action items are overdue."""
+    today = today or timezone.localdate()
+    overdue = ActionItem.objects.filter(
+        postmortem=OuterRef("pk"), status__in=OPEN_STATUSES, due_date__lt=today
+    )
+    return (
+        Postmortem.objects.annotate(has_overdue=Exists(overdue))
+        .filter(Q(status=Status.IN_REVIEW) | Q(status=Status.PUBLISHED, has_overdue=True))
+        .order_by("-status", "-created_at")
+    )
+
+
+@transaction.atomic
+def meeting_create(*, data: dict, attendees, agenda, facilitator) -> Meeting:
+    meeting = Meeting.objects.create(facilitator=facilitator, **data)
+    people = {facilitator, *attendees}
+    Attendance.objects.bulk_create(Attendance(meeting=meeting, user=user) for user in people)
+    AgendaItem.objects.bulk_create(
+        AgendaItem(meeting=meeting, postmortem=postmortem, position=index)
+        for index, postmortem in enumerate(agenda, start=1)
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_end(*, meeting: Meeting) -> None:
+    from reviews.tasks import send_meeting_summary
+
+    meeting.ended_at = timezone.now()
+    meeting.save(update_fields=["ended_at"])
+    transaction.on_commit(lambda: send_meeting_summary.delay(meeting.pk))
+
+
+def meeting_send_summary(*, meeting_id: int) -> int:
+    """Email the meeting's decisions and new action items to everyone invited."""
+    meeting = Meeting.objects.select_related("facilitator").get(pk=meeting_id)
+    recipients = sorted(
+        {user.email for user in meeting.attendees.all() if user.email}
+        | ({meeting.facilitator.email} - {""})
+    )
+    context = {
+        "meeting": meeting,
+        "agenda": meeting.agenda.select_related("postmortem"),
+        "action_items": meeting.action_items.select_related("owner", "postmortem"),
+        "present": [a.user for a in meeting.attendance.select_related("user") if a.attended],
+    }
+    if recipients:
+        emails.send("meeting-summary", recipients, context)
+    return len(recipients)

@@ -1,0 +1,39 @@
+from django import template
+
+from reviews import services
+from reviews.forms import CommentForm, ReturnToDraftForm, ReviewersForm, ReviewForm
+from reviews.models import Reviewer
+
+register = template.Library()
+
+
+@register.inclusion_tag("reviews/includes/review_panel.html", takes_context=True)
+def review_panel(context, postmortem):
+    """The status, reviewers, approvals and workflow buttons of a postmortem."""
+    user = context["request"].user
+    reviewers = list(postmortem.reviewers.select_related("user"))
+    mine = next((r for r in reviewers if r.user_id == user.pk), None)
+    return {
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+        "postmortem": postmortem,
+        "can_edit": context.get("can_edit"),
+        "reviewers": reviewers,
+        "my_review": mine,
+        "review_form": ReviewForm(initial={"verdict": mine.verdict} if mine else None),
+        "reviewers_form": ReviewersForm(initial={"reviewers": [r.user for r in reviewers]}),
+        "return_form": ReturnToDraftForm(),
+        "approvals_needed": services.approvals_needed(postmortem),
+        "approved": sum(r.verdict == Reviewer.Verdict.APPROVED for r in reviewers),
+    }
+
+
+@register.inclusion_tag("reviews/includes/discussion.html", takes_context=True)
+def discussion(context, postmortem):
+    return {
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+        "postmortem": postmortem,
+        "comment_form": CommentForm(),
+        "comments": postmortem.comments.select_related("author"),
+    }

@@ -1,0 +1,264 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_http_methods, require_POST
+
+from actions.services import action_item_create
+from postmortems.models import Postmortem
+from postmortems.views import _document, _get_postmortem, _get_postmortem_for_edit
+from reviews import services
+from reviews.forms import (
+    AgendaItemForm,
+    CommentForm,
+    MeetingActionItemForm,
+    MeetingForm,
+    MeetingNotesForm,
+    ReturnToDraftForm,
+    ReviewersForm,
+    ReviewForm,
+)
+from reviews.ics import meeting_invitation
+from reviews.models import AgendaItem, Meeting
+
+# The review workflow of one postmortem.
+
+
+def _refused(request: HttpRequest, postmortem: Postmortem, refusal, verb: str) -> HttpResponse:
+    context = {**_document(request, postmortem), "refusal": refusal.problems, "refusal_verb": verb}
+    return render(request, "postmortems/postmortem_detail.html", context, status=409)
+
+
+@require_POST
+def postmortem_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    try:
+        services.postmortem_submit_for_review(postmortem=postmortem, by=request.user)
+    except services.TransitionRefused as refusal:
+        return _refused(request, postmortem, refusal, "submitted for review")
+    messages.success(request, f"{postmortem.reference} is in review.")
+    return redirect(postmortem)
+
+
+@require_POST
+def postmortem_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    try:
+        services.postmortem_publish(postmortem=postmortem, by=request.user)
+    except services.TransitionRefused as refusal:
+        return _refused(request, postmortem, refusal, "published")
+    messages.success(request, f"{postmortem.reference} is published.")
+    return redirect(postmortem)
+
+
+@require_POST
+def postmortem_return(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    form = ReturnToDraftForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.postmortem_return_to_draft(postmortem=postmortem, by=request.user, reason=reason)
+    except services.TransitionRefused as refusal:
+        return _refused(request, postmortem, refusal, "returned to draft")
+    messages.success(request, f"{postmortem.reference} is a draft again.")
+    return redirect(postmortem)
+
+
+@require_POST
+def reviewers_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem_for_edit(request, pk)
+    form = ReviewersForm(request.POST)
+    if form.is_valid():
+        services.reviewers_set(postmortem=postmortem, users=form.cleaned_data["reviewers"])
+        messages.success(request, "Reviewers saved.")
+    else:
+        messages.error(request, "Choose reviewers from the list.")
+    return redirect(f"{postmortem.get_absolute_url()}#review")
+
+
+@require_POST
+def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem(request, pk)
+    if not postmortem.reviewers.filter(user=request.user).exists():
+        raise PermissionDenied(
+            "Only the reviewers the owner picked can approve or request changes."
+        )
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        services.review_record(postmortem=postmortem, user=request.user, **form.cleaned_data)
+        messages.success(request, "Your review is recorded.")
+    else:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+    return redirect(f"{postmortem.get_absolute_url()}#review")
+
+
+@require_POST
+def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem(request, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.comment_create(
+            postmortem=postmortem, author=request.user, body=form.cleaned_data["body"]
+        )
+        form = CommentForm()
+    if not request.htmx:
+        if form.errors:
+            messages.error(request, "The comment was empty or too long; nothing was posted.")
+        return redirect(f"{postmortem.get_absolute_url()}#discussion")
+    context = {
+        "postmortem": postmortem,
+        "comment_form": form,
+        "comments": postmortem.comments.all(),
+    }
+    return render(request, "reviews/includes/discussion.html", context)
+
+
+# Review meetings.
+
+
+def _get_meeting(pk: int) -> Meeting:
+    return get_object_or_404(Meeting.objects.select_related("facilitator"), pk=pk)
+
+
+def _get_meeting_to_run(request: HttpRequest, pk: int) -> Meeting:
+    meeting = _get_meeting(pk)
+    if not meeting.can_run(request.user):
+        raise PermissionDenied("Only the facilitator runs this meeting.")
+    return meeting
+
+
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    meetings = Meeting.objects.select_related("facilitator").prefetch_related("agenda")
+    return render(request, "reviews/meeting_list.html", {"meetings": meetings})
+
+
+@require_http_methods(["GET", "POST"])
+def meeting_create(request: HttpRequest) -> HttpResponse:
+    suggested = services.suggested_agenda()
+    form = MeetingForm(request.POST or None, suggested=suggested)
+    if form.is_valid():
+        data = {name: form.cleaned_data[name] for name in MeetingForm.Meta.fields}
+        meeting = services.meeting_create(
+            data=data,
+            attendees=form.cleaned_data["attendees"],
+            agenda=form.cleaned_data["agenda"],
+            facilitator=request.user,
+        )
+        messages.success(request, "Meeting planned. Send the invitation from its page.")
+        return redirect(meeting)
+    return render(request, "reviews/meeting_form.html", {"form": form})
+
+
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _get_meeting(pk)
+    context = {
+        "meeting": meeting,
+        "agenda": meeting.agenda.select_related("postmortem"),
+        "attendance": meeting.attendance.select_related("user"),
+        "action_items": meeting.action_items.select_related("owner", "postmortem"),
+        "can_run": meeting.can_run(request.user),
+    }
+    return render(request, "reviews/meeting_detail.html", context)
+
+
+def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _get_meeting(pk)
+    response = HttpResponse(
+        meeting_invitation(meeting), content_type="text/calendar; charset=utf-8"
+    )
+    filename = f"{slugify(meeting.title) or 'meeting'}-{meeting.starts_at:%Y-%m-%d}.ics"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def meeting_present(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _get_meeting(pk)
+    agenda = meeting.agenda.select_related("postmortem", "postmortem__owner").prefetch_related(
+        "postmortem__events", "postmortem__factors", "postmortem__action_items__owner"
+    )
+    owner_choices = list(MeetingActionItemForm().fields["owner"].choices)
+    slides = [
+        {
+            "item": item,
+            "postmortem": item.postmortem,
+            "form": AgendaItemForm(instance=item, prefix=f"agenda-{item.pk}"),
+            "action_form": MeetingActionItemForm(
+                prefix=f"action-{item.pk}", owner_choices=owner_choices
+            ),
+        }
+        for item in agenda
+    ]
+    context = {
+        "meeting": meeting,
+        "slides": slides,
+        "attendance": meeting.attendance.select_related("user"),
+        "notes_form": MeetingNotesForm(instance=meeting),
+        "can_run": meeting.can_run(request.user),
+    }
+    return render(request, "reviews/meeting_present.html", context)
+
+
+@require_POST
+def agenda_item_save(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+    meeting = _get_meeting_to_run(request, pk)
+    item = get_object_or_404(AgendaItem, pk=item_id, meeting=meeting)
+    form = AgendaItemForm(request.POST, instance=item, prefix=f"agenda-{item.pk}")
+    saved = form.is_valid()
+    if saved:
+        form.save()
+    return render(request, "reviews/includes/saved.html", {"saved": saved, "form": form})
+
+
+@require_POST
+def meeting_notes_save(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _get_meeting_to_run(request, pk)
+    form = MeetingNotesForm(request.POST, instance=meeting)
+    saved = form.is_valid()
+    if saved:
+        form.save()
+    return render(request, "reviews/includes/saved.html", {"saved": saved, "form": form})
+
+
+@require_POST
+def attendance_save(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _get_meeting_to_run(request, pk)
+    present = set(request.POST.getlist("present"))
+    for row in meeting.attendance.all():
+        row.attended = str(row.user_id) in present
+        row.save(update_fields=["attended"])
+    return render(request, "reviews/includes/saved.html", {"saved": True})
+
+
+@require_POST
+def meeting_add_action(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+    meeting = _get_meeting_to_run(request, pk)
+    agenda_item = get_object_or_404(
+        AgendaItem.objects.select_related("postmortem"), pk=item_id, meeting=meeting
+    )
+    postmortem = agenda_item.postmortem
+    form = MeetingActionItemForm(request.POST, prefix=f"action-{agenda_item.pk}")
+    if form.is_valid():
+        with transaction.atomic():
+            item = action_item_create(by=request.user, postmortem=postmortem, **form.cleaned_data)
+            meeting.action_items.add(item)
+        form = MeetingActionItemForm(prefix=f"action-{agenda_item.pk}")
+    context = {
+        "meeting": meeting,
+        "can_run": True,
+        "slide": {"item": agenda_item, "postmortem": postmortem, "action_form": form},
+    }
+    return render(request, "reviews/includes/present_actions.html", context)
+
+
+@require_POST
+def meeting_end_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _get_meeting_to_run(request, pk)
+    if meeting.ended_at is None:
+        services.meeting_end(meeting=meeting)
+        messages.success(request, "Meeting ended. Attendees will get its summary by email.")
+    return redirect(meeting)

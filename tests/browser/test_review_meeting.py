@@ -1,0 +1,50 @@
+import os
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from reviews.services import meeting_create
+from tests.browser.conftest import log_in
+from tests.factories import PostmortemFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_facilitator_runs_a_meeting_from_the_keyboard_and_adds_an_action_item(
+    page, author, reviewer, complete_postmortem
+):
+    second = PostmortemFactory(owner=author, title="Search index stalled", status="in_review")
+    meeting = meeting_create(
+        data={"title": "Weekly review", "starts_at": timezone.now()},
+        attendees=[reviewer],
+        agenda=[complete_postmortem, second],
+        facilitator=author,
+    )
+    log_in(page, "author")
+    page.goto(f"/reviews/{meeting.pk}/")
+    page.get_by_role("link", name="Present").click()
+
+    position = page.locator("#slide-position")
+    expect(position).to_have_text("1 / 4")
+    page.keyboard.press("ArrowRight")
+    expect(position).to_have_text("2 / 4")
+    slide = page.locator(".slide.active")
+    expect(slide.get_by_role("heading", level=1)).to_have_text(complete_postmortem.title)
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(".slide.active h1")).to_have_text("Search index stalled")
+    page.keyboard.press("ArrowLeft")
+    expect(position).to_have_text("2 / 4")
+
+    slide.get_by_text("Add an action item").click()
+    slide.get_by_label("Title").fill("Alert when replication lag exceeds 30 s")
+    slide.get_by_label("Owner").select_option(value=str(reviewer.pk))
+    slide.get_by_label("Title").press("ArrowRight")  # typing in a field must not change slides
+    expect(position).to_have_text("2 / 4")
+    slide.get_by_role("button", name="Add action item").click()
+    expect(slide).to_contain_text("Alert when replication lag exceeds 30 s")
+    if os.environ.get("SCREENSHOTS"):
+        page.screenshot(path="/tmp/shot-present.png", full_page=True)
+
+    page.goto(complete_postmortem.get_absolute_url())
+    expect(page.locator("#action-items")).to_contain_text("Alert when replication lag exceeds 30 s")
