@@ -32,6 +32,9 @@ def main() -> int:
             print(f"Embedded Redis at {env['REDIS_URL']}", flush=True)
         subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True)
         subprocess.run([*manage, "load_demo"], env=env, check=True)
+        # Beat's first hourly run is an hour away: sweep once now, so digests that are due
+        # go out and /healthz knows a sweep has run.
+        subprocess.run([*manage, "send_reminders"], env=env, check=False)
         commands = [
             [*celery, "worker", "--pool", "solo", "--loglevel", "INFO", "--without-mingle",
              "--without-gossip"],

@@ -1,0 +1,196 @@
+"""Time the reminder sweep on a throwaway database: 100,000 action items (10,000 overdue)
+across 1,000 owners, every one of them due for a digest.
+
+Usage: .venv/bin/python bench/bench_reminders.py [--items 100000] [--owners 1000]
+       [--overdue 10000] [--database-url URL]
+
+Without --database-url it migrates a temporary SQLite file (a PostgreSQL URL must name an
+empty database it may fill). The sweep runs in a fresh child process, so the peak RSS it
+prints is the sweep's own (Django loaded, digests built and "sent" with the locmem
+backend), not the seeding's. Prints seconds, queries and peak RSS of the sweep and of a
+second sweep in the same hour (which finds nothing to send); exits 1 when over target.
+Targets: < 5 s, a number of queries that does not depend on the number of items, and
+peak RSS <= 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zoneinfo
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+SECONDS_TARGET = 5.0
+RSS_TARGET_MB = 200
+NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+ZONES = {  # the local hour at NOW in each zone: everyone's chosen hour has come
+    name: NOW.astimezone(zoneinfo.ZoneInfo(name)).hour
+    for name in ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
+}
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    # As in production: DEBUG off (template debugging and query logging cost time).
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    import django
+
+    django.setup()
+
+
+def seed(items: int, owners: int, overdue: int, chunk: int = 5_000) -> None:
+    from django.contrib.auth import get_user_model
+
+    from actions.models import ActionItem, ReminderPreference
+    from postmortems.models import Postmortem
+
+    rng = random.Random(7)
+    today = NOW.date()
+    User = get_user_model()
+    User.objects.bulk_create(
+        User(username=f"owner{n}", email=f"owner{n}@example.com", first_name=f"Owner {n}")
+        for n in range(owners)
+    )
+    people = list(User.objects.order_by("id").values_list("id", flat=True))
+    preferences = []
+    for user_id in people:
+        zone = rng.choice(list(ZONES))
+        preferences.append(
+            ReminderPreference(user_id=user_id, time_zone=zone, hour=rng.randint(0, ZONES[zone]))
+        )
+    ReminderPreference.objects.bulk_create(preferences)
+    Postmortem.objects.bulk_create(
+        Postmortem(title=f"Incident {n}", owner_id=people[n % owners], severity=3)
+        for n in range(owners * 2)
+    )
+    # A few SEV1 drafts a week past their review deadline.
+    Postmortem.objects.bulk_create(
+        Postmortem(
+            title=f"Late draft {n}",
+            owner_id=rng.choice(people),
+            severity=1,
+            resolved_at=NOW - timedelta(days=7),
+        )
+        for n in range(50)
+    )
+    postmortems = list(Postmortem.objects.values_list("id", flat=True))
+    due_soon = items // 50
+    for start in range(0, items, chunk):
+        batch = []
+        for n in range(start, min(start + chunk, items)):
+            if n < overdue:
+                due = today - timedelta(days=rng.randint(1, 30))
+            elif n < overdue + due_soon:
+                due = today + timedelta(days=rng.randint(0, 2))
+            else:
+                due = today + timedelta(days=rng.randint(3, 180))
+            batch.append(
+                ActionItem(
+                    title=f"Action item {n}: alert on queue lag",
+                    owner_id=people[n % owners],
+                    postmortem_id=rng.choice(postmortems),
+                    due_date=due,
+                )
+            )
+        ActionItem.objects.bulk_create(batch)
+
+
+def sweep_once() -> dict:
+    from django.core import mail
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from actions.reminders import reminders_send
+
+    mail.outbox = []  # what the locmem backend "sent"
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        sweep = reminders_send(now=NOW)
+        seconds = time.perf_counter() - started
+    assert len(mail.outbox) == sweep.sent, (len(mail.outbox), sweep.sent)
+    lines = sum(m.body.count("/actions/") for m in mail.outbox)
+    return {
+        "seconds": round(seconds, 3),
+        "queries": len(queries),
+        "due": sweep.due,
+        "sent": sweep.sent,
+        "failed": sweep.failed,
+        "links": lines,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--owners", type=int, default=1_000)
+    parser.add_argument("--overdue", type=int, default=10_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--sweep-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.sweep_only:
+        setup_django(args.database_url)
+        print(json.dumps([sweep_once(), sweep_once()]))
+        return 0
+
+    database_url = args.database_url
+    if database_url is None:
+        folder = tempfile.mkdtemp(prefix="debrief-bench-")
+        database_url = f"sqlite:///{folder}/bench.sqlite3"
+    setup_django(database_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    seed(args.items, args.owners, args.overdue)
+    print(f"database: {database_url}")
+    print(
+        f"seeded {args.items:,} items ({args.overdue:,} overdue) across {args.owners:,} owners "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    child = subprocess.run(
+        [sys.executable, __file__, "--sweep-only", "--database-url", database_url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode:
+        print(child.stdout, child.stderr, file=sys.stderr)
+        return 2
+    first, second = json.loads(child.stdout.strip().splitlines()[-1])
+    for label, run in (("sweep", first), ("same hour again", second)):
+        print(
+            f"{label:>16}: {run['seconds']:.2f} s, {run['queries']} queries, "
+            f"{run['due']} due, {run['sent']} sent, {run['failed']} failed, "
+            f"{run['links']:,} item links, peak RSS {run['peak_rss_mb']} MB"
+        )
+    over = []
+    if first["seconds"] > SECONDS_TARGET:
+        over.append(f"took {first['seconds']} s (target < {SECONDS_TARGET} s)")
+    if first["peak_rss_mb"] > RSS_TARGET_MB:
+        over.append(f"peak RSS {first['peak_rss_mb']} MB (target <= {RSS_TARGET_MB} MB)")
+    if first["sent"] != args.owners or first["failed"] or second["sent"]:
+        over.append("not exactly one digest per owner")
+    for problem in over:
+        print(f"OVER TARGET: {problem}", file=sys.stderr)
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

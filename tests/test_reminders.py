@@ -1,0 +1,337 @@
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from actions.models import Reminder, ReminderItem, Status
+from actions.reminders import _claim, reminders_plan, reminders_send, review_deadline
+from postmortems.models import Postmortem, Severity
+from postmortems.models import Status as PostmortemStatus
+from tests.factories import (
+    ActionItemFactory,
+    PostmortemFactory,
+    ReminderFactory,
+    ReminderPreferenceFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+TUESDAY = date(2026, 3, 10)
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.SITE_URL = "http://testserver.example"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users
+
+
+def new_item(**fields):
+    """An action item, from no postmortem unless given one (so no one else is escalated to)."""
+    fields.setdefault("postmortem", None)
+    return ActionItemFactory(**fields)
+
+
+def at(day: date, hour: int, minute: int = 0, tz=UTC) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+
+
+def sweep(moment: datetime):
+    with time_machine.travel(moment, tick=False):
+        return reminders_send()
+
+
+def sent_to(user) -> list[Reminder]:
+    return list(Reminder.objects.filter(recipient=user, status=Reminder.Status.SENT))
+
+
+@pytest.fixture
+def ana(db):
+    return UserFactory(username="ana", first_name="Ana", last_name="Alves")
+
+
+@pytest.fixture
+def ben(db):
+    return UserFactory(username="ben", first_name="Ben", last_name="Okafor")
+
+
+def test_an_owner_gets_one_digest_a_day_with_overdue_and_due_soon_items(ana):
+    overdue = new_item(owner=ana, title="Rotate the TLS keys", due_date=date(2026, 3, 8))
+    soon = new_item(owner=ana, title="Add a queue lag alert", due_date=date(2026, 3, 12))
+    later = new_item(owner=ana, title="Write the runbook", due_date=date(2026, 3, 20))
+    done = new_item(owner=ana, due_date=date(2026, 3, 1))
+    done.complete(by=ana)
+
+    assert sweep(at(TUESDAY, 8, 59)).sent == 0  # before her hour (09:00 by default)
+    assert sweep(at(TUESDAY, 9, 0)).sent == 1
+    assert sweep(at(TUESDAY, 10, 0)).sent == 0  # one a day, however many sweeps
+    assert reminders_plan(now=at(TUESDAY, 11, 0)) == []
+    assert sweep(at(TUESDAY, 23, 0)).sent == 0
+
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["ana@example.com"]
+    assert message.subject == "Debrief reminder: 1 overdue, 1 due soon"
+    assert "Rotate the TLS keys" in message.body and "2 days overdue" in message.body
+    assert "Add a queue lag alert" in message.body
+    assert "Write the runbook" not in message.body and done.title not in message.body
+    assert f"http://testserver.example/actions/{overdue.pk}/" in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html"
+    assert f'href="http://testserver.example/actions/{soon.pk}/"' in html
+    assert 'href="http://testserver.example/actions/preferences/"' in html
+    assert "http://testserver.example/actions/preferences/" in message.body
+
+    reminder = Reminder.objects.get()
+    assert (reminder.day, reminder.status, reminder.attempts) == (TUESDAY, "sent", 1)
+    assert reminder.sent_at == at(TUESDAY, 9, 0)
+    sections = dict(reminder.lines.values_list("item_id", "section"))
+    assert sections == {overdue.pk: "overdue", soon.pk: "due_soon"}
+    assert later.pk not in sections
+
+    assert sweep(at(TUESDAY + timedelta(days=1), 9, 5)).sent == 1  # the next day, again
+    assert len(mail.outbox) == 2
+    assert "3 days overdue" in mail.outbox[1].body
+    assert [r.day for r in sent_to(ana)] == [TUESDAY + timedelta(days=1), TUESDAY]
+
+
+def test_a_late_sweep_still_sends_the_days_digest(ana):
+    new_item(owner=ana, due_date=date(2026, 3, 1))
+    assert sweep(at(TUESDAY, 15, 0)).sent == 1  # the 09:00 to 14:00 runs did not happen
+
+
+def test_items_overdue_for_more_than_seven_days_are_escalated_to_the_postmortems_owner(ana, ben):
+    postmortem = PostmortemFactory(owner=ana, title="Checkout outage")
+    late = new_item(
+        postmortem=postmortem, owner=ben, title="Fix the retry storm", due_date=date(2026, 3, 3)
+    )
+    new_item(owner=ana, title="Ana's own item", due_date=date(2026, 3, 12))
+
+    sweep(at(TUESDAY, 9))  # 7 days overdue: not yet
+    [ana_tuesday] = [m for m in mail.outbox if m.to == ["ana@example.com"]]
+    assert "Fix the retry storm" not in ana_tuesday.body
+
+    sweep(at(TUESDAY + timedelta(days=1), 9))  # 8 days overdue: ana hears about it
+    escalation = [m for m in mail.outbox if m.to == ["ana@example.com"]][-1]
+    assert escalation.subject == "Debrief reminder: 1 due soon, 1 escalated to you"
+    assert "ON POSTMORTEMS YOU OWN" in escalation.body
+    assert "Fix the retry storm" in escalation.body
+    assert "owner Ben Okafor" in escalation.body and "8 days overdue" in escalation.body
+    assert f"PM-{postmortem.pk} Checkout outage" in escalation.body
+    line = ReminderItem.objects.get(reminder__recipient=ana, item=late)
+    assert (line.item_id, line.section) == (late.pk, "escalated")
+    assert ReminderItem.objects.get(reminder__recipient=ben, reminder__day=TUESDAY).section == (
+        "overdue"
+    )
+
+
+def test_one_email_holds_own_items_escalations_and_late_drafts(ana, ben):
+    mine = PostmortemFactory(owner=ana)
+    new_item(postmortem=mine, owner=ben, title="Ben's late item", due_date=date(2026, 2, 1))
+    new_item(owner=ana, title="Ana's own item", due_date=date(2026, 3, 11))
+    PostmortemFactory(
+        owner=ana,
+        title="DNS outage",
+        severity=Severity.SEV1,
+        resolved_at=datetime(2026, 3, 6, 10, 0, tzinfo=UTC),
+    )
+
+    sweep(at(TUESDAY, 9))
+
+    [email] = [m for m in mail.outbox if m.to == ["ana@example.com"]]
+    assert email.subject == "Debrief reminder: 1 due soon, 1 escalated to you, 1 late draft"
+    assert "Ana's own item" in email.body and "Ben's late item" in email.body
+    assert "DRAFTS PAST THEIR REVIEW DEADLINE (1)" in email.body
+    draft = Postmortem.objects.get(title="DNS outage")
+    assert (
+        f"- [SEV1] PM-{draft.pk} DNS outage\n  review was due 2026-03-09 10:00 UTC\n" in email.body
+    )
+    assert f"http://testserver.example/postmortems/{draft.pk}/" in email.body
+    assert Reminder.objects.filter(recipient=ana).count() == 1
+
+
+def test_the_postmortems_owner_gets_their_own_late_item_once(ana):
+    postmortem = PostmortemFactory(owner=ana)
+    new_item(postmortem=postmortem, owner=ana, due_date=date(2026, 2, 1))
+    sweep(at(TUESDAY, 9))
+    assert [m.subject for m in mail.outbox] == ["Debrief reminder: 1 overdue"]
+
+
+def test_drafts_past_their_review_deadline_remind_their_owner(ana):
+    resolved = datetime(2026, 3, 6, 10, 0, tzinfo=UTC)  # a Friday
+    sev1 = PostmortemFactory(owner=ana, severity=Severity.SEV1, resolved_at=resolved)
+    sev2 = PostmortemFactory(owner=ana, severity=Severity.SEV2, resolved_at=resolved)
+    PostmortemFactory(owner=ana, severity=Severity.SEV3, resolved_at=resolved)
+    PostmortemFactory(
+        owner=ana, severity=Severity.SEV1, resolved_at=resolved, status=PostmortemStatus.PUBLISHED
+    )
+    PostmortemFactory(owner=ana, severity=Severity.SEV1, resolved_at=None)
+
+    assert reminders_plan(now=at(date(2026, 3, 9), 9)) == []  # SEV1 due at 10:00 that day
+    [digest] = reminders_plan(now=at(date(2026, 3, 13), 9))
+    assert [d.id for d in digest.drafts] == [sev1.pk]  # SEV2 is due next Friday 10:00
+    [digest] = reminders_plan(now=at(date(2026, 3, 14), 9))
+    assert [d.id for d in digest.drafts] == [sev1.pk, sev2.pk]
+
+
+@pytest.mark.parametrize(
+    ("resolved", "deadline"),
+    [
+        (datetime(2026, 3, 6, 10, 0, tzinfo=UTC), datetime(2026, 3, 13, 10, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 4, 10, 0, tzinfo=UTC), datetime(2026, 3, 11, 10, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 7, 10, 0, tzinfo=UTC), datetime(2026, 3, 13, 10, 0, tzinfo=UTC)),
+    ],
+    ids=["friday", "wednesday", "saturday"],
+)
+def test_a_sev2_review_is_due_five_business_days_after_resolution(resolved, deadline):
+    assert review_deadline(severity=2, resolved_at=resolved, time_zone="UTC") == deadline
+
+
+def test_business_days_are_counted_in_the_incidents_time_zone():
+    # Friday 23:30 in New York is already Saturday in UTC: the count starts from Friday.
+    resolved = datetime(2026, 3, 7, 4, 30, tzinfo=UTC)
+    deadline = review_deadline(severity=2, resolved_at=resolved, time_zone="America/New_York")
+    assert (deadline.date(), deadline.hour) == (date(2026, 3, 13), 23)
+    assert review_deadline(severity=1, resolved_at=resolved, time_zone="UTC") == resolved + (
+        timedelta(days=3)
+    )
+    assert review_deadline(severity=3, resolved_at=resolved, time_zone="UTC") is None
+
+
+def test_people_who_opted_out_get_nothing_not_even_escalations(ana, ben):
+    ReminderPreferenceFactory(user=ana, opted_out=True)
+    postmortem = PostmortemFactory(owner=ana)
+    new_item(postmortem=postmortem, owner=ben, due_date=date(2026, 2, 1))
+    new_item(owner=ana, due_date=date(2026, 3, 1))
+    sweep(at(TUESDAY, 9))
+    assert [m.to for m in mail.outbox] == [["ben@example.com"]]
+    assert not Reminder.objects.filter(recipient=ana).exists()
+
+
+def test_nothing_to_list_sends_nothing_and_records_nothing(ana):
+    new_item(owner=ana, due_date=date(2026, 4, 1))
+    inactive = UserFactory(is_active=False)
+    new_item(owner=inactive, due_date=date(2026, 3, 1))
+    no_email = UserFactory(email="")
+    new_item(owner=no_email, due_date=date(2026, 3, 1))
+    result = sweep(at(TUESDAY, 9))
+    assert (result.due, result.sent, len(mail.outbox)) == (0, 0, 0)
+    assert not Reminder.objects.exists()
+    assert result.finished_at == at(TUESDAY, 9)
+
+
+def test_each_person_gets_theirs_at_their_own_local_hour_and_day(ana, ben):
+    ReminderPreferenceFactory(user=ana, hour=9, time_zone="Asia/Tokyo")
+    ReminderPreferenceFactory(user=ben, hour=7, time_zone="America/New_York")
+    new_item(owner=ana, title="Tokyo item", due_date=TUESDAY)
+    new_item(owner=ben, title="New York item", due_date=TUESDAY)
+
+    sweep(at(date(2026, 3, 9), 23, 0))  # Tokyo 08:00 Tue, New York 19:00 Mon
+    assert [m.to for m in mail.outbox] == [["ben@example.com"]]
+    assert sent_to(ben)[0].day == date(2026, 3, 9)  # New York's Monday: due tomorrow
+    assert "DUE IN THE NEXT 2 DAYS (1)" in mail.outbox[0].body
+
+    sweep(at(date(2026, 3, 10), 0, 0))  # Tokyo 09:00 Tuesday: due today, not overdue
+    assert [m.to for m in mail.outbox][1:] == [["ana@example.com"]]
+    assert sent_to(ana)[0].day == TUESDAY
+    assert "DUE IN THE NEXT 2 DAYS (1)" in mail.outbox[1].body
+
+    sweep(at(date(2026, 3, 10), 10, 0))  # New York 06:00 Tuesday: before ben's hour
+    assert len(mail.outbox) == 2
+    sweep(at(date(2026, 3, 10), 11, 0))  # New York 07:00 Tuesday (EDT since Sunday)
+    assert len(mail.outbox) == 3
+    assert "OVERDUE (1)" not in mail.outbox[2].body  # due today in New York
+    sweep(at(date(2026, 3, 10), 23, 0))  # Tokyo 08:00 Wednesday: before ana's hour
+    sweep(at(date(2026, 3, 11), 0, 0))  # Tokyo 09:00 Wednesday: now it is overdue
+    assert mail.outbox[3].to == ["ana@example.com"]
+    assert "OVERDUE (1)" in mail.outbox[3].body and "1 day overdue" in mail.outbox[3].body
+
+
+def test_a_pending_claim_is_left_alone_until_it_goes_stale(ana, ben):
+    new_item(owner=ana, due_date=date(2026, 3, 1))
+    new_item(owner=ben, due_date=date(2026, 3, 1))
+    now = at(TUESDAY, 9, 30)
+    # A sweep claimed ana's 5 minutes ago and is still sending; ben's sweep was killed.
+    ReminderFactory(recipient=ana, day=TUESDAY, claimed_at=now - timedelta(minutes=5))
+    stale = ReminderFactory(recipient=ben, day=TUESDAY, claimed_at=now - timedelta(minutes=16))
+
+    assert sweep(now).sent == 1
+    assert [m.to for m in mail.outbox] == [["ben@example.com"]]
+    stale.refresh_from_db()
+    assert (stale.status, stale.attempts) == ("sent", 2)
+    assert Reminder.objects.get(recipient=ana).status == "pending"
+
+
+def test_a_digest_claimed_by_another_sweep_meanwhile_is_not_sent_twice(ana, ben):
+    cai = UserFactory(username="cai")
+    for owner in (ana, ben, cai):
+        new_item(owner=owner, due_date=date(2026, 3, 1))
+    now = at(TUESDAY, 9)
+    failed = ReminderFactory(recipient=ben, day=TUESDAY, status="failed", claimed_at=now)
+    with time_machine.travel(now, tick=False):
+        digests = reminders_plan(now=now)
+        assert {d.recipient_id for d in digests} == {ana.pk, ben.pk, cai.pk}
+        # Between this sweep's plan and its claim, another sweep inserts ana's row and
+        # takes over ben's failed one.
+        ReminderFactory(recipient=ana, day=TUESDAY, claim="other")
+        Reminder.objects.filter(pk=failed.pk).update(status="pending", claim="other")
+        mine = _claim(digests, token="this", clock=now)
+    assert [d.recipient_id for d in mine] == [cai.pk]
+    assert set(Reminder.objects.values_list("recipient__username", "claim")) == {
+        ("ana", "other"),
+        ("ben", "other"),
+        ("cai", "this"),
+    }
+    assert not ReminderItem.objects.filter(reminder__recipient__in=[ana, ben]).exists()
+
+
+def test_failed_digests_are_retried_until_the_attempt_limit(ana, settings):
+    settings.REMINDER_MAX_ATTEMPTS = 2
+    new_item(owner=ana, due_date=date(2026, 3, 1))
+    failed = ReminderFactory(recipient=ana, day=TUESDAY, status="failed", last_error="boom")
+    assert sweep(at(TUESDAY, 10)).sent == 1
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, failed.last_error) == ("sent", 2, "")
+
+    Reminder.objects.filter(pk=failed.pk).update(status="failed")
+    assert sweep(at(TUESDAY, 11)).sent == 0  # two attempts made: wait for tomorrow
+    assert sweep(at(TUESDAY + timedelta(days=1), 9)).sent == 1
+
+
+def test_the_number_of_queries_does_not_grow_with_the_number_of_items(ana, ben):
+    others = {ana: UserFactory(), ben: UserFactory()}
+    postmortems = {owner: PostmortemFactory(owner=owner) for owner in others}
+
+    def add_items(count: int) -> None:
+        for owner, other in others.items():
+            ActionItemFactory.create_batch(
+                count, postmortem=None, owner=owner, due_date=TUESDAY - timedelta(days=1)
+            )
+            ActionItemFactory.create_batch(
+                count,
+                postmortem=postmortems[owner],
+                owner=other,
+                due_date=TUESDAY - timedelta(days=9),
+            )
+
+    def queries() -> int:
+        Reminder.objects.all().delete()
+        with CaptureQueriesContext(connection) as captured:
+            assert sweep(at(TUESDAY, 9)).sent == 4
+        return len(captured)
+
+    add_items(2)
+    few = queries()
+    add_items(30)
+    assert queries() == few
+
+
+def test_closed_items_and_items_moved_later_drop_out_of_the_next_digest(ana):
+    late = new_item(owner=ana, due_date=date(2026, 3, 1))
+    sweep(at(TUESDAY, 9))
+    late.set_status(Status.WONT_DO, by=ana, reason="Superseded by the new queue")
+    sweep(at(TUESDAY + timedelta(days=1), 9))
+    assert len(mail.outbox) == 1

@@ -1,0 +1,61 @@
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+
+from actions.models import Reminder, ReminderSweep
+from tests.factories import ActionItemFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ana(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    ana = UserFactory(username="ana")
+    ActionItemFactory(postmortem=None, owner=ana, title="Rotate keys", due_date=date(2026, 3, 8))
+    return ana
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("send_reminders", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_a_dry_run_says_who_would_get_what_and_sends_and_claims_nothing(ana):
+    out = run("--dry-run", "--now", "2026-03-10T09:00:00+00:00")
+    assert "1 digest(s) due" in out
+    assert "ana@example.com (UTC, 2026-03-10): 1 overdue" in out
+    assert "overdue   #" in out and "Rotate keys (due 2026-03-08)" in out
+    assert mail.outbox == []
+    assert not Reminder.objects.exists() and not ReminderSweep.objects.exists()
+
+
+def test_it_sends_as_of_now_given_without_an_offset_in_utc(ana):
+    assert "0 sent" in run("--now", "2026-03-10T08:59")  # 08:59 UTC: before ana's hour
+    out = run("--now", "2026-03-10T09:00")
+    assert "1 digest(s) due, 1 claimed by this run, 1 sent, 0 failed" in out
+    assert [m.to for m in mail.outbox] == [["ana@example.com"]]
+    assert Reminder.objects.get().day == date(2026, 3, 10)
+    assert "0 sent" in run("--now", "2026-03-10T11:00+02:00")  # the same day: already sent
+
+
+def test_an_offset_changes_the_moment(ana):
+    assert "0 sent" in run("--now", "2026-03-10T09:30+01:00")  # 08:30 UTC
+    assert "1 sent" in run("--now", "2026-03-10T09:30-01:00")  # 10:30 UTC
+
+
+def test_a_bad_moment_is_a_clear_error_not_a_traceback(ana):
+    with pytest.raises(CommandError, match=r"--now 'next tuesday' is not an ISO-8601 date"):
+        call_command("send_reminders", "--now", "next tuesday")
+
+
+def test_failures_end_in_an_error_for_cron_and_shell_scripts(ana, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 1
+    with pytest.raises(CommandError, match=r"1 digest\(s\) failed; the next run retries them"):
+        call_command("send_reminders", "--now", "2026-03-10T09:00", stdout=StringIO())
+    assert Reminder.objects.get().status == "failed"
