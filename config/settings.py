@@ -65,8 +65,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "taggit",
+    "csp",
+    "axes",
+    "simple_history",
     "postmortems",
     "actions",
+    "services",
+    "reviews",
 ]
 
 MIDDLEWARE = [
@@ -79,7 +84,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so that it sees the outcome of every login attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -124,6 +133,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+if TESTING:
+    # The suite creates hundreds of users; a slow hash would dominate its run time.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "postmortems:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -153,6 +169,42 @@ FORMS_URLFIELD_ASSUME_HTTPS = True
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 TAGGIT_CASE_INSENSITIVE = True
+
+# Security. Behind a proxy that terminates TLS, X-Forwarded-Proto says the request was https.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+PRODUCTION = not (DEBUG or TESTING)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_AGE = int(env("SESSION_COOKIE_AGE", str(12 * 60 * 60)))
+SESSION_SAVE_EVERY_REQUEST = True  # the 12 hours count from the last request, not the login
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # The admin and Bootstrap set some style attributes; scripts stay strictly external.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https:", "http:"],  # data: for Bootstrap's icons
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0")) or None
 
 # Requests larger than this are refused with a clear message instead of being parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -185,7 +237,38 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Hourly: each person's digest goes out in the first sweep at or after their local hour.
+    # A run that waited in the queue for most of an hour is dropped; the next one covers it.
+    "send-overdue-reminders": {
+        "task": "actions.tasks.send_overdue_reminders",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 50 * 60},
+    },
+}
+
+# Reminders (see README, "Reminders").
+REMINDER_DEFAULT_HOUR = 9
+REMINDER_DUE_SOON_DAYS = int(env("REMINDER_DUE_SOON_DAYS", "2"))
+REMINDER_ESCALATE_AFTER_DAYS = int(env("REMINDER_ESCALATE_AFTER_DAYS", "7"))
+# Review deadlines of drafts, from `resolved_at`: calendar days or business days (Mon–Fri).
+REVIEW_DEADLINE_DAYS = {1: 3}
+REVIEW_DEADLINE_BUSINESS_DAYS = {2: 5}
+# A claim left pending this long (a killed worker) is taken over by a later sweep. Keep it
+# above CELERY_TASK_TIME_LIMIT so that a slow sweep is never overtaken while it still sends.
+REMINDER_CLAIM_TIMEOUT = timedelta(minutes=int(env("REMINDER_CLAIM_TIMEOUT_MINUTES", "15")))
+# A sweep stops starting new sends after this long (below CELERY_TASK_SOFT_TIME_LIMIT); the
+# rest are marked failed and go out on the next run.
+REMINDER_SEND_BUDGET = timedelta(seconds=int(env("REMINDER_SEND_BUDGET_SECONDS", "200")))
+REMINDER_MAX_ATTEMPTS = int(env("REMINDER_MAX_ATTEMPTS", "6"))
+# After this many failed SMTP connections in a row, a sweep gives up on the rest until next run.
+REMINDER_SMTP_CONNECT_FAILURES = 3
+REMINDER_WEBHOOK_TIMEOUT = float(env("REMINDER_WEBHOOK_TIMEOUT", "5"))
+# /healthz says "degraded" when no sweep finished for this long.
+REMINDER_SWEEP_MAX_AGE = timedelta(hours=2)
+
+# How many reviewers must approve before a postmortem can be published.
+POSTMORTEM_APPROVALS_REQUIRED = int(env("POSTMORTEM_APPROVALS_REQUIRED", "1"))
 
 # Default due dates of new action items, by priority.
 ACTION_ITEM_DUE_DAYS = {"P1": 28, "P2": 56, "P3": 90}
@@ -195,4 +278,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
 }

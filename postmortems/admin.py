@@ -26,7 +26,7 @@ class PostmortemAdmin(admin.ModelAdmin):
     list_filter = ["status", "severity", "services"]
     search_fields = ["title", "summary", "impact"]
     raw_id_fields = ["owner"]
-    filter_horizontal = ["coauthors"]
+    filter_horizontal = ["coauthors", "services"]
     date_hierarchy = "created_at"
     inlines = [TimelineEventInline, ContributingFactorInline]
 

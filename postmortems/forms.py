@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from config.fields import ModelChoiceField, ModelMultipleChoiceField
 from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
+from services.forms import AffectedServicesMixin, NewServicesField, ServicesField
 
 MAX_TEXT = 100_000
 TIME_ZONES = sorted(zoneinfo.available_timezones())
@@ -98,10 +100,12 @@ def _check_after_start(form: forms.Form, cleaned: dict) -> None:
             form.add_error(name, f"{label} cannot be before the impact started.")
 
 
-class PostmortemCreateForm(IncidentTimesMixin, forms.ModelForm):
+class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
     time_zone = TimeZoneField(label="Incident time zone", initial=settings.TIME_ZONE)
     started_at = LocalDateTimeField(label="Impact started", required=False)
-    template = forms.ModelChoiceField(
+    services = ServicesField()
+    new_services = NewServicesField()
+    template = ModelChoiceField(
         queryset=PostmortemTemplate.objects.all(),
         required=False,
         empty_label="No template",
@@ -110,15 +114,25 @@ class PostmortemCreateForm(IncidentTimesMixin, forms.ModelForm):
 
     class Meta:
         model = Postmortem
-        fields = ["title", "severity", "template", "time_zone", "started_at", "services"]
+        fields = [
+            "title",
+            "severity",
+            "template",
+            "time_zone",
+            "started_at",
+            "services",
+            "new_services",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].initial = PostmortemTemplate.objects.filter(is_default=True).first()
 
 
-class DetailsForm(IncidentTimesMixin, forms.ModelForm):
+class DetailsForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
     time_zone = TimeZoneField(label="Incident time zone")
+    services = ServicesField()
+    new_services = NewServicesField()
     started_at = LocalDateTimeField(label="Impact started", required=False)
     detected_at = LocalDateTimeField(label="Detected", required=False)
     mitigated_at = LocalDateTimeField(label="Mitigated", required=False)
@@ -135,8 +149,10 @@ class DetailsForm(IncidentTimesMixin, forms.ModelForm):
             "mitigated_at",
             "resolved_at",
             "services",
+            "new_services",
             "coauthors",
         ]
+        field_classes = {"coauthors": ModelMultipleChoiceField}
         widgets = {"coauthors": forms.SelectMultiple(attrs={"size": 4})}
 
     def clean(self):

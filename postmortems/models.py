@@ -9,7 +9,6 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from taggit.managers import TaggableManager
 
 
 def validate_time_zone(value: str) -> None:
@@ -134,8 +133,8 @@ class Postmortem(models.Model):
     customers_affected = models.PositiveIntegerField(null=True, blank=True)
     failed_requests = models.PositiveBigIntegerField(null=True, blank=True)
     support_tickets = models.PositiveIntegerField(null=True, blank=True)
-    services = TaggableManager(
-        "affected services", blank=True, help_text="Services affected, separated by commas."
+    services = models.ManyToManyField(
+        "services.Service", blank=True, related_name="postmortems", verbose_name="affected services"
     )
     went_well = models.TextField("what went well", blank=True)
     went_poorly = models.TextField("what went poorly", blank=True)
@@ -209,6 +208,23 @@ class Postmortem(models.Model):
     @property
     def time_to_resolve(self) -> timedelta | None:
         return self._since_start(self.resolved_at)
+
+    @cached_property
+    def impact_duration(self) -> timedelta | None:
+        """How long customers were affected, for error budgets.
+
+        From the first impact-start event (else "impact started") to the last impact-end
+        event (else "mitigated"); services.budget.impact_start/impact_end say the same in SQL.
+        """
+        marks = self.events.aggregate(
+            start=models.Min("occurred_at", filter=models.Q(kind=TimelineEvent.Kind.IMPACT_START)),
+            end=models.Max("occurred_at", filter=models.Q(kind=TimelineEvent.Kind.IMPACT_END)),
+        )
+        start = marks["start"] or self.started_at
+        end = marks["end"] or self.mitigated_at
+        if start is None or end is None or end < start:
+            return None
+        return end - start
 
     def key_times(self) -> list[tuple[str, datetime | None]]:
         return [

@@ -22,7 +22,7 @@ from postmortems.forms import (
 )
 from postmortems.lint import MAX_LINT_CHARS, finding_acknowledge, lint_text, postmortem_lint_summary
 from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
-from postmortems.services import TransitionRefused, postmortem_submit_for_review, timeline_import
+from postmortems.services import timeline_import
 
 # Sent to the page after a change, so the key times and the lint summary refresh themselves.
 DOCUMENT_CHANGED = "documentChanged"
@@ -338,15 +338,3 @@ def lint_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Say why this wording should stay: the reason is required.")
         return redirect(f"{postmortem.get_absolute_url()}#lint")
     return _lint_summary(request, postmortem, ack_errors=form.errors, ack_data=form.data)
-
-
-@require_POST
-def postmortem_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
-    try:
-        postmortem_submit_for_review(postmortem=postmortem, by=request.user)
-    except TransitionRefused as refusal:
-        context = {**_document(request, postmortem), "refusal": refusal.problems}
-        return render(request, "postmortems/postmortem_detail.html", context, status=409)
-    messages.success(request, f"{postmortem.reference} is in review.")
-    return redirect(postmortem)

@@ -62,3 +62,25 @@ def author_client(client, author):
 def outsider_client(client, outsider):
     client.force_login(outsider)
     return client
+
+
+@pytest.fixture
+def complete_postmortem(author):
+    """A draft with everything review needs: summary, impact, an event, a factor, an item."""
+    postmortem = factories.PostmortemFactory(
+        owner=author, impact="Checkout failed for 4,100 customers over 47 minutes."
+    )
+    factories.TimelineEventFactory(postmortem=postmortem)
+    factories.ContributingFactorFactory(postmortem=postmortem)
+    factories.ActionItemFactory(postmortem=postmortem, owner=author)
+    return postmortem
+
+
+@pytest.fixture
+def celery_eager():
+    """Run Celery tasks in-process where a test checks what a task does, not its wiring."""
+    from config.celery import app
+
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = False, False

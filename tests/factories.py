@@ -4,8 +4,9 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from actions.models import ActionItem
+from actions.models import ActionItem, CalendarToken, Reminder, ReminderPreference, StatusChange
 from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
+from services.models import Service
 
 PASSWORD = "correct-horse-battery"
 
@@ -61,3 +62,48 @@ class ActionItemFactory(factory.django.DjangoModelFactory):
     owner = factory.SubFactory(UserFactory)
     due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=14))
     created_by = factory.SelfAttribute("owner")
+
+
+class StatusChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StatusChange
+
+    item = factory.SubFactory(ActionItemFactory)
+    changed_by = factory.SelfAttribute("item.owner")
+    from_status = "open"
+    to_status = "in_progress"
+
+
+class CalendarTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CalendarToken
+
+    user = factory.SubFactory(UserFactory)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"service-{n}")
+    team = "Platform"
+
+
+class ReminderPreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReminderPreference
+
+    user = factory.SubFactory(UserFactory)
+    hour = 9
+    time_zone = "UTC"
+
+
+class ReminderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reminder
+
+    recipient = factory.SubFactory(UserFactory)
+    day = factory.LazyFunction(timezone.localdate)
+    claim = factory.Sequence(lambda n: f"claim{n}")
+    claimed_at = factory.LazyFunction(timezone.now)

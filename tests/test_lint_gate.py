@@ -10,7 +10,8 @@ BLAMEFUL = "The on-call should have paged the database team."
 
 
 @pytest.fixture
-def blameful(postmortem):
+def blameful(complete_postmortem):
+    postmortem = complete_postmortem
     postmortem.summary = BLAMEFUL
     postmortem.save()
     return postmortem
@@ -31,11 +32,13 @@ def _rule(client, postmortem):
 
 
 def test_the_page_shows_a_lint_summary_linked_to_each_place(author_client, blameful):
-    TimelineEventFactory(postmortem=blameful, description="Greta failed to update the rules.")
+    event = TimelineEventFactory(
+        postmortem=blameful, description="Greta failed to update the rules."
+    )
     page = author_client.get(blameful.get_absolute_url()).content.decode()
     assert "2 warnings to reword or acknowledge" in page
     assert 'href="#section-summary"' in page and "should have paged" in page
-    assert f'href="#event-{blameful.events.get().pk}"' in page
+    assert f'href="#event-{event.pk}"' in page
 
 
 def test_submitting_with_unacknowledged_warnings_is_refused_with_the_reason(
@@ -44,7 +47,7 @@ def test_submitting_with_unacknowledged_warnings_is_refused_with_the_reason(
     response = author_client.post(reverse("postmortems:submit", args=[blameful.pk]))
     assert response.status_code == 409
     body = response.content.decode()
-    assert "Not submitted yet." in body
+    assert "Not submitted for review yet." in body
     assert "Summary: “should have paged” (counterfactual) is an unacknowledged" in body
     blameful.refresh_from_db()
     assert blameful.status == Status.DRAFT
@@ -86,8 +89,8 @@ def test_outsiders_cannot_acknowledge_or_submit(outsider_client, blameful):
     assert response.status_code == 403
 
 
-def test_a_clean_draft_is_submitted(author_client, postmortem):
-    response = author_client.post(reverse("postmortems:submit", args=[postmortem.pk]))
+def test_a_clean_draft_is_submitted(author_client, complete_postmortem):
+    response = author_client.post(reverse("postmortems:submit", args=[complete_postmortem.pk]))
     assert response.status_code == 302
-    postmortem.refresh_from_db()
-    assert postmortem.status == Status.IN_REVIEW
+    complete_postmortem.refresh_from_db()
+    assert complete_postmortem.status == Status.IN_REVIEW

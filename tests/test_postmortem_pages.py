@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from postmortems.models import Postmortem, PostmortemTemplate
-from tests.factories import PostmortemFactory
+from tests.factories import PostmortemFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +23,9 @@ def test_the_list_filters_by_status_severity_service_and_dates(author_client, au
     match = PostmortemFactory(
         owner=author, status="published", severity=1, started_at=datetime(2026, 5, 3, tzinfo=UTC)
     )
-    match.services.set(["checkout"])
+    match.services.set([ServiceFactory(name="checkout")])
     other = PostmortemFactory(owner=author, status="draft", severity=1)
-    other.services.set(["search"])
+    other.services.set([ServiceFactory(name="search")])
     response = author_client.get(
         reverse("postmortems:list"),
         {
@@ -59,14 +59,14 @@ def test_creating_a_postmortem_uses_the_default_template_and_the_incident_time_z
             "template": default.pk,
             "time_zone": "Europe/Berlin",
             "started_at": "2026-03-02T14:00",
-            "services": "checkout, payments",
+            "new_services": "checkout, payments",
         },
     )
     postmortem = Postmortem.objects.get()
     assert response["Location"] == postmortem.get_absolute_url()
     assert postmortem.owner == author
     assert postmortem.started_at == datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
-    assert sorted(postmortem.services.names()) == ["checkout", "payments"]
+    assert sorted(s.name for s in postmortem.services.all()) == ["checkout", "payments"]
     page = author_client.get(postmortem.get_absolute_url()).content.decode()
     assert default.summary_guidance in page
     assert "2026-03-02 14:00" in page

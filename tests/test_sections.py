@@ -61,7 +61,7 @@ def test_details_are_saved_in_the_incident_time_zone(author_client, postmortem):
             "time_zone": "America/New_York",
             "started_at": "2026-03-02T09:00",
             "resolved_at": "2026-03-02T10:30",
-            "services": "auth",
+            "new_services": "auth",
         },
         HTTP_HX_REQUEST="true",
     )

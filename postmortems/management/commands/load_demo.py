@@ -1,4 +1,6 @@
-from datetime import datetime, timedelta
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -14,6 +16,7 @@ from postmortems.models import (
     Severity,
     TimelineEvent,
 )
+from services.models import Service
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "debrief-demo"
@@ -22,6 +25,32 @@ TEAM = [
     ("ben", "Ben", "Okafor"),
     ("chloe", "Chloé", "Martin"),
     ("dev", "Dev", "Raman"),
+]
+
+# (name, team, SLO target %, window days, description)
+SERVICES = [
+    ("checkout", "Payments", "99.95", 28, "Basket, checkout pages and order placement."),
+    ("payments", "Payments", "99.99", 30, "The gateway client and card processing."),
+    ("search", "Discovery", "99.9", 30, "Listing search and autocomplete."),
+    ("indexer", "Discovery", "99.5", 28, "Keeps the search index in step with listings."),
+    ("auth", "Identity", "99.95", 30, "Login, sessions and tokens."),
+]
+
+# Older, shorter incidents so the metrics page has a year of history:
+# (title, severity, services, factor categories).
+HISTORY = [
+    ("Checkout latency after a cache node was replaced", 3, ["checkout"], ["capacity"]),
+    ("Card declines from an expired gateway API key", 2, ["payments"], ["configuration"]),
+    ("Search timeouts during the spring sale", 2, ["search"], ["capacity", "monitoring"]),
+    ("Login loop after a cookie domain change", 2, ["auth"], ["change", "configuration"]),
+    ("Index lag after a schema migration", 3, ["indexer"], ["change"]),
+    ("Checkout errors from a bad feature flag", 1, ["checkout"], ["configuration", "process"]),
+    ("Autocomplete empty after a deploy", 3, ["search"], ["change", "monitoring"]),
+    ("Token refresh failures under load", 2, ["auth"], ["capacity"]),
+    ("Payment webhooks delayed by a provider incident", 3, ["payments"], ["dependency"]),
+    ("Checkout blank page from a CDN rule", 2, ["checkout"], ["configuration"]),
+    ("Stale listings after the indexer ran out of disk", 3, ["indexer", "search"], ["capacity"]),
+    ("Duplicate charges on retried payments", 1, ["payments", "checkout"], ["tooling"]),
 ]
 
 # (title, severity, status, zone, days ago, services, summary, impact, lessons, events, factors,
@@ -192,6 +221,18 @@ class Command(BaseCommand):
             team.append(user)
         template = PostmortemTemplate.objects.filter(is_default=True).first()
         today = timezone.localdate()
+        services = {}
+        for name, team_name, target, window, description in SERVICES:
+            services[name], _ = Service.objects.get_or_create(
+                name=name,
+                defaults={
+                    "team": team_name,
+                    "slo_target": Decimal(target),
+                    "window_days": window,
+                    "description": description,
+                },
+            )
+        self._history(team, template, services)
         for number, data in enumerate(INCIDENTS):
             zone = ZoneInfo(data["zone"])
             local_day = today - timedelta(days=data["days_ago"])
@@ -215,7 +256,7 @@ class Command(BaseCommand):
                 went_poorly=data["went_poorly"],
                 got_lucky=data["got_lucky"],
             )
-            postmortem.services.set(data["services"])
+            postmortem.services.set([services[name] for name in data["services"]])
             postmortem.coauthors.add(demo)
             TimelineEvent.objects.bulk_create(
                 TimelineEvent(
@@ -245,3 +286,51 @@ class Command(BaseCommand):
                     completed_at=timezone.now() if status == Status.DONE else None,
                     created_by=postmortem.owner,
                 )
+
+    def _history(self, team, template, services) -> None:
+        """Published incidents of the past year, with key times, factors and action items."""
+        rng = random.Random(7)
+        now = timezone.now()
+        for number, (title, severity, names, categories) in enumerate(HISTORY):
+            start = (now - timedelta(days=350 - number * 27)).replace(
+                hour=rng.randint(1, 22), minute=rng.choice([0, 12, 27, 41]), second=0, microsecond=0
+            )
+            detect, mitigate = rng.randint(2, 25), rng.randint(15, 90)
+            postmortem = Postmortem.objects.create(
+                title=title,
+                severity=severity,
+                status="published",
+                owner=team[number % len(team)],
+                template=template,
+                time_zone="UTC",
+                started_at=start,
+                detected_at=start + timedelta(minutes=detect),
+                mitigated_at=start + timedelta(minutes=detect + mitigate),
+                resolved_at=start + timedelta(minutes=detect + mitigate + rng.randint(10, 240)),
+                summary=f"{title}. Customers were affected for about {detect + mitigate} minutes.",
+            )
+            postmortem.services.set([services[name] for name in names])
+            ContributingFactor.objects.bulk_create(
+                ContributingFactor(
+                    postmortem=postmortem, category=category, description=f"{category} factor."
+                )
+                for category in categories
+            )
+            due = (start + timedelta(days=rng.choice([14, 28, 42]))).date()
+            late = rng.random() < 0.35
+            done_at = datetime.combine(
+                due + timedelta(days=9 if late else -3), datetime.min.time(), UTC
+            )
+            item = ActionItem.objects.create(
+                postmortem=postmortem,
+                title=f"Follow up on {title.lower()}",
+                priority="P2",
+                kind="prevent",
+                owner=team[(number + 1) % len(team)],
+                due_date=due,
+                status=Status.DONE if done_at < now else Status.OPEN,
+                completed_at=done_at if done_at < now else None,
+                created_by=postmortem.owner,
+            )
+            # Backdated so that "created per week" and "days to close" have a history too.
+            ActionItem.objects.filter(pk=item.pk).update(created_at=start + timedelta(days=1))
