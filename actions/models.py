@@ -46,6 +46,19 @@ def default_due_date(priority: str, today: date | None = None) -> date:
 
 
 class ActionItemQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ActionItemQuerySet:
+        """Items one may see: one's own, and those of postmortems one may read."""
+        if user.is_superuser:
+            return self
+        from postmortems.models import Postmortem
+
+        readable = Postmortem.objects.visible_to(user).values("pk")
+        return self.filter(
+            models.Q(postmortem__isnull=True)
+            | models.Q(owner=user)
+            | models.Q(postmortem__in=readable)
+        )
+
     def open(self) -> ActionItemQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 

@@ -344,15 +344,19 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
             "postmortem_id",
             "postmortem__title",
             "postmortem__owner_id",
+            "postmortem__restricted",
         )
     )
     item_url = _url_maker("actions:detail")
     for row in rows:
-        pk, title, due_date, priority, owner_id, first, last, username, pm, pm_title, pm_owner = row
+        pk, title, due_date, priority, owner_id, first, last, username, pm, pm_title = row[:10]
+        pm_owner, restricted = row[10:]
         own, chief = due.get(owner_id), due.get(pm_owner)
         if own is None and chief is None:
             continue
-        name, source = _name(first, last, username), f"PM-{pm} {pm_title}" if pm else ""
+        # A restricted postmortem's title stays out of mail and chat: its reference will do.
+        source = (f"PM-{pm}" if restricted else f"PM-{pm} {pm_title}") if pm else ""
+        name = _name(first, last, username)
         line = Line(pk, item_url(pk), title, due_date, priority, name, source)
         if own is not None:
             if due_date < own.day:

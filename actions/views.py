@@ -41,7 +41,10 @@ SOON_DAYS = 14
 
 def _get_item(request: HttpRequest, pk: int) -> ActionItem:
     return get_object_or_404(
-        ActionItem.objects.select_related("owner", "postmortem", "created_by"), pk=pk
+        ActionItem.objects.visible_to(request.user).select_related(
+            "owner", "postmortem", "created_by"
+        ),
+        pk=pk,
     )
 
 
@@ -55,7 +58,7 @@ def _get_item_for_change(request: HttpRequest, pk: int) -> ActionItem:
 
 
 def _get_postmortem_for_edit(request: HttpRequest, pk: int) -> Postmortem:
-    postmortem = get_object_or_404(Postmortem, pk=pk)
+    postmortem = get_object_or_404(Postmortem.objects.visible_to(request.user), pk=pk)
     if not postmortem.can_edit(request.user):
         raise PermissionDenied("Only the owner and co-authors can edit this postmortem.")
     return postmortem
@@ -69,7 +72,8 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 
 def _filtered(request: HttpRequest) -> ActionItemFilter:
-    queryset = ActionItem.objects.select_related("owner", "postmortem").prefetch_related(
+    queryset = ActionItem.objects.visible_to(request.user)
+    queryset = queryset.select_related("owner", "postmortem").prefetch_related(
         "postmortem__services"
     )
     return ActionItemFilter(request.GET or None, queryset=queryset)
@@ -293,7 +297,7 @@ def _section(request: HttpRequest, postmortem: Postmortem, **extra) -> HttpRespo
 
 
 def postmortem_section(request: HttpRequest, pk: int) -> HttpResponse:
-    return _section(request, get_object_or_404(Postmortem, pk=pk))
+    return _section(request, get_object_or_404(Postmortem.objects.visible_to(request.user), pk=pk))
 
 
 @require_POST

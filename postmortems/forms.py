@@ -196,12 +196,27 @@ class LessonsForm(forms.ModelForm):
         fields = ["went_well", "went_poorly", "got_lucky"]
 
 
+class AccessForm(forms.ModelForm):
+    class Meta:
+        model = Postmortem
+        fields = ["restricted", "allowed_users", "allowed_groups"]
+        field_classes = {
+            "allowed_users": ModelMultipleChoiceField,
+            "allowed_groups": ModelMultipleChoiceField,
+        }
+        widgets = {
+            "allowed_users": forms.SelectMultiple(attrs={"size": 5}),
+            "allowed_groups": forms.SelectMultiple(attrs={"size": 3}),
+        }
+
+
 # The sections of the document that are edited in place: name -> (heading, form).
 SECTIONS: dict[str, tuple[str, type[forms.ModelForm]]] = {
     "details": ("Details and key times", DetailsForm),
     "summary": ("Summary", SummaryForm),
     "impact": ("Impact", ImpactForm),
     "lessons": ("Lessons", LessonsForm),
+    "access": ("Who can read it", AccessForm),
 }
 
 

@@ -3,12 +3,17 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from simple_history.models import HistoricalRecords
+
+from config.fields import is_id
 
 
 def validate_time_zone(value: str) -> None:
@@ -95,9 +100,37 @@ class PostmortemQuerySet(models.QuerySet):
             | models.Q(impact__icontains=query)
         )
         reference = query.upper().removeprefix("PM-")
-        if reference.isdigit():
+        if reference.isdigit() and is_id(reference):
             condition |= models.Q(pk=int(reference))
         return self.filter(condition)
+
+    def visible_to(self, user) -> PostmortemQuerySet:
+        """What `user` may read: everything not restricted, and restricted ones they are part of."""
+        if user.is_superuser:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        through = Postmortem.coauthors.through
+        return self.filter(
+            models.Q(restricted=False)
+            | models.Q(owner=user)
+            | models.Exists(through.objects.filter(postmortem=models.OuterRef("pk"), user=user))
+            | models.Exists(
+                Postmortem.allowed_users.through.objects.filter(
+                    postmortem=models.OuterRef("pk"), user=user
+                )
+            )
+            | models.Exists(
+                Postmortem.allowed_groups.through.objects.filter(
+                    postmortem=models.OuterRef("pk"), group__user=user
+                )
+            )
+            | models.Exists(
+                apps.get_model("reviews", "Reviewer").objects.filter(
+                    postmortem=models.OuterRef("pk"), user=user
+                )
+            )
+        )
 
 
 class Postmortem(models.Model):
@@ -139,6 +172,21 @@ class Postmortem(models.Model):
     went_well = models.TextField("what went well", blank=True)
     went_poorly = models.TextField("what went poorly", blank=True)
     got_lucky = models.TextField("where we got lucky", blank=True)
+    restricted = models.BooleanField(
+        default=False,
+        help_text="Only its owner, co-authors, reviewers and the people and groups below can "
+        "see it: it is hidden from everyone else's lists, search, exports, feeds, emails and "
+        "metrics.",
+    )
+    allowed_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name="people who may read it",
+    )
+    allowed_groups = models.ManyToManyField(
+        Group, blank=True, related_name="+", verbose_name="groups who may read it"
+    )
     no_actions_reason = models.TextField(
         "why there are no action items",
         blank=True,
@@ -148,6 +196,7 @@ class Postmortem(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PostmortemQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -173,6 +222,11 @@ class Postmortem(models.Model):
     @property
     def severity_definition(self) -> str:
         return SEVERITY_DEFINITIONS[Severity(self.severity)]
+
+    def can_view(self, user) -> bool:
+        if not self.restricted or user.is_superuser:
+            return True
+        return Postmortem.objects.filter(pk=self.pk).visible_to(user).exists()
 
     def can_edit(self, user) -> bool:
         if not user.is_authenticated:
@@ -295,6 +349,7 @@ class TimelineEvent(models.Model):
         default=False, help_text="Starred events make up the short version of the timeline."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["occurred_at", "id"]
@@ -323,6 +378,7 @@ class ContributingFactor(models.Model):
     category = models.CharField(max_length=20, choices=Category.choices)
     description = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -393,3 +449,23 @@ class LintAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} “{self.text}” in {self.location}"
+
+
+class Draft(models.Model):
+    """Unsaved text of a narrative field, kept while someone types so a closed tab loses nothing."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=20)
+    text = models.TextField()
+    saved_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["postmortem", "user", "field"], name="one_draft_per_field"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}'s draft of {self.field} on {self.postmortem.reference}"

@@ -29,7 +29,9 @@ DOCUMENT_CHANGED = "documentChanged"
 
 
 def _get_postmortem(request: HttpRequest, pk: int) -> Postmortem:
-    return get_object_or_404(Postmortem.objects.select_related("owner", "template"), pk=pk)
+    """The postmortem if the user may read it; a restricted one is simply not there for others."""
+    postmortems = Postmortem.objects.visible_to(request.user).select_related("owner", "template")
+    return get_object_or_404(postmortems, pk=pk)
 
 
 def _get_postmortem_for_edit(request: HttpRequest, pk: int) -> Postmortem:
@@ -40,7 +42,11 @@ def _get_postmortem_for_edit(request: HttpRequest, pk: int) -> Postmortem:
 
 
 def postmortem_list(request: HttpRequest) -> HttpResponse:
-    queryset = Postmortem.objects.select_related("owner").prefetch_related("services")
+    queryset = (
+        Postmortem.objects.visible_to(request.user)
+        .select_related("owner")
+        .prefetch_related("services")
+    )
     filterset = PostmortemFilter(request.GET or None, queryset=queryset)
     page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -79,14 +79,15 @@ class MeetingForm(forms.ModelForm):
         model = Meeting
         fields = ["title", "starts_at", "duration_minutes", "location"]
 
-    def __init__(self, *args, suggested, **kwargs):
+    def __init__(self, *args, suggested, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["starts_at"].tz = timezone.get_current_timezone()
         suggested_ids = list(suggested.values_list("pk", flat=True))
-        recent = Postmortem.objects.order_by("-created_at").values_list("pk", flat=True)[:50]
-        self.fields["agenda"].queryset = Postmortem.objects.filter(
-            pk__in=[*suggested_ids, *recent]
-        ).order_by("-created_at")
+        readable = Postmortem.objects.visible_to(user)
+        recent = readable.order_by("-created_at").values_list("pk", flat=True)[:50]
+        self.fields["agenda"].queryset = readable.filter(pk__in=[*suggested_ids, *recent]).order_by(
+            "-created_at"
+        )
         self.fields["agenda"].initial = suggested_ids
         self.suggested_ids = set(suggested_ids)
 

@@ -6,6 +6,7 @@ from operator import or_
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -146,22 +147,24 @@ def comment_notify_mentions(*, comment_id: int) -> int:
         .exclude(email="")
         .exclude(pk=comment.author_id)
     )
-    for user in recipients:
+    readers = [user for user in recipients if comment.postmortem.can_view(user)]
+    for user in readers:
         emails.send("mention", [user.email], {"comment": comment, "recipient": user})
-    return len(recipients)
+    return len(readers)
 
 
 # Meetings
 
 
-def suggested_agenda(today: date | None = None) -> QuerySet[Postmortem]:
+def suggested_agenda(user, today: date | None = None) -> QuerySet[Postmortem]:
     """Postmortems in review, and published ones whose action items are overdue."""
     today = today or timezone.localdate()
     overdue = ActionItem.objects.filter(
         postmortem=OuterRef("pk"), status__in=OPEN_STATUSES, due_date__lt=today
     )
     return (
-        Postmortem.objects.annotate(has_overdue=Exists(overdue))
+        Postmortem.objects.visible_to(user)
+        .annotate(has_overdue=Exists(overdue))
         .filter(Q(status=Status.IN_REVIEW) | Q(status=Status.PUBLISHED, has_overdue=True))
         .order_by("-status", "-created_at")
     )
@@ -189,18 +192,31 @@ def meeting_end(*, meeting: Meeting) -> None:
 
 
 def meeting_send_summary(*, meeting_id: int) -> int:
-    """Email the meeting's decisions and new action items to everyone invited."""
+    """Email the meeting's decisions and new action items to everyone invited.
+
+    Each person gets their own copy, without the restricted postmortems they may not read.
+    """
     meeting = Meeting.objects.select_related("facilitator").get(pk=meeting_id)
-    recipients = sorted(
-        {user.email for user in meeting.attendees.all() if user.email}
-        | ({meeting.facilitator.email} - {""})
-    )
-    context = {
-        "meeting": meeting,
-        "agenda": meeting.agenda.select_related("postmortem"),
-        "action_items": meeting.action_items.select_related("owner", "postmortem"),
-        "present": [a.user for a in meeting.attendance.select_related("user") if a.attended],
-    }
-    if recipients:
-        emails.send("meeting-summary", recipients, context)
-    return len(recipients)
+    people = {user for user in meeting.attendees.all() if user.email}
+    if meeting.facilitator.email:
+        people.add(meeting.facilitator)
+    present = [a.user for a in meeting.attendance.select_related("user") if a.attended]
+    agenda = list(meeting.agenda.select_related("postmortem"))
+    items = list(meeting.action_items.select_related("owner", "postmortem"))
+    messages = []
+    for person in sorted(people, key=lambda user: user.email):
+        readable = set(
+            Postmortem.objects.visible_to(person)
+            .filter(pk__in=[a.postmortem_id for a in agenda])
+            .values_list("pk", flat=True)
+        )
+        context = {
+            "meeting": meeting,
+            "present": present,
+            "agenda": [a for a in agenda if a.postmortem_id in readable],
+            "action_items": [i for i in items if i.postmortem_id in readable],
+        }
+        messages.append(emails.build("meeting-summary", [person.email], context))
+    if messages:
+        get_connection().send_messages(messages)
+    return len(messages)

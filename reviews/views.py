@@ -132,6 +132,11 @@ def _get_meeting_to_run(request: HttpRequest, pk: int) -> Meeting:
     return meeting
 
 
+def _readable_agenda(meeting: Meeting, user):
+    readable = Postmortem.objects.visible_to(user).values("pk")
+    return meeting.agenda.filter(postmortem__in=readable).select_related("postmortem")
+
+
 def meeting_list(request: HttpRequest) -> HttpResponse:
     meetings = Meeting.objects.select_related("facilitator").prefetch_related("agenda")
     return render(request, "reviews/meeting_list.html", {"meetings": meetings})
@@ -139,8 +144,8 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def meeting_create(request: HttpRequest) -> HttpResponse:
-    suggested = services.suggested_agenda()
-    form = MeetingForm(request.POST or None, suggested=suggested)
+    suggested = services.suggested_agenda(request.user)
+    form = MeetingForm(request.POST or None, suggested=suggested, user=request.user)
     if form.is_valid():
         data = {name: form.cleaned_data[name] for name in MeetingForm.Meta.fields}
         meeting = services.meeting_create(
@@ -158,7 +163,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_meeting(pk)
     context = {
         "meeting": meeting,
-        "agenda": meeting.agenda.select_related("postmortem"),
+        "agenda": _readable_agenda(meeting, request.user),
         "attendance": meeting.attendance.select_related("user"),
         "action_items": meeting.action_items.select_related("owner", "postmortem"),
         "can_run": meeting.can_run(request.user),
@@ -178,7 +183,8 @@ def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 def meeting_present(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_meeting(pk)
-    agenda = meeting.agenda.select_related("postmortem", "postmortem__owner").prefetch_related(
+    agenda = _readable_agenda(meeting, request.user)
+    agenda = agenda.select_related("postmortem__owner").prefetch_related(
         "postmortem__events", "postmortem__factors", "postmortem__action_items__owner"
     )
     owner_choices = list(MeetingActionItemForm().fields["owner"].choices)

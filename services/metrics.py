@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -60,6 +61,7 @@ class Filters:
     service: Service | None = None
     team: str = ""
     severity: int | None = None
+    viewer: Any = None  # the person looking: restricted postmortems they may not read are left out
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:
@@ -69,10 +71,12 @@ class Filters:
     def incidents(self) -> QuerySet[Postmortem]:
         """Postmortems of the period (dated by impact start, else creation) and the filters."""
         low, high = self.bounds
-        queryset = Postmortem.objects.order_by().annotate(
-            occurred=Coalesce("started_at", "created_at")
-        )
+        queryset = self._readable().annotate(occurred=Coalesce("started_at", "created_at"))
         return self._narrow(queryset.filter(occurred__gte=low, occurred__lt=high))
+
+    def _readable(self) -> QuerySet[Postmortem]:
+        postmortems = Postmortem.objects.order_by()
+        return postmortems.visible_to(self.viewer) if self.viewer else postmortems
 
     def _narrow(self, queryset: QuerySet[Postmortem]) -> QuerySet[Postmortem]:
         if self.severity:
@@ -91,8 +95,10 @@ class Filters:
         The period is not applied here: each chart puts the items on its own time axis.
         """
         items = ActionItem.objects.order_by()
+        if self.viewer:
+            items = items.visible_to(self.viewer)
         if self.severity or self.service or self.team:
-            postmortems = self._narrow(Postmortem.objects.order_by())
+            postmortems = self._narrow(self._readable())
             items = items.filter(postmortem__in=postmortems.values("pk"))
         return items
 

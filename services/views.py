@@ -24,7 +24,8 @@ def service_list(request: HttpRequest) -> HttpResponse:
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk)
     (budget,) = service_budgets([service], now=timezone.now())
-    postmortems = service.postmortems.select_related("owner").annotate(
+    readable = service.postmortems.visible_to(request.user)
+    postmortems = readable.select_related("owner").annotate(
         impact_length=ExpressionWrapper(impact_end() - impact_start(), output_field=DurationField())
     )
     page = Paginator(postmortems, 25).get_page(request.GET.get("page"))
@@ -77,6 +78,7 @@ def _filters(request: HttpRequest) -> tuple[MetricsFilterForm, metrics.Filters |
         service=data["service"],
         team=data["team"],
         severity=data["severity"],
+        viewer=request.user,
     )
     return form, filters
 

@@ -24,7 +24,7 @@ def meeting(author, reviewer, complete_postmortem):
     )
 
 
-def test_the_suggested_agenda_is_in_review_and_published_with_overdue_items():
+def test_the_suggested_agenda_is_in_review_and_published_with_overdue_items(author):
     today = timezone.localdate()
     in_review = PostmortemFactory(status="in_review")
     overdue = PostmortemFactory(status="published")
@@ -37,7 +37,7 @@ def test_the_suggested_agenda_is_in_review_and_published_with_overdue_items():
         completed_at=timezone.now(),
     )  # fmt: skip
     PostmortemFactory(status="draft")
-    assert set(suggested_agenda(today)) == {in_review, overdue}
+    assert set(suggested_agenda(author, today)) == {in_review, overdue}
 
 
 def test_planning_a_meeting_preselects_the_suggestions(author_client, author, reviewer):
@@ -174,11 +174,27 @@ def test_ending_the_meeting_emails_the_summary_to_attendees(
     assert response["Location"] == meeting.get_absolute_url()
     meeting.refresh_from_db()
     assert meeting.ended_at is not None
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
-    assert sorted(message.to) == ["author@example.com", "reviewer@example.com"]
+    assert sorted(m.to[0] for m in mail.outbox) == ["author@example.com", "reviewer@example.com"]
+    message = next(m for m in mail.outbox if m.to == ["reviewer@example.com"])
     assert "Publish after the TTL fix" in message.body
     assert (
         f"Lower DNS TTL — owner {reviewer.get_full_name()}, due {new.due_date:%Y-%m-%d}"
         in message.body
     )
+
+
+def test_the_summary_leaves_out_restricted_postmortems_a_person_may_not_read(
+    meeting, reviewer, outsider, complete_postmortem
+):
+    from reviews.services import meeting_send_summary
+
+    outsider.email = "outsider@example.com"
+    outsider.save()
+    meeting.attendance.create(user=outsider)
+    complete_postmortem.restricted = True
+    complete_postmortem.save()
+    AgendaItem.objects.update(decision="Keep the secret")
+    assert meeting_send_summary(meeting_id=meeting.pk) == 3
+    bodies = {m.to[0]: m.body for m in mail.outbox}
+    assert "Keep the secret" in bodies["author@example.com"]
+    assert "Keep the secret" not in bodies["outsider@example.com"]

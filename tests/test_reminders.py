@@ -335,3 +335,13 @@ def test_closed_items_and_items_moved_later_drop_out_of_the_next_digest(ana):
     late.set_status(Status.WONT_DO, by=ana, reason="Superseded by the new queue")
     sweep(at(TUESDAY + timedelta(days=1), 9))
     assert len(mail.outbox) == 1
+
+
+def test_a_restricted_postmortems_title_stays_out_of_the_digest(ana):
+    secret = PostmortemFactory(title="Breach of the billing database", restricted=True)
+    new_item(postmortem=secret, owner=ana, title="Rotate the billing keys", due_date=TUESDAY)
+    sweep(at(TUESDAY, 9))
+    [email] = mail.outbox
+    assert "Rotate the billing keys" in email.body
+    assert f"due 2026-03-10 · PM-{secret.pk}\n" in email.body
+    assert "Breach" not in email.body and "Breach" not in email.alternatives[0][0]
