@@ -22,14 +22,11 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 import zoneinfo
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import common
 
 SECONDS_TARGET = 5.0
 RSS_TARGET_MB = 200
@@ -40,17 +37,11 @@ ZONES = {  # the local hour at NOW in each zone: everyone's chosen hour has come
 }
 
 
-def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
+def setup_django(database_url: str, *, migrate: bool = False) -> None:
     # As in production: DEBUG off (template debugging and query logging cost time).
     os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
-    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    import django
-
-    django.setup()
+    common.setup_django(database_url, migrate=migrate)
 
 
 def seed(items: int, owners: int, overdue: int, chunk: int = 5_000) -> None:
@@ -149,14 +140,8 @@ def main() -> int:
         print(json.dumps([sweep_once(), sweep_once()]))
         return 0
 
-    database_url = args.database_url
-    if database_url is None:
-        folder = tempfile.mkdtemp(prefix="debrief-bench-")
-        database_url = f"sqlite:///{folder}/bench.sqlite3"
-    setup_django(database_url)
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    database_url = args.database_url or common.temporary_sqlite_url()
+    setup_django(database_url, migrate=True)
     started = time.perf_counter()
     seed(args.items, args.owners, args.overdue)
     print(f"database: {database_url}")

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -242,7 +243,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # A run that waited in the queue for most of an hour is dropped; the next one covers it.
     "send-overdue-reminders": {
         "task": "actions.tasks.send_overdue_reminders",
-        "schedule": timedelta(hours=1),
+        "schedule": crontab(minute=0),
         "options": {"expires": 50 * 60},
     },
 }

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db import transaction
 
 from postmortems.chatlog import ChatMessage
-from postmortems.models import Postmortem, TimelineEvent
+from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
 
 
 @transaction.atomic
@@ -17,3 +20,57 @@ def timeline_import(*, postmortem: Postmortem, messages: list[ChatMessage]) -> t
     ]
     TimelineEvent.objects.bulk_create(new)
     return len(new), len(messages) - len(new)
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime
+    who: str
+    what: str  # "Summary", "Timeline event 14:05"…
+    action: str  # created, changed, deleted
+    changes: list[tuple[str, str, str]]  # (field, old, new)
+
+
+def _entries(records, label) -> list[HistoryEntry]:
+    actions = {"+": "created", "~": "changed", "-": "deleted"}
+    entries = []
+    for record in records:
+        changes = []
+        previous = record.prev_record
+        if previous is not None and record.history_type == "~":
+            delta = record.diff_against(previous)
+            changes = [
+                (record.instance._meta.get_field(c.field).verbose_name, str(c.old), str(c.new))
+                for c in delta.changes
+            ]
+            if not changes:
+                continue
+        user = record.history_user
+        entries.append(
+            HistoryEntry(
+                when=record.history_date,
+                who=(user.get_full_name() or user.username) if user else "the system",
+                what=label(record),
+                action=actions[record.history_type],
+                changes=changes,
+            )
+        )
+    return entries
+
+
+def postmortem_history(postmortem: Postmortem) -> list[HistoryEntry]:
+    """Who changed what and when, on the document, its timeline and its factors; newest first."""
+    entries = _entries(
+        postmortem.history.select_related("history_user"), lambda r: "The postmortem"
+    )
+    entries += _entries(
+        TimelineEvent.history.filter(postmortem_id=postmortem.pk).select_related("history_user"),
+        lambda r: f"Timeline event “{r.description[:60]}”",
+    )
+    entries += _entries(
+        ContributingFactor.history.filter(postmortem_id=postmortem.pk).select_related(
+            "history_user"
+        ),
+        lambda r: f"Contributing factor “{r.description[:60]}”",
+    )
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/lint/", views.lint_summary, name="lint_summary"),
     path("<int:pk>/lint/acknowledge/", views.lint_acknowledge, name="lint_acknowledge"),
     path("<int:pk>/print/", views.postmortem_print, name="print"),
+    path("<int:pk>/history/", views.postmortem_history_view, name="history"),
     path("<int:pk>/export.md", views.postmortem_export, name="export"),
     path("<int:pk>/sections/<slug:section>/", views.section_display, name="section"),
     path("<int:pk>/sections/<slug:section>/edit/", views.section_edit, name="section_edit"),

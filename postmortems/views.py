@@ -22,7 +22,7 @@ from postmortems.forms import (
 )
 from postmortems.lint import MAX_LINT_CHARS, finding_acknowledge, lint_text, postmortem_lint_summary
 from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
-from postmortems.services import timeline_import
+from postmortems.services import postmortem_history, timeline_import
 
 # Sent to the page after a change, so the key times and the lint summary refresh themselves.
 DOCUMENT_CHANGED = "documentChanged"
@@ -91,6 +91,12 @@ def _document(request: HttpRequest, postmortem: Postmortem) -> dict:
 def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _get_postmortem(request, pk)
     return render(request, "postmortems/postmortem_print.html", _document(request, postmortem))
+
+
+def postmortem_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    postmortem = _get_postmortem(request, pk)
+    context = {"postmortem": postmortem, "entries": postmortem_history(postmortem)}
+    return render(request, "postmortems/postmortem_history.html", context)
 
 
 def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:

@@ -45,9 +45,10 @@ def test_the_hourly_task_sends_the_digests_through_a_real_worker(celery_app, set
     assert ReminderSweep.objects.filter(finished_at__isnull=False).count() == 2
 
 
-def test_the_beat_schedule_runs_the_task_every_hour():
+def test_the_beat_schedule_runs_the_task_on_every_hour():
     entry = app.conf.beat_schedule["send-overdue-reminders"]
     assert entry["task"] == send_overdue_reminders.name == "actions.tasks.send_overdue_reminders"
-    assert entry["schedule"] == timedelta(hours=1)
+    schedule = entry["schedule"]
+    assert schedule.minute == {0} and schedule.hour == set(range(24))
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
     assert send_overdue_reminders.max_retries == 4 and send_overdue_reminders.retry_backoff

@@ -1,0 +1,101 @@
+"""What the benchmarks share: a throwaway database, Django set up on it, and timing."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def temporary_sqlite_url() -> str:
+    folder = tempfile.mkdtemp(prefix="debrief-bench-")
+    return f"sqlite:///{folder}/bench.sqlite3"
+
+
+@contextmanager
+def throwaway_database(database_url: str | None) -> Iterator[str]:
+    """A new, empty database for one run, removed afterwards.
+
+    With no URL, a temporary SQLite file. With a PostgreSQL URL, a database named after it
+    with a `_bench` suffix on the same server, so the one the URL names is never touched.
+    """
+    if not database_url or database_url.startswith("sqlite"):
+        url = temporary_sqlite_url()
+        try:
+            yield url
+        finally:
+            path = Path(urlsplit(url).path)
+            for leftover in path.parent.glob(f"{path.name}*"):
+                leftover.unlink()
+            path.parent.rmdir()
+        return
+    import psycopg
+
+    parts = urlsplit(database_url)
+    name = f"{parts.path.lstrip('/') or 'debrief'}_bench"
+    url = urlunsplit(parts._replace(path=f"/{name}"))
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        # A run killed half-way leaves its database behind; start from nothing.
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def setup_django(
+    database_url: str, *, settings: str = "bench.settings", migrate: bool = True
+) -> None:
+    """Django on `database_url`, with production settings unless DEBUG is set (see settings.py)."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings)
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+
+def p95(timings: list[float]) -> float:
+    return statistics.quantiles(timings, n=20, method="inclusive")[-1]
+
+
+def measure_page(client, url: str, runs: int) -> dict:
+    """Server time of `url` through the test client (median and p95 in ms) and its queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):  # warm up: template loading, first-use caches
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return {
+        "median_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(p95(timings), 1),
+        "queries": len(queries.captured_queries),
+        "runs": runs,
+    }

@@ -1,0 +1,388 @@
+"""`make bench`: Debrief at the scale of years of incidents, on a throwaway database.
+
+Usage: .venv/bin/python bench/run.py [--scale 1] [--runs 30] [--seconds 10] [--existing URL]
+
+Seeds a new database (a temporary SQLite file, or `<name>_bench` next to the PostgreSQL
+database in DATABASE_URL, dropped afterwards) with 10,000 postmortems of about 20 events and
+100,000 action items (BENCH_SCALE=0.1 for a quick run), then measures each page's server time
+through Django's test client, the linter, the reminder sweep, and requests per second of a
+postmortem page against a trivial view under gunicorn. Prints a table, writes
+bench/results.json, and exits 1 when a target is missed. --existing measures the pages of an
+already seeded database instead (it gains a 500-event postmortem).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import REPO, measure_page, p95, setup_django, throwaway_database
+
+RESULTS = REPO / "bench" / "results.json"
+PAGE_MEDIAN_MS, PAGE_P95_MS = 100, 250
+LINT_MS = 20
+SWEEP_SECONDS, SWEEP_MB = 5, 200
+SEED_SECONDS = 120
+THROUGHPUT_RATIO = 0.5
+LONG_TIMELINE = 500
+
+
+def seed(scale: float) -> dict:
+    from django.core.management import call_command
+
+    sizes = {
+        "postmortems": round(10_000 * scale),
+        "action_items": round(100_000 * scale),
+        "users": max(10, round(1_000 * scale)),
+    }
+    started = time.perf_counter()
+    call_command("seed_demo", **sizes)
+    return {**sizes, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def pick_pages() -> tuple[object, dict[str, str], str]:
+    """The person browsing (a facilitator who owns items), the pages to time, a typical one."""
+    from django.db.models import Count, Q
+
+    from actions.models import OPEN_STATUSES
+    from postmortems.models import Postmortem, TimelineEvent
+    from reviews.models import Meeting
+
+    meeting = Meeting.objects.select_related("facilitator").order_by("pk").first()
+    user = meeting.facilitator
+    # Someone else's postmortems: the page as most people read it.
+    others = Postmortem.objects.exclude(owner=user).filter(status="published")
+    typical = others.order_by("-pk").first()
+    long = others.order_by("pk").first()
+    missing = LONG_TIMELINE - long.events.count()
+    first = long.events.order_by("occurred_at").first()
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(
+            postmortem=long,
+            occurred_at=first.occurred_at + timedelta(minutes=n),
+            kind=TimelineEvent.Kind.NOTE,
+            description=f"Checked replica {n % 12}: lag {n % 90} s, **{n % 7} errors** in the log.",
+        )
+        for n in range(missing)
+    )
+    busiest = (
+        Postmortem.services.through.objects.values("service__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .first()["service__name"]
+    )
+    assert user.action_items.filter(status__in=OPEN_STATUSES).exists()
+    assert Postmortem.objects.filter(Q(title__icontains="certificate")).exists()
+    pages = {
+        "/postmortems/": "/postmortems/",
+        "/postmortems/ search": "/postmortems/?q=certificate",
+        "/postmortems/ search + filters": f"/postmortems/?q=errors&status=published&service={busiest}",
+        f"postmortem, {LONG_TIMELINE} events": f"/postmortems/{long.pk}/",
+        f"postmortem, {typical.events.count()} events": f"/postmortems/{typical.pk}/",
+        "/actions/ filtered": "/actions/?status=not_closed&overdue=on&priority=P1",
+        "/actions/ by service": f"/actions/?service={busiest}&o=-created",
+        "/actions/mine/": "/actions/mine/",
+        "/metrics/": "/metrics/",
+        "meeting present mode": f"/reviews/{meeting.pk}/present/",
+    }
+    return user, pages, f"/postmortems/{typical.pk}/"
+
+
+def measure_pages(user, pages: dict[str, str], runs: int) -> dict:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    results = {}
+    for label, url in pages.items():
+        results[label] = {"url": url, **measure_page(client, url, runs)}
+        row = results[label]
+        row["ok"] = row["median_ms"] <= PAGE_MEDIAN_MS and row["p95_ms"] <= PAGE_P95_MS
+        print(f"  {label:34} {row['median_ms']:7.1f} ms {row['p95_ms']:7.1f} ms {row['queries']:4}")
+    return results
+
+
+def measure_linter(runs: int) -> dict:
+    from bench_linter import build_document, time_lint
+
+    text = build_document()
+    timings = time_lint(text, runs)
+    median = sorted(timings)[len(timings) // 2]
+    return {
+        "words": len(text.split()),
+        "median_ms": round(median, 1),
+        "p95_ms": round(p95(timings), 1),
+        "ok": median <= LINT_MS,
+    }
+
+
+def measure_sweep(database_url: str) -> dict:
+    """The sweep in a fresh process, so the peak RSS is the sweep's, not the seeding's."""
+    from django.db import connections
+
+    from actions.models import OPEN_STATUSES, ActionItem
+
+    items = ActionItem.objects.count()
+    open_items = ActionItem.objects.filter(status__in=OPEN_STATUSES).count()
+    connections.close_all()
+    child = subprocess.run(
+        [
+            sys.executable,
+            REPO / "bench" / "bench_reminders.py",
+            "--sweep-only",
+            "--database-url",
+            database_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    first, again = json.loads(child.stdout.strip().splitlines()[-1])
+    return {
+        "items": items,
+        "open_items": open_items,
+        **first,
+        "same_hour_again_seconds": again["seconds"],
+        "ok": first["seconds"] <= SWEEP_SECONDS and first["peak_rss_mb"] <= SWEEP_MB,
+    }
+
+
+# Throughput under gunicorn
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _session_cookie(user) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def _get(url: str, cookie: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+def _load_with_wrk(url: str, cookie: str, seconds: int) -> dict:
+    out = subprocess.run(
+        ["wrk", "-t2", "-c4", f"-d{seconds}s", "--timeout", "5s", "-H", f"Cookie: {cookie}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "tool": "wrk -t2 -c4",
+        "rps": round(rps, 1),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+def _load_with_threads(url: str, cookie: str, seconds: int, threads: int = 4) -> dict:
+    """Without wrk: a few threads requesting in a loop for a fixed time."""
+    deadline = time.monotonic() + seconds
+    counts, failures = [0] * threads, [0] * threads
+
+    def work(n: int) -> None:
+        while time.monotonic() < deadline:
+            status, _ = _get(url, cookie)
+            counts[n] += 1
+            failures[n] += status != 200
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return {
+        "tool": f"python, {threads} threads",
+        "rps": round(sum(counts) / seconds, 1),
+        "non_2xx": sum(failures),
+        "socket_errors": "",
+    }
+
+
+def measure_throughput(database_url: str, user, page: str, seconds: int) -> dict:
+    from django.db import connections
+
+    cookie = _session_cookie(user)
+    connections.close_all()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    environment = {**os.environ, "DATABASE_URL": database_url}
+    environment["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    log = REPO / "bench" / "gunicorn.log"
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            env=environment,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, body = _get(f"{base}/bench/hello/", cookie)
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(f"gunicorn did not start; see {log}")
+            time.sleep(0.2)
+        status, body = _get(base + page, cookie)
+        assert status == 200 and b"Timeline" in body, (status, body[:200])
+        load = _load_with_wrk if shutil.which("wrk") else _load_with_threads
+        trivial = load(f"{base}/bench/hello/", cookie, seconds)
+        postmortem = load(base + page, cookie, seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    log.unlink(missing_ok=True)
+    ratio = postmortem["rps"] / trivial["rps"] if trivial["rps"] else 0
+    return {
+        "page": page,
+        "seconds": seconds,
+        "trivial": trivial,
+        "postmortem": postmortem,
+        "ratio": round(ratio, 2),
+        "ok": ratio >= THROUGHPUT_RATIO and not postmortem["non_2xx"] and not trivial["non_2xx"],
+    }
+
+
+def print_table(results: dict) -> None:
+    def mark(ok: bool) -> str:
+        return "ok" if ok else "OVER"
+
+    seed_row = results.get("seed")
+    print(f"\nDebrief bench on {results['database']} ({results['machine']})")
+    if seed_row:
+        print(
+            f"seed_demo: {seed_row['postmortems']:,} postmortems, {seed_row['action_items']:,} "
+            f"items, {seed_row['users']:,} users in {seed_row['seconds']} s "
+            f"(target < {SEED_SECONDS} s) {mark(seed_row['ok'])}"
+        )
+    print(f"\n| page | median ms | p95 ms | queries | target {PAGE_MEDIAN_MS}/{PAGE_P95_MS} |")
+    print("|---|---:|---:|---:|---|")
+    for label, row in results["pages"].items():
+        print(
+            f"| {label} | {row['median_ms']} | {row['p95_ms']} | {row['queries']} "
+            f"| {mark(row['ok'])} |"
+        )
+    if lint := results.get("linter"):
+        print(
+            f"| linter, {lint['words']:,} words | {lint['median_ms']} | {lint['p95_ms']} | – "
+            f"| {mark(lint['ok'])} (≤ {LINT_MS} ms) |"
+        )
+    if sweep := results.get("sweep"):
+        print(
+            f"\nreminder sweep over {sweep['items']:,} items ({sweep['open_items']:,} open): "
+            f"{sweep['seconds']} s, {sweep['queries']} queries, {sweep['sent']} digests, "
+            f"peak RSS {sweep['peak_rss_mb']} MB (targets ≤ {SWEEP_SECONDS} s, ≤ {SWEEP_MB} MB) "
+            f"{mark(sweep['ok'])}"
+        )
+    if load := results.get("throughput"):
+        print(
+            f"gunicorn, 2 workers, {load['trivial']['tool']}, {load['seconds']} s each: "
+            f"trivial view {load['trivial']['rps']} req/s, postmortem page "
+            f"{load['postmortem']['rps']} req/s, ratio {load['ratio']} "
+            f"(target ≥ {THROUGHPUT_RATIO}) {mark(load['ok'])}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", 1)))
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 30)))
+    parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 10)))
+    parser.add_argument("--existing", metavar="URL", help="measure pages of a seeded database")
+    args = parser.parse_args()
+    os.environ.setdefault("DEBUG", "false")
+
+    if args.existing:
+        setup_django(args.existing, migrate=False)
+        user, pages, _ = pick_pages()
+        measure_pages(user, pages, args.runs)
+        return 0
+
+    with throwaway_database(os.environ.get("DATABASE_URL")) as url:
+        engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+        print(f"Seeding a throwaway {engine} database (scale {args.scale})…")
+        setup_django(url)
+        results: dict = {
+            "database": engine,
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
+            f"{platform.python_version()}",
+            "scale": args.scale,
+            "seed": seed(args.scale),
+        }
+        results["seed"]["ok"] = results["seed"]["seconds"] < SEED_SECONDS or args.scale < 1
+        user, pages, typical = pick_pages()
+        print(f"Timing {len(pages)} pages, {args.runs} requests each (median, p95, queries):")
+        results["pages"] = measure_pages(user, pages, args.runs)
+        print("Linter, reminder sweep, gunicorn throughput…")
+        results["linter"] = measure_linter(args.runs)
+        results["sweep"] = measure_sweep(url)
+        results["throughput"] = measure_throughput(url, user, typical, args.seconds)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    missed = [name for name, value in _verdicts(results) if not value]
+    print(f"\nWritten to {RESULTS.relative_to(REPO)}.", end=" ")
+    print(f"Missed targets: {', '.join(missed)}." if missed else "Every target met.")
+    return 1 if missed else 0
+
+
+def _verdicts(results: dict):
+    yield "seed_demo", results["seed"]["ok"]
+    for label, row in results["pages"].items():
+        yield label, row["ok"]
+    for part in ("linter", "sweep", "throughput"):
+        yield part, results[part]["ok"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_history_shows_who_changed_what_and_when(author_client, author, postmortem):
+    author_client.post(
+        reverse("postmortems:section_edit", args=[postmortem.pk, "summary"]),
+        {"summary": "The queue stalled for six hours."},
+    )
+    author_client.post(
+        reverse("postmortems:event_create", args=[postmortem.pk]),
+        {"occurred_at": "2026-03-02T14:05", "kind": "note", "description": "Lag alert fired"},
+    )
+    response = author_client.get(reverse("postmortems:history", args=[postmortem.pk]))
+    entries = response.context["entries"]
+    assert [(e.what, e.action) for e in entries[:2]] == [
+        ("Timeline event “Lag alert fired”", "created"),
+        ("The postmortem", "changed"),
+    ]
+    change = entries[1]
+    assert change.who == author.get_full_name()
+    assert ("summary", postmortem.summary, "The queue stalled for six hours.") in change.changes
+    assert "The queue stalled for six hours." in response.content.decode()
+
+
+def test_outsiders_cannot_read_the_history_of_a_restricted_postmortem(outsider_client, postmortem):
+    postmortem.restricted = True
+    postmortem.save()
+    response = outsider_client.get(reverse("postmortems:history", args=[postmortem.pk]))
+    assert response.status_code == 404
