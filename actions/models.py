@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from postmortems.models import default_time_zone, validate_time_zone
 
@@ -135,6 +136,7 @@ class ActionItem(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ActionItemQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     # For templates, which cannot reach the Status class.
     STATUS_CHOICES = Status.choices

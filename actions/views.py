@@ -34,6 +34,7 @@ from actions.services import (
     calendar_token_revoke,
 )
 from postmortems.models import Postmortem
+from postmortems.services import history_entries
 
 PAGE_SIZE = 50
 SOON_DAYS = 14
@@ -232,6 +233,9 @@ def _detail_context(item: ActionItem, can_change: bool, form=None, status_form=N
         "status_form": status_form,
         "history": item.changes.select_related("changed_by"),
         "reminder_lines": item.reminder_lines.select_related("reminder__recipient")[:20],
+        "entries": history_entries(
+            item.history.select_related("history_user")[:50], lambda record: "The item"
+        ),
     }
 
 

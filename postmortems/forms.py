@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from config.fields import ModelChoiceField, ModelMultipleChoiceField
+from config.versioning import VersionedFormMixin
 from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
 from services.forms import AffectedServicesMixin, NewServicesField, ServicesField
 
@@ -129,7 +130,7 @@ class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.Mode
         self.fields["template"].initial = PostmortemTemplate.objects.filter(is_default=True).first()
 
 
-class DetailsForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
+class DetailsForm(VersionedFormMixin, IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
     time_zone = TimeZoneField(label="Incident time zone")
     services = ServicesField()
     new_services = NewServicesField()
@@ -166,11 +167,11 @@ def _narrative(label: str | None = None, rows: int = 6) -> forms.CharField:
         label=label,
         required=False,
         max_length=MAX_TEXT,
-        widget=forms.Textarea(attrs={"rows": rows, "data-lint": "true"}),
+        widget=forms.Textarea(attrs={"rows": rows, "data-lint": "true", "data-autosave": "true"}),
     )
 
 
-class SummaryForm(forms.ModelForm):
+class SummaryForm(VersionedFormMixin, forms.ModelForm):
     summary = _narrative("Summary")
 
     class Meta:
@@ -178,7 +179,7 @@ class SummaryForm(forms.ModelForm):
         fields = ["summary"]
 
 
-class ImpactForm(forms.ModelForm):
+class ImpactForm(VersionedFormMixin, forms.ModelForm):
     impact = _narrative("Impact")
 
     class Meta:
@@ -186,7 +187,7 @@ class ImpactForm(forms.ModelForm):
         fields = ["impact", "customers_affected", "failed_requests", "support_tickets"]
 
 
-class LessonsForm(forms.ModelForm):
+class LessonsForm(VersionedFormMixin, forms.ModelForm):
     went_well = _narrative("What went well", rows=4)
     went_poorly = _narrative("What went poorly", rows=4)
     got_lucky = _narrative("Where we got lucky", rows=4)
@@ -196,7 +197,7 @@ class LessonsForm(forms.ModelForm):
         fields = ["went_well", "went_poorly", "got_lucky"]
 
 
-class AccessForm(forms.ModelForm):
+class AccessForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Postmortem
         fields = ["restricted", "allowed_users", "allowed_groups"]
@@ -220,7 +221,7 @@ SECTIONS: dict[str, tuple[str, type[forms.ModelForm]]] = {
 }
 
 
-class TimelineEventForm(IncidentTimesMixin, forms.ModelForm):
+class TimelineEventForm(VersionedFormMixin, IncidentTimesMixin, forms.ModelForm):
     occurred_at = LocalDateTimeField(label="When")
     description = forms.CharField(
         max_length=10_000, widget=forms.Textarea(attrs={"rows": 2, "data-lint": "true"})
@@ -231,7 +232,7 @@ class TimelineEventForm(IncidentTimesMixin, forms.ModelForm):
         fields = ["occurred_at", "kind", "description", "source_url", "starred"]
 
 
-class ContributingFactorForm(forms.ModelForm):
+class ContributingFactorForm(VersionedFormMixin, forms.ModelForm):
     description = forms.CharField(
         max_length=10_000, widget=forms.Textarea(attrs={"rows": 2, "data-lint": "true"})
     )
@@ -259,6 +260,16 @@ class ChatLogForm(forms.Form):
         label="Date of the first message",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+
+class DraftForm(forms.Form):
+    field = forms.ChoiceField(
+        choices=[
+            (name, name) for name in ["summary", "impact", "went_well", "went_poorly", "got_lucky"]
+        ]
+    )
+    text = forms.CharField(max_length=MAX_TEXT, required=False, strip=False)
+    base_version = forms.CharField(max_length=32, required=False)
 
 
 class AcknowledgeForm(forms.Form):

@@ -458,6 +458,9 @@ class Draft(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     field = models.CharField(max_length=20)
     text = models.TextField()
+    base_version = models.CharField(
+        max_length=32, blank=True, help_text="The version of the saved text the draft began from."
+    )
     saved_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import transaction
 
 from postmortems.chatlog import ChatMessage
-from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
+from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
 
 
 @transaction.atomic
@@ -31,7 +31,8 @@ class HistoryEntry:
     changes: list[tuple[str, str, str]]  # (field, old, new)
 
 
-def _entries(records, label) -> list[HistoryEntry]:
+def history_entries(records, label) -> list[HistoryEntry]:
+    """simple-history records as what a person reads: who, when, which field from what to what."""
     actions = {"+": "created", "~": "changed", "-": "deleted"}
     entries = []
     for record in records:
@@ -60,17 +61,35 @@ def _entries(records, label) -> list[HistoryEntry]:
 
 def postmortem_history(postmortem: Postmortem) -> list[HistoryEntry]:
     """Who changed what and when, on the document, its timeline and its factors; newest first."""
-    entries = _entries(
+    entries = history_entries(
         postmortem.history.select_related("history_user"), lambda r: "The postmortem"
     )
-    entries += _entries(
+    entries += history_entries(
         TimelineEvent.history.filter(postmortem_id=postmortem.pk).select_related("history_user"),
         lambda r: f"Timeline event “{r.description[:60]}”",
     )
-    entries += _entries(
+    entries += history_entries(
         ContributingFactor.history.filter(postmortem_id=postmortem.pk).select_related(
             "history_user"
         ),
         lambda r: f"Contributing factor “{r.description[:60]}”",
     )
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
+
+
+def draft_save(*, postmortem: Postmortem, user, field: str, text: str, base_version: str) -> Draft:
+    draft, created = Draft.objects.get_or_create(
+        postmortem=postmortem,
+        user=user,
+        field=field,
+        defaults={"text": text, "base_version": base_version},
+    )
+    if not created:
+        # The base stays the version the first unsaved keystroke started from.
+        draft.text = text
+        draft.save(update_fields=["text", "saved_at"])
+    return draft
+
+
+def drafts_for(*, postmortem: Postmortem, user, fields) -> list[Draft]:
+    return list(Draft.objects.filter(postmortem=postmortem, user=user, field__in=list(fields)))

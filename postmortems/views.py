@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,25 +18,28 @@ from postmortems.forms import (
     AcknowledgeForm,
     ChatLogForm,
     ContributingFactorForm,
+    DraftForm,
     PostmortemCreateForm,
     TimelineEventForm,
 )
 from postmortems.lint import MAX_LINT_CHARS, finding_acknowledge, lint_text, postmortem_lint_summary
-from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
-from postmortems.services import postmortem_history, timeline_import
+from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
+from postmortems.services import draft_save, drafts_for, postmortem_history, timeline_import
 
 # Sent to the page after a change, so the key times and the lint summary refresh themselves.
 DOCUMENT_CHANGED = "documentChanged"
 
 
-def _get_postmortem(request: HttpRequest, pk: int) -> Postmortem:
+def _get_postmortem(request: HttpRequest, pk: int, *, lock: bool = False) -> Postmortem:
     """The postmortem if the user may read it; a restricted one is simply not there for others."""
     postmortems = Postmortem.objects.visible_to(request.user).select_related("owner", "template")
+    if lock:
+        postmortems = postmortems.select_for_update(of=("self",))
     return get_object_or_404(postmortems, pk=pk)
 
 
-def _get_postmortem_for_edit(request: HttpRequest, pk: int) -> Postmortem:
-    postmortem = _get_postmortem(request, pk)
+def _get_postmortem_for_edit(request: HttpRequest, pk: int, *, lock: bool = False) -> Postmortem:
+    postmortem = _get_postmortem(request, pk, lock=lock)
     if not postmortem.can_edit(request.user):
         raise PermissionDenied("Only the owner and co-authors can edit this postmortem.")
     return postmortem
@@ -147,10 +151,22 @@ def section_display(request: HttpRequest, pk: int, section: str) -> HttpResponse
 def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     if section not in SECTIONS:
         raise Http404("No such section.")
-    postmortem = _get_postmortem_for_edit(request, pk)
-    form = SECTIONS[section][1](request.POST or None, instance=postmortem)
-    if form.is_valid():
-        form.save()
+    with transaction.atomic():
+        # Locked, so that two people saving at once are checked against each other's change.
+        postmortem = _get_postmortem_for_edit(request, pk, lock=request.method == "POST")
+        form_class = SECTIONS[section][1]
+        drafts = [] if request.POST else _section_drafts(request, postmortem, form_class)
+        initial = {draft.field: draft.text for draft in drafts}
+        if drafts:
+            initial["version"] = min(draft.base_version for draft in drafts)
+        form = form_class(request.POST or None, instance=postmortem, initial=initial)
+        saved = form.is_valid()
+        if saved:
+            form.save()
+            Draft.objects.filter(
+                postmortem=postmortem, user=request.user, field__in=form.fields
+            ).delete()
+    if saved:
         if not request.htmx:
             return redirect(postmortem)
         response = render(
@@ -160,11 +176,44 @@ def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
         )
         response["HX-Trigger"] = DOCUMENT_CHANGED
         return response
-    context = {**_section_context(request, postmortem, section), "form": form}
+    context = {**_section_context(request, postmortem, section), "form": form, "drafts": drafts}
     template = "postmortems/includes/section_form.html"
     if not request.htmx:
         template = "postmortems/postmortem_section_edit.html"
     return render(request, template, context)
+
+
+def _section_drafts(request: HttpRequest, postmortem: Postmortem, form_class) -> list[Draft]:
+    autosaved = [
+        name
+        for name, field in form_class.base_fields.items()
+        if field.widget.attrs.get("data-autosave")
+    ]
+    return drafts_for(postmortem=postmortem, user=request.user, fields=autosaved)
+
+
+@require_POST
+def draft_autosave(request: HttpRequest, pk: int) -> JsonResponse:
+    """Keep what someone is typing, so a closed tab or a crash loses nothing."""
+    postmortem = _get_postmortem_for_edit(request, pk)
+    form = DraftForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"saved": False, "errors": form.errors}, status=400)
+    draft = draft_save(postmortem=postmortem, user=request.user, **form.cleaned_data)
+    return JsonResponse(
+        {"saved": True, "at": timezone.localtime(draft.saved_at).strftime("%H:%M:%S")}
+    )
+
+
+@require_POST
+def draft_discard(request: HttpRequest, pk: int, section: str) -> HttpResponse:
+    if section not in SECTIONS:
+        raise Http404("No such section.")
+    postmortem = _get_postmortem_for_edit(request, pk)
+    Draft.objects.filter(
+        postmortem=postmortem, user=request.user, field__in=SECTIONS[section][1].base_fields
+    ).delete()
+    return redirect("postmortems:section_edit", pk=pk, section=section)
 
 
 # Timeline and contributing factors: every change answers with the whole list, in order.

@@ -30,3 +30,21 @@ def test_outsiders_cannot_read_the_history_of_a_restricted_postmortem(outsider_c
     postmortem.save()
     response = outsider_client.get(reverse("postmortems:history", args=[postmortem.pk]))
     assert response.status_code == 404
+
+
+def test_an_action_items_audit_trail_shows_field_changes(author_client, author, postmortem):
+    from actions.models import ActionItem
+    from tests.factories import ActionItemFactory
+
+    item = ActionItemFactory(postmortem=postmortem, owner=author, title="Alert on lag")
+    response = author_client.post(
+        reverse("actions:edit", args=[item.pk]),
+        {"title": "Alert on lag over 30 s", "owner": author.pk, "priority": "P1",
+         "due_date": item.due_date.isoformat(), "kind": "detect"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert ActionItem.objects.get().title == "Alert on lag over 30 s"
+    page = author_client.get(item.get_absolute_url())
+    change = page.context["entries"][0]
+    assert change.who == author.get_full_name()
+    assert ("title", "Alert on lag", "Alert on lag over 30 s") in change.changes
