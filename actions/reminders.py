@@ -10,9 +10,12 @@ unrecorded down to one message; that is one small UPDATE per recipient, none per
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import socket
 import time
+import urllib.parse
 import urllib.request
 import uuid
 import zoneinfo
@@ -534,8 +537,28 @@ def _send_emails(digests: list[Digest], *, token: str) -> tuple[list[Digest], in
     return sent, failed
 
 
+def _internal_address(url: str) -> str | None:
+    """The address `url` resolves to when it is on a private or local network, else None.
+
+    A webhook URL is typed by any user: without this, reminders could be made to POST to
+    services inside the network that the site runs in.
+    """
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return None  # the POST will fail and say why
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            return address
+    return None
+
+
 def _post_webhook(url: str, text: str) -> str | None:
     """POST {"text": …} to a chat webhook; the error, or None when it answered 2xx."""
+    if not settings.REMINDER_WEBHOOK_ALLOW_PRIVATE and (address := _internal_address(url)):
+        return f"Refused: the webhook's host resolves to the internal address {address}."
     request = urllib.request.Request(
         url,
         data=json.dumps({"text": text}).encode(),

@@ -265,6 +265,8 @@ REMINDER_MAX_ATTEMPTS = int(env("REMINDER_MAX_ATTEMPTS", "6"))
 # After this many failed SMTP connections in a row, a sweep gives up on the rest until next run.
 REMINDER_SMTP_CONNECT_FAILURES = 3
 REMINDER_WEBHOOK_TIMEOUT = float(env("REMINDER_WEBHOOK_TIMEOUT", "5"))
+# Webhooks that resolve to private, loopback or link-local addresses are refused in production.
+REMINDER_WEBHOOK_ALLOW_PRIVATE = env_bool("REMINDER_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 # /healthz says "degraded" when no sweep finished for this long.
 REMINDER_SWEEP_MAX_AGE = timedelta(hours=2)
 

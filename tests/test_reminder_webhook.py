@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _local_hooks_allowed(settings):
+    # The test's webhook server is on loopback, which production refuses (see the last test).
+    settings.REMINDER_WEBHOOK_ALLOW_PRIVATE = True
 
 
 class Hooks(BaseHTTPRequestHandler):
@@ -115,3 +116,17 @@ def test_an_unreachable_webhook_times_out_quickly(settings):
         assert sweep().sent == 1
     reminder = Reminder.objects.get()
     assert reminder.webhook_status == "failed" and "timed out" in reminder.webhook_error
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "10.1.2.3", "169.254.169.254", "localhost", "[::1]"])
+def test_webhooks_to_internal_addresses_are_refused_in_production(hooks, settings, host):
+    settings.REMINDER_WEBHOOK_ALLOW_PRIVATE = False
+    url, received = hooks
+    port = url.rsplit(":", 1)[1]
+    person("ana", f"http://{host}:{port}/ok")
+    assert sweep().sent == 1
+    reminder = Reminder.objects.get()
+    assert reminder.webhook_status == "failed"
+    assert "resolves to the internal address" in reminder.webhook_error
+    assert received == []
+    assert len(mail.outbox) == 1
