@@ -28,44 +28,41 @@ from reviews.models import AgendaItem, Meeting
 # The review workflow of one postmortem.
 
 
-def _refused(request: HttpRequest, postmortem: Postmortem, refusal, verb: str) -> HttpResponse:
-    context = {**_document(request, postmortem), "refusal": refusal.problems, "refusal_verb": verb}
-    return render(request, "postmortems/postmortem_detail.html", context, status=409)
+def _move(request: HttpRequest, pk: int, move, *, verb: str, done: str, **extra) -> HttpResponse:
+    """Run one status change; a refusal shows the page with what to fix, each item linked."""
+    postmortem = _get_postmortem_for_edit(request, pk)
+    try:
+        move(postmortem=postmortem, by=request.user, **extra)
+    except services.TransitionRefused as refusal:
+        context = {
+            **_document(request, postmortem),
+            "refusal": refusal.problems,
+            "refusal_verb": verb,
+        }
+        return render(request, "postmortems/postmortem_detail.html", context, status=409)
+    messages.success(request, f"{postmortem.reference} {done}.")
+    return redirect(postmortem)
 
 
 @require_POST
 def postmortem_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
-    try:
-        services.postmortem_submit_for_review(postmortem=postmortem, by=request.user)
-    except services.TransitionRefused as refusal:
-        return _refused(request, postmortem, refusal, "submitted for review")
-    messages.success(request, f"{postmortem.reference} is in review.")
-    return redirect(postmortem)
+    move = services.postmortem_submit_for_review
+    return _move(request, pk, move, verb="submitted for review", done="is in review")
 
 
 @require_POST
 def postmortem_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
-    try:
-        services.postmortem_publish(postmortem=postmortem, by=request.user)
-    except services.TransitionRefused as refusal:
-        return _refused(request, postmortem, refusal, "published")
-    messages.success(request, f"{postmortem.reference} is published.")
-    return redirect(postmortem)
+    return _move(request, pk, services.postmortem_publish, verb="published", done="is published")
 
 
 @require_POST
 def postmortem_return(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
     form = ReturnToDraftForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        services.postmortem_return_to_draft(postmortem=postmortem, by=request.user, reason=reason)
-    except services.TransitionRefused as refusal:
-        return _refused(request, postmortem, refusal, "returned to draft")
-    messages.success(request, f"{postmortem.reference} is a draft again.")
-    return redirect(postmortem)
+    move = services.postmortem_return_to_draft
+    return _move(
+        request, pk, move, verb="returned to draft", done="is a draft again", reason=reason
+    )
 
 
 @require_POST
