@@ -29,6 +29,10 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# A throwaway database (SQLite, or next to DATABASE_URL's PostgreSQL), seeded at scale; BENCH_SCALE=0.1 for a quick run.
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run.py
+
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .

@@ -32,8 +32,11 @@ class ActionItemFilter(django_filters.FilterSet):
     due_before = django_filters.DateFilter(
         field_name="due_date", lookup_expr="lte", label="Due until", widget=DateInput()
     )
+    # A number, not a <select>: a site with years of incidents has thousands of postmortems.
     postmortem = django_filters.ModelChoiceFilter(
-        queryset=Postmortem.objects.order_by("-id"), empty_label="Any postmortem"
+        queryset=Postmortem.objects.all(),
+        label="Postmortem id",
+        widget=forms.NumberInput(attrs={"placeholder": "e.g. 42", "min": 1}),
     )
     priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
     kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label="Any kind")

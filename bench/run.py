@@ -7,7 +7,7 @@ database in DATABASE_URL, dropped afterwards) with 10,000 postmortems of about 2
 100,000 action items (BENCH_SCALE=0.1 for a quick run), then measures each page's server time
 through Django's test client, the linter, the reminder sweep, and requests per second of a
 postmortem page against a trivial view under gunicorn. Prints a table, writes
-bench/results.json, and exits 1 when a target is missed. --existing measures the pages of an
+bench/results.json; with --strict, exits 1 when a target is missed. --existing measures the pages of an
 already seeded database instead (it gains a 500-event postmortem).
 """
 
@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -242,7 +243,7 @@ def measure_throughput(database_url: str, user, page: str, seconds: int) -> dict
     base = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "DATABASE_URL": database_url}
     environment["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    log = REPO / "bench" / "gunicorn.log"
+    log = Path(tempfile.gettempdir()) / f"debrief-bench-gunicorn-{port}.log"
     with log.open("w") as log_file:
         server = subprocess.Popen(
             [
@@ -340,6 +341,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 30)))
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 10)))
     parser.add_argument("--existing", metavar="URL", help="measure pages of a seeded database")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     os.environ.setdefault("DEBUG", "false")
 
@@ -373,7 +375,7 @@ def main() -> int:
     missed = [name for name, value in _verdicts(results) if not value]
     print(f"\nWritten to {RESULTS.relative_to(REPO)}.", end=" ")
     print(f"Missed targets: {', '.join(missed)}." if missed else "Every target met.")
-    return 1 if missed else 0
+    return 1 if missed and args.strict else 0
 
 
 def _verdicts(results: dict):

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from postmortems.linting import Finding, Term, lint, lint_action_item
+from postmortems.linting.engine import people_words
 from postmortems.models import LintAcknowledgement, LintTerm, Postmortem
 
 MAX_LINT_CHARS = 200_000
@@ -15,21 +16,21 @@ MAX_LINT_CHARS = 200_000
 
 @dataclass(frozen=True)
 class SiteVocabulary:
-    people: list[str]
+    people: frozenset[str]
     extra_terms: list[Term]
     allowed_terms: list[str]
 
 
 def site_vocabulary() -> SiteVocabulary:
     """Names of the site's users and the terms admins added (two small queries)."""
-    people = [
+    people = people_words(
         name
         for row in get_user_model()
         .objects.filter(is_active=True)
         .values_list("first_name", "last_name", "username")
         for name in row
         if name
-    ]
+    )
     extra, allowed = [], []
     for term in LintTerm.objects.all():
         if term.kind == LintTerm.Kind.ALLOW:

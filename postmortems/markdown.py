@@ -1,5 +1,8 @@
 """The one place user Markdown becomes HTML: python-markdown, then an nh3 allowlist."""
 
+import functools
+import threading
+
 import markdown as markdown_lib
 import nh3
 
@@ -32,10 +35,24 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+_local = threading.local()
+
+
+def _converter() -> markdown_lib.Markdown:
+    # Building a Markdown object loads its extensions, which costs more than converting a short
+    # text; one per thread (they are not thread-safe), reset between texts.
+    if not hasattr(_local, "converter"):
+        _local.converter = markdown_lib.Markdown(
+            extensions=["extra", "sane_lists"], output_format="html"
+        )
+    return _local.converter
+
+
+# A page shows the same texts on every view (a long timeline is hundreds of them); the HTML
+# depends on the text alone, so it is kept per process, keyed by the text itself.
+@functools.lru_cache(maxsize=4096)
 def render_markdown(text: str) -> str:
-    html = markdown_lib.markdown(
-        text or "", extensions=["extra", "sane_lists"], output_format="html"
-    )
+    html = _converter().reset().convert(text or "")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

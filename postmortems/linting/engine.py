@@ -173,7 +173,13 @@ def default_rules() -> RuleSet:
 
 
 def people_words(people: Iterable[str]) -> frozenset[str]:
-    """Lowercased names and each part of full names, usernames without a leading @."""
+    """Lowercased names and each part of full names, usernames without a leading @.
+
+    A frozenset is taken as already prepared: a page that lints hundreds of texts against a
+    site's thousands of names prepares them once (postmortems.lint.site_vocabulary).
+    """
+    if isinstance(people, frozenset):
+        return people
     words = set()
     for name in people:
         name = name.strip().lstrip("@").lower()

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from actions.models import ActionItem, Priority, ReminderPreference, Status, StatusChange
@@ -198,6 +198,10 @@ class Seeder:
             with transaction.atomic():
                 self.save_items([self.item(None, rng.choice(self.services)) for _ in range(loose)])
         self.make_meeting()
+        # Planner statistics, as a database that grew over years would have: right after a bulk
+        # load PostgreSQL guesses "1 row" and picks nested loops over whole tables.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         return self.counts
 
     def make_users(self, count: int) -> list:
@@ -216,7 +220,10 @@ class Seeder:
                     password=unusable,
                 )
             )
-        User.objects.bulk_create(self.count("users", people), batch_size=1000)
+        # With --force, a second run makes the same usernames: keep the people already there.
+        User.objects.bulk_create(
+            self.count("users", people), batch_size=1000, ignore_conflicts=True
+        )
         users = list(User.objects.filter(username__in=[u.username for u in people]))
         preferences = [
             ReminderPreference(
@@ -225,7 +232,9 @@ class Seeder:
             for user in users
             if self.rng.random() < 0.3
         ]
-        ReminderPreference.objects.bulk_create(self.count("reminder preferences", preferences))
+        ReminderPreference.objects.bulk_create(
+            self.count("reminder preferences", preferences), ignore_conflicts=True
+        )
         return users
 
     def make_services(self) -> list[Service]:
@@ -372,12 +381,12 @@ class Seeder:
         return [
             TimelineEvent(
                 postmortem_id=postmortem.pk,
-                occurred_at=postmortem.started_at + timedelta(minutes=offset, seconds=n),
+                occurred_at=postmortem.started_at + timedelta(minutes=offset),
                 kind=kind,
                 description=self.words(service, rng.choice(EVENTS[kind])),
                 starred=kind in TimelineEvent.KEY_FIELDS,
             )
-            for n, (offset, kind) in enumerate(sorted(plan))
+            for offset, kind in sorted(plan)
         ]
 
     def item(self, postmortem: Postmortem | None, service: Service) -> ActionItem:

@@ -1,0 +1,84 @@
+"""The pages `make bench` times run as many queries for a few rows as for many.
+
+/actions/ unfiltered, /metrics/ and meeting mode have theirs in test_action_list.py,
+test_metrics.py and test_meetings.py.
+"""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from reviews.models import Comment
+from tests.factories import (
+    ActionItemFactory,
+    ContributingFactorFactory,
+    PostmortemFactory,
+    TimelineEventFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    page = response.context.get("page")
+    assert page is None or len(page.object_list), f"{url} lists nothing: a weak comparison"
+    return len(queries)
+
+
+def _seed(postmortems: int, items: int) -> None:
+    call_command(
+        "seed_demo",
+        postmortems=postmortems,
+        action_items=items,
+        users=4,
+        years=0.5,  # recent enough that some items are still open
+        force=True,
+        stdout=StringIO(),
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("postmortems:list"),
+        reverse("postmortems:list") + "?q=after",
+        reverse("postmortems:list") + "?q=after&status=published&severity=3",
+        reverse("actions:list") + "?status=not_closed&priority=P2",
+        reverse("actions:list") + "?status=done&o=-created",
+    ],
+)
+def test_lists_run_the_same_queries_for_4_or_40_postmortems(author_client, url):
+    _seed(4, 30)
+    few = _queries(author_client, url)
+    _seed(36, 300)
+    assert _queries(author_client, url) == few
+
+
+def test_a_postmortem_page_runs_the_same_queries_for_3_or_60_of_everything(author_client, outsider):
+    postmortem = PostmortemFactory(owner=outsider, summary="**Checkout** failed.")
+
+    def add(count: int) -> None:
+        TimelineEventFactory.create_batch(count, postmortem=postmortem)
+        ContributingFactorFactory.create_batch(count, postmortem=postmortem)
+        ActionItemFactory.create_batch(count, postmortem=postmortem)
+        for _ in range(count):
+            Comment.objects.create(postmortem=postmortem, author=outsider, body="Agreed.")
+
+    add(3)
+    few = _queries(author_client, postmortem.get_absolute_url())
+    add(57)
+    assert _queries(author_client, postmortem.get_absolute_url()) == few
+
+
+def test_my_items_run_the_same_queries_for_3_or_30_items(author_client, author):
+    ActionItemFactory.create_batch(3, owner=author)
+    few = _queries(author_client, reverse("actions:mine"))
+    ActionItemFactory.create_batch(27, owner=author)
+    assert _queries(author_client, reverse("actions:mine")) == few
