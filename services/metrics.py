@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import groupby
+from functools import cached_property
 from typing import Any
 
 from django.db import connection
@@ -45,6 +45,7 @@ from services.sql import (
     LocalDate,
     Minutes,
     MonthKey,
+    PairList,
     PercentileCont,
     WeekIndex,
     local_midnight,
@@ -76,7 +77,29 @@ class Filters:
 
     def _readable(self) -> QuerySet[Postmortem]:
         postmortems = Postmortem.objects.order_by()
-        return postmortems.visible_to(self.viewer) if self.viewer else postmortems
+        hidden = self._hidden()
+        return postmortems if hidden is None else postmortems.exclude(pk__in=hidden)
+
+    def _hidden(self) -> QuerySet[Postmortem] | None:
+        """The restricted postmortems the viewer may not read (None: they may read all).
+
+        The same rule as `visible_to`, but its per-row EXISTS subqueries only run over the
+        few restricted rows: the metrics then exclude this small set, which costs little
+        over tens of thousands of postmortems and items.
+        """
+        if self.viewer is None or self.viewer.is_superuser or not self._any_restricted:
+            return None
+        if not self.viewer.is_authenticated:
+            return Postmortem.objects.order_by().values("pk")
+        restricted = Postmortem.objects.order_by().filter(restricted=True)
+        return restricted.exclude(pk__in=restricted.visible_to(self.viewer).values("pk")).values(
+            "pk"
+        )
+
+    @cached_property
+    def _any_restricted(self) -> bool:
+        # One cheap query spares every chart's planner a subquery that usually finds nothing.
+        return Postmortem.objects.filter(restricted=True).exists()
 
     def _narrow(self, queryset: QuerySet[Postmortem]) -> QuerySet[Postmortem]:
         if self.severity:
@@ -95,8 +118,11 @@ class Filters:
         The period is not applied here: each chart puts the items on its own time axis.
         """
         items = ActionItem.objects.order_by()
-        if self.viewer:
-            items = items.visible_to(self.viewer)
+        hidden = self._hidden()
+        if hidden is not None:
+            # As ActionItem.visible_to: one's own items show whatever their postmortem.
+            mine = Q(owner=self.viewer) if self.viewer.is_authenticated else Q(pk__in=[])
+            items = items.exclude(Q(postmortem__in=hidden) & ~mine)
         if self.severity or self.service or self.team:
             postmortems = self._narrow(self._readable())
             items = items.filter(postmortem__in=postmortems.values("pk"))
@@ -565,25 +591,30 @@ SHOWN_PER_REPEAT = 8
 def repeat_factors(filters: Filters) -> list[Repeat]:
     """The same factor category on the same service in incidents at most 90 days apart.
 
-    Both incidents come from the filtered period. One query fetches (service, category,
-    incident, day number) for the incidents' factors, already sorted; a pass over each
-    (service, category) keeps the incidents whose previous or next one is at most 90 days
+    Both incidents come from the filtered period. One query fetches, per (service,
+    category), the incidents with that factor and their day numbers as one text; a pass over
+    each, sorted by day, keeps the incidents whose previous or next one is at most 90 days
     away. Two small queries then name the services and the incidents shown.
     """
-    rows = (
+    groups = (
         ContributingFactor.objects.filter(postmortem__in=filters.incidents().values("pk"))
-        .annotate(
-            service=F("postmortem__services"),
-            day=DayNumber(Coalesce("postmortem__started_at", "postmortem__created_at")),
-        )
+        .annotate(service=F("postmortem__services"))
         .filter(service__isnull=False)
-        .order_by("service", "category", "day", "postmortem")
-        .values_list("service", "category", "postmortem", "day")
+        .values("service", "category")
+        .annotate(
+            pairs=PairList(
+                "postmortem",
+                DayNumber(Coalesce("postmortem__started_at", "postmortem__created_at")),
+            )
+        )
+        .order_by()
+        .values_list("service", "category", "pairs")
     )
     found: dict[tuple[int, str], list[int]] = {}
-    for key, entries in groupby(rows, key=lambda row: row[:2]):
-        # An incident with two factors of a category comes twice, side by side.
-        days = list(dict((pk, day) for _, _, pk, day in entries).items())
+    for service, category, pairs in groups:
+        # An incident with two factors of a category comes twice.
+        entries = {int(pk): float(day) for pk, day in (p.split(":") for p in pairs.split())}
+        days = sorted(entries.items(), key=lambda entry: (entry[1], entry[0]))
         close = [
             pk
             for i, (pk, day) in enumerate(days)
@@ -591,7 +622,7 @@ def repeat_factors(filters: Filters) -> list[Repeat]:
             or (i + 1 < len(days) and days[i + 1][1] - day <= REPEAT_DAYS)
         ]
         if close:
-            found[key] = close
+            found[service, category] = close
     if not found:
         return []
     names = dict(Service.objects.filter(pk__in={s for s, _ in found}).values_list("pk", "name"))

@@ -35,6 +35,31 @@ class PercentileCont(Aggregate):
         super().__init__(expression, fraction=float(fraction), **extra)
 
 
+class PairList(Aggregate):
+    """The group's (`key`, `value`) pairs as one text, "key:value key:value …", in no order.
+
+    For groups with many rows each, one text per group fetches far faster than a row per pair.
+    """
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="GROUP_CONCAT(%(expressions)s, ' ')",
+            arg_joiner=" || ':' || ",
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="STRING_AGG((%(expressions)s)::text, ' ')",
+            arg_joiner=")::text || ':' || (",
+        )
+
+
 class Minutes(Func):
     """Minutes from `start` to `end`, a number (negative when `end` comes first)."""
 
@@ -70,7 +95,7 @@ class DayNumber(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(
-            compiler, connection, template="(EXTRACT(EPOCH FROM %(expressions)s) / 86400.0)"
+            compiler, connection, template="(EXTRACT(EPOCH FROM %(expressions)s)::float8 / 86400)"
         )
 
 

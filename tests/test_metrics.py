@@ -362,3 +362,30 @@ def test_out_of_range_filters_get_a_message_not_an_error(author_client, query):
     response = author_client.get(reverse("metrics:index"), query)
     assert response.status_code == 200
     assert response.context["form"].errors
+
+
+def test_restricted_postmortems_count_only_for_those_who_may_read_them(
+    author, outsider, admin_user
+):
+    checkout = ServiceFactory(name="checkout")
+    secret = _incident("2026-03-02", services=[checkout])
+    secret.restricted = True
+    secret.save()
+    secret.allowed_users.add(outsider)
+    ContributingFactorFactory(postmortem=secret, category="configuration")
+    _incident("2026-03-20", services=[checkout])
+    ActionItemFactory(postmortem=secret, owner=_owner(), due_date=date(2026, 3, 9))
+    ActionItemFactory(postmortem=secret, owner=author, due_date=date(2026, 3, 9))
+
+    def seen(viewer):
+        filters = Filters(start=HALF_YEAR.start, end=HALF_YEAR.end, viewer=viewer)
+        incidents = sum(_row(metrics.incidents_by_month(filters), date(2026, 3, 1))[1:])
+        due = _row(metrics.follow_through(filters, today=NOW.date()), date(2026, 3, 1))[1]
+        factors = metrics.factor_categories(filters).rows
+        return incidents, due, factors
+
+    assert seen(outsider) == (2, 2, [["Configuration", 1, 1]]), "allowed in by name"
+    assert seen(admin_user) == (2, 2, [["Configuration", 1, 1]])
+    assert seen(author) == (1, 1, []), "only the item they own, not the postmortem"
+    stranger = UserFactory(username="stranger")
+    assert seen(stranger) == (1, 0, [])
