@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
 from django.db import connection
@@ -612,14 +613,16 @@ def repeat_factors(filters: Filters) -> list[Repeat]:
     )
     found: dict[tuple[int, str], list[int]] = {}
     for service, category, pairs in groups:
+        # Tens of thousands of pairs: split and convert them in bulk, not pair by pair.
+        tokens = pairs.replace(":", " ").split()
         # An incident with two factors of a category comes twice.
-        entries = {int(pk): float(day) for pk, day in (p.split(":") for p in pairs.split())}
-        days = sorted(entries.items(), key=lambda entry: (entry[1], entry[0]))
+        entries = dict(zip(map(int, tokens[::2]), map(float, tokens[1::2]), strict=True))
+        days = sorted(zip(entries.values(), entries, strict=True))
+        near = [later - earlier <= REPEAT_DAYS for (earlier, _), (later, _) in pairwise(days)]
         close = [
             pk
-            for i, (pk, day) in enumerate(days)
-            if (i > 0 and day - days[i - 1][1] <= REPEAT_DAYS)
-            or (i + 1 < len(days) and days[i + 1][1] - day <= REPEAT_DAYS)
+            for (_, pk), after, before in zip(days, [False, *near], [*near, False], strict=True)
+            if after or before
         ]
         if close:
             found[service, category] = close
