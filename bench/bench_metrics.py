@@ -38,10 +38,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    database_url = args.database_url or common.temporary_sqlite_url()
-    print(f"database: {database_url}")
-    common.setup_django(database_url)
+    # Never seed the database the URL names: a throwaway one beside it, dropped afterwards.
+    with common.throwaway_database(args.database_url) as database_url:
+        print(f"database: {database_url}")
+        common.setup_django(database_url)
+        run(args)
 
+
+def run(args) -> None:
     from django.test import Client
     from django.utils import timezone
 

@@ -4,8 +4,8 @@ across 1,000 owners, every one of them due for a digest.
 Usage: .venv/bin/python bench/bench_reminders.py [--items 100000] [--owners 1000]
        [--overdue 10000] [--database-url URL]
 
-Without --database-url it migrates a temporary SQLite file (a PostgreSQL URL must name an
-empty database it may fill). The sweep runs in a fresh child process, so the peak RSS it
+Without --database-url it migrates a temporary SQLite file; with a PostgreSQL URL it creates
+a throwaway `<name>_bench` database beside it. The sweep runs in a fresh child process, so the peak RSS it
 prints is the sweep's own (Django loaded, digests built and "sent" with the locmem
 backend), not the seeding's. Prints seconds, queries and peak RSS of the sweep and of a
 second sweep in the same hour (which finds nothing to send); exits 1 when over target.
@@ -140,7 +140,12 @@ def main() -> int:
         print(json.dumps([sweep_once(), sweep_once()]))
         return 0
 
-    database_url = args.database_url or common.temporary_sqlite_url()
+    # Never seed the database the URL names: a throwaway one beside it, dropped afterwards.
+    with common.throwaway_database(args.database_url) as database_url:
+        return bench(args, database_url)
+
+
+def bench(args, database_url: str) -> int:
     setup_django(database_url, migrate=True)
     started = time.perf_counter()
     seed(args.items, args.owners, args.overdue)
