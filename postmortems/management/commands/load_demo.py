@@ -258,6 +258,7 @@ class Command(BaseCommand):
             )
             postmortem.services.set([services[name] for name in data["services"]])
             postmortem.coauthors.add(demo)
+            self._review_history(postmortem, reviewer=team[(number + 2) % len(team)])
             TimelineEvent.objects.bulk_create(
                 TimelineEvent(
                     postmortem=postmortem,
@@ -310,6 +311,7 @@ class Command(BaseCommand):
                 summary=f"{title}. Customers were affected for about {detect + mitigate} minutes.",
             )
             postmortem.services.set([services[name] for name in names])
+            self._review_history(postmortem, reviewer=team[(number + 1) % len(team)])
             ContributingFactor.objects.bulk_create(
                 ContributingFactor(
                     postmortem=postmortem, category=category, description=f"{category} factor."
@@ -334,3 +336,32 @@ class Command(BaseCommand):
             )
             # Backdated so that "created per week" and "days to close" have a history too.
             ActionItem.objects.filter(pk=item.pk).update(created_at=start + timedelta(days=1))
+
+    def _review_history(self, postmortem: Postmortem, *, reviewer) -> None:
+        """Reviewers and recorded moves for demo postmortems past draft, as a real one has."""
+        from reviews.models import Comment, Reviewer, Transition
+
+        if postmortem.status == "draft":
+            return
+        approved = postmortem.status == "published"
+        Reviewer.objects.create(
+            postmortem=postmortem,
+            user=reviewer,
+            verdict="approved" if approved else "pending",
+            comment="Clear timeline; the factors read as conditions, not blame."
+            if approved
+            else "",
+            decided_at=timezone.now() if approved else None,
+        )
+        moves = [("draft", "in_review")] + ([("in_review", "published")] if approved else [])
+        for before, after in moves:
+            Transition.objects.create(
+                postmortem=postmortem, from_status=before, to_status=after, by=postmortem.owner
+            )
+        if approved:
+            Comment.objects.create(
+                postmortem=postmortem,
+                author=reviewer,
+                kind="approved",
+                body="Clear timeline; the factors read as conditions, not blame.",
+            )
