@@ -233,7 +233,8 @@ class Postmortem(models.Model):
             return False
         if user.is_superuser or user.pk == self.owner_id:
             return True
-        return self.coauthors.filter(pk=user.pk).exists()
+        # .all() rather than a query of its own: the document page prefetches the co-authors.
+        return any(coauthor.pk == user.pk for coauthor in self.coauthors.all())
 
     @cached_property
     def guidance(self) -> dict[str, str]:
