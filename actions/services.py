@@ -5,6 +5,7 @@ import statistics
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -174,8 +175,15 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value: object) -> str:
-    """A cell a spreadsheet shows as text: no formula runs from a title such as =HYPERLINK(…)."""
-    text = "" if value is None else str(value)
+    """A cell a spreadsheet shows as text: no formula runs from a title such as =HYPERLINK(…).
+
+    Numbers stay as they are: a negative number is a value, not a formula.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from actions.services import csv_safe
 from services import metrics
 from services.budget import impact_end, impact_start, service_budgets
 from services.forms import MetricsFilterForm, ServiceForm
@@ -111,14 +112,5 @@ def metrics_csv(request: HttpRequest, chart: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(data.columns)
     for row in data.rows:
-        writer.writerow([_csv_cell(value) for value in row])
+        writer.writerow([csv_safe(value) for value in row])
     return response
-
-
-def _csv_cell(value: object) -> object:
-    """Numbers as they are; text a spreadsheet will not run as a formula (e.g. =HYPERLINK)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
