@@ -128,9 +128,3 @@ class MeetingActionItemForm(ActionItemForm):
 
     class Meta(ActionItemForm.Meta):
         fields = ["title", "owner", "priority", "due_date", "kind", "tracker_url"]
-
-    def __init__(self, *args, owner_choices: list | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Meeting mode shows one form per agenda postmortem: list the people once, not per form.
-        if owner_choices is not None:
-            self.fields["owner"].choices = owner_choices

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -130,8 +131,10 @@ def _get_meeting_to_run(request: HttpRequest, pk: int) -> Meeting:
 
 
 def _readable_agenda(meeting: Meeting, user):
-    readable = Postmortem.objects.visible_to(user).values("pk")
-    return meeting.agenda.filter(postmortem__in=readable).select_related("postmortem")
+    # Correlated, so only the agenda's postmortems are checked; `postmortem__in` made SQLite
+    # check every postmortem on the site.
+    readable = Postmortem.objects.visible_to(user).filter(pk=OuterRef("postmortem_id"))
+    return meeting.agenda.filter(Exists(readable)).select_related("postmortem")
 
 
 def meeting_list(request: HttpRequest) -> HttpResponse:
@@ -184,15 +187,11 @@ def meeting_present(request: HttpRequest, pk: int) -> HttpResponse:
     agenda = agenda.select_related("postmortem__owner").prefetch_related(
         "postmortem__events", "postmortem__factors", "postmortem__action_items__owner"
     )
-    owner_choices = list(MeetingActionItemForm().fields["owner"].choices)
     slides = [
         {
             "item": item,
             "postmortem": item.postmortem,
             "form": AgendaItemForm(instance=item, prefix=f"agenda-{item.pk}"),
-            "action_form": MeetingActionItemForm(
-                prefix=f"action-{item.pk}", owner_choices=owner_choices
-            ),
         }
         for item in agenda
     ]
@@ -237,19 +236,25 @@ def attendance_save(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reviews/includes/saved.html", {"saved": True})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def meeting_add_action(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+    """A slide's form for a new action item (fetched when opened), and the item it adds."""
     meeting = _get_meeting_to_run(request, pk)
     agenda_item = get_object_or_404(
         AgendaItem.objects.select_related("postmortem"), pk=item_id, meeting=meeting
     )
+    prefix = f"action-{agenda_item.pk}"
+    if request.method == "GET":
+        form = MeetingActionItemForm(prefix=prefix)
+        context = {"meeting": meeting, "agenda_item": agenda_item, "form": form}
+        return render(request, "reviews/includes/present_action_form.html", context)
     postmortem = agenda_item.postmortem
-    form = MeetingActionItemForm(request.POST, prefix=f"action-{agenda_item.pk}")
+    form = MeetingActionItemForm(request.POST, prefix=prefix)
     if form.is_valid():
         with transaction.atomic():
             item = action_item_create(by=request.user, postmortem=postmortem, **form.cleaned_data)
             meeting.action_items.add(item)
-        form = MeetingActionItemForm(prefix=f"action-{agenda_item.pk}")
+        form = MeetingActionItemForm(prefix=prefix)
     context = {
         "meeting": meeting,
         "can_run": True,

@@ -111,6 +111,39 @@ def test_present_mode_makes_the_same_queries_whatever_the_agenda_length(
     assert present(2) == present(6)
 
 
+def test_present_mode_shows_each_postmortem_s_timeline_factors_and_action_items(
+    author_client, meeting, complete_postmortem
+):
+    body = author_client.get(reverse("reviews:present", args=[meeting.pk])).content.decode()
+    assert complete_postmortem.events.get().description in body
+    assert complete_postmortem.factors.get().description in body
+    assert complete_postmortem.action_items.get().title in body
+
+
+def test_present_mode_leaves_out_restricted_postmortems_a_person_may_not_read(
+    client, meeting, reviewer, complete_postmortem
+):
+    secret = PostmortemFactory(title="Secret incident", restricted=True)
+    meeting.agenda.create(postmortem=secret, position=2)
+    client.force_login(reviewer)
+    body = client.get(reverse("reviews:present", args=[meeting.pk])).content.decode()
+    assert complete_postmortem.title in body
+    assert "Secret incident" not in body
+    assert body.count('class="slide"') == 3
+
+
+def test_a_slide_fetches_its_action_item_form_when_opened(author_client, meeting, reviewer):
+    item = meeting.agenda.get()
+    url = reverse("reviews:add_action", args=[meeting.pk, item.pk])
+    page = author_client.get(reverse("reviews:present", args=[meeting.pk])).content.decode()
+    assert f'hx-get="{url}"' in page
+    assert f'name="action-{item.pk}-owner"' not in page, "not one list of everyone per slide"
+    form = author_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert f'hx-post="{url}"' in form
+    assert f'name="action-{item.pk}-title"' in form
+    assert f'<option value="{reviewer.pk}">' in form
+
+
 def test_the_facilitator_adds_an_action_item_in_place(author_client, meeting, reviewer):
     item = meeting.agenda.get()
     response = author_client.post(
@@ -157,6 +190,8 @@ def test_only_the_facilitator_runs_the_meeting(client, reviewer, meeting):
     item = meeting.agenda.get()
     url = reverse("reviews:agenda_item", args=[meeting.pk, item.pk])
     assert client.post(url, {f"agenda-{item.pk}-decision": "x"}).status_code == 403
+    action_url = reverse("reviews:add_action", args=[meeting.pk, item.pk])
+    assert client.get(action_url).status_code == 403
     assert client.post(reverse("reviews:end", args=[meeting.pk])).status_code == 403
     assert AgendaItem.objects.get().decision == ""
     assert client.get(reverse("reviews:present", args=[meeting.pk])).status_code == 200
