@@ -173,13 +173,14 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _session_cookie(user) -> str:
-    from django.conf import settings
+def _browser_cookies(user, page: str) -> str:
+    """The cookies a browser sends after opening `page` once: the session and the CSRF one."""
     from django.test import Client
 
     client = Client()
     client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    client.get(page)
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
 
 
 def _get(url: str, cookie: str) -> tuple[int, bytes]:
@@ -237,7 +238,7 @@ def _load_with_threads(url: str, cookie: str, seconds: int, threads: int = 4) ->
 def measure_throughput(database_url: str, user, page: str, seconds: int) -> dict:
     from django.db import connections
 
-    cookie = _session_cookie(user)
+    cookie = _browser_cookies(user, page)
     connections.close_all()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"

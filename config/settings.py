@@ -207,6 +207,17 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0")) or None
 
+# Rendered postmortem pages and computed metrics, in each process's memory. Their keys are
+# made from the data they show (revisions, counts), so processes never serve each other's
+# stale copies and nothing needs purging; a full cache drops its oldest entries.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "debrief",
+        "OPTIONS": {"MAX_ENTRIES": int(env("CACHE_MAX_ENTRIES", "1000"))},
+    }
+}
+
 # Requests larger than this are refused with a clear message instead of being parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

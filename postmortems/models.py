@@ -194,13 +194,16 @@ class Postmortem(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Moves on every change to anything the page shows; see postmortems/page_cache.py.
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     objects = PostmortemQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "revision"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            models.Index(fields=["-created_at", "-id"], name="postmortem_newest_first"),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["severity", "-created_at"]),
         ]
@@ -473,3 +476,16 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}'s draft of {self.field} on {self.postmortem.reference}"
+
+
+class SiteRevision(models.Model):
+    """One counter for what every postmortem page shows beyond its own rows.
+
+    People's names, services, lint terms and templates: it moves when any of them changes,
+    so that cached pages drawn before are never served again (postmortems/page_cache.py).
+    """
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Site revision {self.value}"

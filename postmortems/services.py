@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from postmortems import page_cache
 from postmortems.chatlog import ChatMessage
 from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
 
@@ -19,6 +20,7 @@ def timeline_import(*, postmortem: Postmortem, messages: list[ChatMessage]) -> t
         if (m.occurred_at, m.description) not in existing
     ]
     TimelineEvent.objects.bulk_create(new)
+    page_cache.bump(postmortem.pk)
     return len(new), len(messages) - len(new)
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
+from postmortems import page_cache
 from postmortems.chatlog import parse_chat_log
 from postmortems.filters import PostmortemFilter
 from postmortems.forms import (
@@ -31,12 +32,22 @@ from postmortems.services import draft_save, drafts_for, postmortem_history, tim
 DOCUMENT_CHANGED = "documentChanged"
 
 
+def _readable(request: HttpRequest, pk: int, postmortems) -> Postmortem:
+    """The postmortem if the user may read it; a restricted one is simply not there for others.
+
+    Fetched by its key first: only a restricted one costs a query more to check.
+    """
+    postmortem = get_object_or_404(postmortems.select_related("owner", "template"), pk=pk)
+    if not postmortem.can_view(request.user):
+        raise Http404("No postmortem matches the given query.")
+    return postmortem
+
+
 def _get_postmortem(request: HttpRequest, pk: int, *, lock: bool = False) -> Postmortem:
-    """The postmortem if the user may read it; a restricted one is simply not there for others."""
-    postmortems = Postmortem.objects.visible_to(request.user).select_related("owner", "template")
+    postmortems = Postmortem.objects.all()
     if lock:
         postmortems = postmortems.select_for_update(of=("self",))
-    return get_object_or_404(postmortems, pk=pk)
+    return _readable(request, pk, postmortems)
 
 
 def _get_postmortem_for_edit(request: HttpRequest, pk: int, *, lock: bool = False) -> Postmortem:
@@ -76,8 +87,12 @@ def postmortem_create(request: HttpRequest) -> HttpResponse:
 
 
 def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem(request, pk)
-    return render(request, "postmortems/postmortem_detail.html", _document(request, postmortem))
+    postmortem = _readable(request, pk, page_cache.with_site_revision(Postmortem.objects.all()))
+
+    def draw() -> HttpResponse:
+        return render(request, "postmortems/postmortem_detail.html", _document(request, postmortem))
+
+    return page_cache.page(request, postmortem, draw)
 
 
 # The document's parts are read by the linter, the permission check and the templates alike;

@@ -14,6 +14,7 @@ from django.utils import timezone
 from actions.models import OPEN_STATUSES, ActionItem
 from actions.services import action_items_missing_reason
 from config import emails
+from postmortems import page_cache
 from postmortems.lint import postmortem_lint_summary
 from postmortems.models import Postmortem, Status
 from reviews.models import AgendaItem, Attendance, Comment, Meeting, Reviewer, Transition
@@ -111,6 +112,7 @@ def reviewers_set(*, postmortem: Postmortem, users) -> None:
     Reviewer.objects.bulk_create(
         Reviewer(postmortem=postmortem, user_id=pk) for pk in keep - existing
     )
+    page_cache.bump(postmortem.pk)
 
 
 @transaction.atomic

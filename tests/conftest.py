@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.core.cache import cache
 
 from config.embedded_redis import embedded_redis
 from tests import factories
@@ -25,6 +26,12 @@ def _redis_settings(redis_url, settings):
     settings.REDIS_URL = redis_url
     settings.CELERY_BROKER_URL = redis_url
     settings.CELERY_RESULT_BACKEND = redis_url
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with nothing cached (pages, metrics): ids repeat between tests."""
+    cache.clear()
 
 
 @pytest.fixture
