@@ -40,9 +40,7 @@ class ActionItemFilter(django_filters.FilterSet):
     )
     priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
     kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label="Any kind")
-    service = django_filters.CharFilter(
-        field_name="postmortem__services__name", lookup_expr="iexact", label="Service"
-    )
+    service = django_filters.CharFilter(method="filter_service", label="Service")
     o = django_filters.OrderingFilter(
         fields=[
             ("due_date", "due"),
@@ -83,3 +81,7 @@ class ActionItemFilter(django_filters.FilterSet):
 
     def filter_overdue(self, queryset, name, value):
         return queryset.overdue(timezone.localdate()) if value else queryset
+
+    def filter_service(self, queryset, name, value):
+        links = Postmortem.services.through.objects.filter(service__name__iexact=value)
+        return queryset.filter(postmortem__in=links.values("postmortem"))

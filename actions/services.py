@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import csv
-import statistics
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -58,10 +57,11 @@ class Summary:
 
 
 def action_items_summary(*, items: ActionItemQuerySet, today: date) -> Summary:
-    """Counts of `items` and the median days to close, in two queries whatever their number."""
-    durations = items.days_to_close()
-    median = statistics.median(durations) if durations else None
-    return Summary(**items.counts(today), median_days_to_close=median)
+    """Counts of `items` and the median days to close, in two queries whatever their number
+    (one when none is done)."""
+    counts = items.counts(today)
+    median = items.median_days_to_close(done=counts["done"])
+    return Summary(**counts, median_days_to_close=median)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -110,7 +111,77 @@ def test_median_days_to_close_uses_the_time_from_creation_to_done(author):
     assert summary.median_days_to_close == pytest.approx(4)
 
 
+def test_median_days_to_close_of_an_even_count_is_the_mean_of_the_middle_two(author):
+    now = timezone.now()
+    for days in (2, 4, 10, 12):
+        item = ActionItemFactory(owner=author)
+        ActionItem.objects.filter(pk=item.pk).update(
+            status=Status.DONE, created_at=now - timedelta(days=days), completed_at=now
+        )
+    summary = action_items_summary(items=ActionItem.objects.all(), today=timezone.localdate())
+    assert summary.median_days_to_close == pytest.approx(7)
+
+
+@pytest.mark.parametrize(
+    ("zone", "local_completions", "on_time"),
+    [
+        # Eight hours behind UTC: the evening of the due date is the next day in UTC.
+        (
+            "America/Los_Angeles",
+            ["2026-01-14 10:00", "2026-01-15 23:30", "2026-01-16 00:30", "2026-01-20 09:00"],
+            2,
+        ),
+        # Thirteen hours ahead: just after midnight after the due date is still it in UTC.
+        ("Pacific/Auckland", ["2026-01-15 23:30", "2026-01-16 00:30", "2026-01-16 13:30"], 1),
+    ],
+)
+def test_done_by_the_due_date_is_judged_in_the_sites_time_zone(
+    settings, author, zone, local_completions, on_time
+):
+    settings.TIME_ZONE = zone
+    for moment in local_completions:
+        item = ActionItemFactory(owner=author)
+        completed = datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo(zone))
+        ActionItem.objects.filter(pk=item.pk).update(
+            status=Status.DONE, due_date=date(2026, 1, 15), completed_at=completed
+        )
+    summary = action_items_summary(items=ActionItem.objects.all(), today=date(2026, 2, 1))
+    assert (summary.done, summary.done_on_time) == (len(local_completions), on_time)
+
+
+def test_an_outsider_sees_and_counts_their_own_items_of_a_restricted_postmortem(
+    client, author, outsider
+):
+    secret = PostmortemFactory(owner=author, restricted=True)
+    ActionItemFactory(postmortem=secret, owner=author, title="Theirs, hidden")
+    ActionItemFactory(postmortem=secret, owner=outsider, title="Mine, on a secret one")
+    ActionItemFactory(postmortem=PostmortemFactory(owner=author), owner=author, title="Open")
+    client.force_login(outsider)
+
+    response = client.get(LIST)
+    assert _titles(response) == {"Mine, on a secret one", "Open"}
+    assert response.context["summary"].total == 2
+    assert "Theirs, hidden" not in response.content.decode()
+
+
+def test_the_last_page_lists_what_the_summary_counted_past_the_first_50(author_client, postmortem):
+    ActionItemFactory.create_batch(53, postmortem=postmortem, owner=postmortem.owner)
+    last = author_client.get(LIST, {"page": 9})
+    assert last.context["page"].number == 2
+    assert len(last.context["page"]) == 3
+    assert last.context["summary"].total == 53
+    assert "<strong>53</strong> items" in " ".join(last.content.decode().split())
+
+
+def test_the_owner_filter_keeps_the_chosen_person_selected(author_client, author, reviewer):
+    ActionItemFactory(owner=reviewer)
+    body = author_client.get(LIST, {"owner": reviewer.pk}).content.decode()
+    assert f'<option value="{reviewer.pk}" selected>Rui Reviewer (reviewer)</option>' in body
+    assert f'<option value="{author.pk}">Ada Author (author)</option>' in body
+
+
 def _count_queries(client) -> int:
+    client.get(LIST)  # a session's first request may also save the session
     with CaptureQueriesContext(connection) as queries:
         response = client.get(LIST)
     assert response.status_code == 200
