@@ -204,6 +204,10 @@ class Postmortem(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="postmortem_newest_first"),
+            # The few restricted ones, found without reading all: every list hides some.
+            models.Index(
+                fields=["id"], condition=models.Q(restricted=True), name="postmortem_restricted"
+            ),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["severity", "-created_at"]),
         ]
