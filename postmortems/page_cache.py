@@ -36,13 +36,20 @@ from postmortems.models import Postmortem, SiteRevision
 TIMEOUT = 60 * 60
 
 
-def with_site_revision(postmortems):
-    """The queryset, each row annotated with the site revision (no query of its own)."""
-    return postmortems.annotate(site_revision=Subquery(SiteRevision.objects.values("value")[:1]))
+def versions():
+    """Postmortems with just what tells their versions apart (and who may read them), and
+    the site revision: what a page from the cache needs, in one small query."""
+    site_revision = Subquery(SiteRevision.objects.values("value")[:1])
+    return Postmortem.objects.only("restricted", "revision", "updated_at").annotate(
+        site_revision=site_revision
+    )
 
 
 def page(request: HttpRequest, postmortem: Postmortem, draw: Callable[[], HttpResponse]):
-    """The page from the cache when nothing on it changed since it was drawn; else `draw()`."""
+    """The page from the cache when nothing on it changed since it was drawn; else `draw()`.
+
+    `postmortem` comes from `versions()`.
+    """
     key = _key(request, postmortem)
     if key is None:
         return draw()

@@ -37,14 +37,14 @@ def _readable(request: HttpRequest, pk: int, postmortems) -> Postmortem:
 
     Fetched by its key first: only a restricted one costs a query more to check.
     """
-    postmortem = get_object_or_404(postmortems.select_related("owner", "template"), pk=pk)
+    postmortem = get_object_or_404(postmortems, pk=pk)
     if not postmortem.can_view(request.user):
         raise Http404("No postmortem matches the given query.")
     return postmortem
 
 
 def _get_postmortem(request: HttpRequest, pk: int, *, lock: bool = False) -> Postmortem:
-    postmortems = Postmortem.objects.all()
+    postmortems = Postmortem.objects.select_related("owner", "template")
     if lock:
         postmortems = postmortems.select_for_update(of=("self",))
     return _readable(request, pk, postmortems)
@@ -87,12 +87,13 @@ def postmortem_create(request: HttpRequest) -> HttpResponse:
 
 
 def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _readable(request, pk, page_cache.with_site_revision(Postmortem.objects.all()))
+    version = _readable(request, pk, page_cache.versions())
 
     def draw() -> HttpResponse:
+        postmortem = _get_postmortem(request, pk)
         return render(request, "postmortems/postmortem_detail.html", _document(request, postmortem))
 
-    return page_cache.page(request, postmortem, draw)
+    return page_cache.page(request, version, draw)
 
 
 # The document's parts are read by the linter, the permission check and the templates alike;
