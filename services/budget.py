@@ -7,26 +7,24 @@ its last impact-end event (else "mitigated"), as `Postmortem.impact_duration` sa
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
-    Case,
     DateTimeField,
+    Exists,
     F,
     OuterRef,
     Q,
     Subquery,
-    Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.functions import Coalesce
 
 from postmortems.models import Postmortem, TimelineEvent
 from services.models import Service
-from services.sql import Minutes
 
 
 def _event_time(kind: str, *, prefix: str, last: bool) -> Subquery:
@@ -51,48 +49,41 @@ def ended_since(moment: datetime, prefix: str = "") -> Q:
     late_ends = TimelineEvent.objects.filter(
         kind=TimelineEvent.Kind.IMPACT_END, occurred_at__gte=moment
     ).values("postmortem_id")
-    return Q(**{f"{prefix}mitigated_at__gte": moment}) | Q(**{f"{prefix}pk__in": late_ends})
+    if connection.vendor == "postgresql":
+        # As one set, which the planner sizes from both tables' statistics; for an OR it
+        # guesses half the postmortems, and a plan that costly gets compiled (JIT) for longer
+        # than it runs.
+        recent = Postmortem.objects.filter(mitigated_at__gte=moment).values("pk")
+        return Q(**{f"{prefix}pk__in": recent.union(late_ends)})
+    # SQLite looks the late events up per postmortem in the index on (postmortem,
+    # occurred_at), rather than reading every event.
+    late_ends = late_ends.filter(postmortem=OuterRef(f"{prefix}pk"))
+    return Q(**{f"{prefix}mitigated_at__gte": moment}) | Q(Exists(late_ends))
 
 
 def impact_in_windows(services: list[Service], *, now: datetime) -> dict[int, timedelta]:
     """Impact inside each service's current window (now − window_days … now), in one query.
 
     Impact that began before the window counts from the window's start; impact with no end
-    yet is not counted.
+    yet is not counted. The query fetches the start and end of the impact of each postmortem
+    that may reach into a window, and the overlaps are summed here: in a WHERE clause the
+    subqueries for the start and end may run for every link before the cheap filter narrows
+    them down, as PostgreSQL's planner chooses; in the SELECT they run for the few left.
     """
     if not services:
         return {}
-    Link = Postmortem.services.through
-    window_start = Case(
-        *[
-            When(service__window_days=days, then=Value(now - timedelta(days=days)))
-            for days in sorted({s.window_days for s in services})
-        ],
-        output_field=DateTimeField(),
-    )
-    earliest = now - timedelta(days=max(s.window_days for s in services))
-    rows = (
-        Link.objects.filter(service__in=services)
-        .filter(ended_since(earliest, prefix="postmortem__"))
-        .annotate(
-            start=impact_start("postmortem__"),
-            end=impact_end("postmortem__"),
-            window_start=window_start,
-        )
-        .filter(end__gt=F("window_start"), start__lt=now)
-        .filter(end__gt=F("start"))
-        .values("service_id")
-        .annotate(
-            minutes=Sum(
-                Minutes(
-                    Greatest("start", "window_start"),
-                    Least("end", Value(now, output_field=DateTimeField())),
-                )
-            )
-        )
-        .order_by()
-    )
-    return {row["service_id"]: timedelta(minutes=row["minutes"]) for row in rows}
+    window_starts = {s.pk: now - timedelta(days=s.window_days) for s in services}
+    ended = Postmortem.objects.filter(ended_since(min(window_starts.values())))
+    rows = Postmortem.services.through.objects.filter(
+        service__in=services, postmortem__in=ended.values("pk")
+    ).values_list("service_id", impact_start("postmortem__"), impact_end("postmortem__"))
+    impact: dict[int, timedelta] = defaultdict(timedelta)
+    for service, start, end in rows:
+        if start is not None and end is not None:
+            overlap = min(end, now) - max(start, window_starts[service])
+            if overlap > timedelta():
+                impact[service] += overlap
+    return impact
 
 
 @dataclass(frozen=True)

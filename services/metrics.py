@@ -1,23 +1,31 @@
 """The reliability metrics page: one function per chart, each aggregated in the database.
 
 Every function runs a fixed number of queries whatever the amount of data, and the
-expressions stay in native SQL on SQLite too (see services/sql.py). Medians and 90th
-percentiles use PostgreSQL's percentile_cont; SQLite has no percentile function, so there
-one query fetches only the grouped numbers (a slot and a few minutes per incident or item)
-and the percentiles are interpolated the same way in Python.
+expressions stay in native SQL on SQLite too (see services/sql.py). Where SQLite falls short,
+one pass over the rows sends each list of values as one text (TextList), far faster than a
+row per value: counts (`tallies`), as a GROUP BY sorts every row on SQLite, which has no hash
+aggregation; and the numbers medians and 90th percentiles are taken from
+(`grouped_percentiles`), interpolated as PostgreSQL's percentile_cont would, which SQLite
+lacks (on PostgreSQL too, this beats percentile_cont sorting every group).
+
+The page's charts are kept in the cache, under a key that changes with the data
+(`cached_charts`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections import defaultdict
+import operator
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from functools import cached_property
-from itertools import pairwise
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property, partial
+from itertools import compress
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Case,
@@ -38,17 +46,17 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from actions.models import ActionItem, Status
-from postmortems.models import ContributingFactor, Postmortem, Severity
+from postmortems.models import ContributingFactor, Postmortem, Severity, TimelineEvent
 from services.budget import service_budgets
 from services.models import Service
 from services.sql import (
-    DayNumber,
     LocalDate,
+    LocalDay,
     Minutes,
-    MonthKey,
-    PairList,
-    PercentileCont,
+    MonthStart,
+    TextList,
     WeekIndex,
+    day_of,
     local_midnight,
 )
 
@@ -70,11 +78,18 @@ class Filters:
         """The period as aware datetimes: from the start day's midnight to the end day's end."""
         return local_midnight(self.start), local_midnight(self.end + timedelta(days=1))
 
+    def during(self, moment: str) -> Q:
+        """Rows whose `moment` falls in the period."""
+        low, high = self.bounds
+        return Q(**{f"{moment}__gte": low, f"{moment}__lt": high})
+
     def incidents(self) -> QuerySet[Postmortem]:
         """Postmortems of the period (dated by impact start, else creation) and the filters."""
-        low, high = self.bounds
-        queryset = self._readable().annotate(occurred=Coalesce("started_at", "created_at"))
-        return self._narrow(queryset.filter(occurred__gte=low, occurred__lt=high))
+        # The date spelled out rather than filtered on `occurred`, so that PostgreSQL sizes
+        # the result from the columns' statistics and picks the plans for that many rows.
+        dated = self.during("started_at") | Q(self.during("created_at"), started_at__isnull=True)
+        queryset = self._readable().filter(dated)
+        return self._narrow(queryset.annotate(occurred=Coalesce("started_at", "created_at")))
 
     def _readable(self) -> QuerySet[Postmortem]:
         postmortems = Postmortem.objects.order_by()
@@ -96,6 +111,18 @@ class Filters:
         return restricted.exclude(pk__in=restricted.visible_to(self.viewer).values("pk")).values(
             "pk"
         )
+
+    def audience(self) -> tuple:
+        """What sets the viewer's numbers apart from others': the restricted postmortems
+        hidden from them and, when there are any, who they are (their own items still count).
+        """
+        hidden = self._hidden()
+        if hidden is None:
+            return ()
+        if not self.viewer.is_authenticated:
+            return ("anonymous",)
+        ids = list(hidden.order_by("pk").values_list("pk", flat=True))
+        return (self.viewer.pk, *ids) if ids else ()
 
     @cached_property
     def _any_restricted(self) -> bool:
@@ -150,14 +177,17 @@ class Filters:
         monday = self.start - timedelta(days=self.start.weekday())
         return [monday + timedelta(weeks=n) for n in range((self.end - monday).days // 7 + 1)]
 
-    def month_of(self, expression) -> MonthKey:
-        return MonthKey(expression, first=self.start, last=self.end)
+    def month_of(self, expression) -> MonthStart:
+        return MonthStart(expression, first=self.start, last=self.end)
 
     def week_of(self, expression) -> WeekIndex:
         return WeekIndex(expression, monday=self.weeks()[0], first=self.start, last=self.end)
 
     def local_date(self, expression) -> LocalDate:
         return LocalDate(expression, first=self.start, last=self.end)
+
+    def local_day(self, expression) -> LocalDay:
+        return LocalDay(expression, first=self.start, last=self.end)
 
 
 @dataclass
@@ -250,46 +280,78 @@ def percentile(values: list, fraction: float):
 def grouped_percentiles(
     queryset: QuerySet, group, measures: dict[str, tuple], *, overall: bool = False
 ) -> dict:
-    """{group value: {name: percentile}} for `measures` = {name: (expression, fraction)}.
+    """{group value: {name: percentile}} for `measures` = {name: (expression, fraction)}, in
+    one query.
 
     The expressions are numbers (NULLs are left out); with `overall`, the key None holds
-    the percentiles of all rows. On PostgreSQL one query (two with `overall`); on SQLite
-    one query, see the module docstring.
+    the percentiles of all rows. See the module docstring.
     """
-    queryset = queryset.annotate(group=group)
-    if connection.vendor == "postgresql":
-        aggregates = {
-            name: PercentileCont(expression, fraction)
-            for name, (expression, fraction) in measures.items()
-        }
-        found = {row.pop("group"): row for row in queryset.values("group").annotate(**aggregates)}
-        if overall:
-            found[None] = queryset.aggregate(**aggregates)
-        return found
-    # One column per distinct expression: a median and a p90 of the same one share it.
+    # One text per distinct expression: a median and a p90 of the same one share it.
     columns: dict[int, tuple[str, object]] = {}
     for expression, _ in measures.values():
         columns.setdefault(id(expression), (f"_{len(columns)}", expression))
-    annotations = dict(columns.values())
-    samples: dict = defaultdict(lambda: [[] for _ in annotations])
-    for group_value, *values in queryset.annotate(**annotations).values_list("group", *annotations):
-        lists = samples[group_value]
-        for index, value in enumerate(values):
-            if value is not None:
-                lists[index].append(value)
+    texts = {name: TextList(expression) for name, expression in columns.values()}
+    samples = {
+        row.pop("group"): {name: _numbers(text) for name, text in row.items()}
+        for row in queryset.annotate(group=group).values("group").annotate(**texts)
+    }
     if overall:
-        samples[None] = [
-            [value for lists in list(samples.values()) for value in lists[index]]
-            for index in range(len(annotations))
-        ]
-    position = {key: index for index, key in enumerate(columns)}
+        samples[None] = {
+            name: [n for values in list(samples.values()) for n in values[name]] for name in texts
+        }
     return {
         group_value: {
-            name: percentile(lists[position[id(expression)]], fraction)
+            name: percentile(values[columns[id(expression)][0]], fraction)
             for name, (expression, fraction) in measures.items()
         }
-        for group_value, lists in samples.items()
+        for group_value, values in samples.items()
     }
+
+
+def _numbers(text: str | None) -> list[float]:
+    return list(map(float, text.split())) if text else []
+
+
+def tallies(queryset: QuerySet, **lists: TextList) -> dict[str, Counter]:
+    """How many rows have each value of each list's expression(s), in one pass over them.
+
+    The values are texts; a list of several expressions gives tuples of them. On SQLite each
+    list arrives as one text, counted here: a GROUP BY per list would read every row again
+    and sort them all, as SQLite has no hash aggregation. PostgreSQL groups by all the lists
+    at once (their values together stay few) in a hash table, faster than building texts.
+    """
+    if connection.vendor == "postgresql":
+        return _grouped_tallies(queryset, lists)
+    counts = {}
+    for name, text in queryset.aggregate(**lists).items():
+        counted = Counter(text.split()) if text else Counter()
+        if len(lists[name].source_expressions) > 1:
+            counted = Counter({tuple(value.split(":")): n for value, n in counted.items()})
+        counts[name] = counted
+    return counts
+
+
+def _grouped_tallies(queryset: QuerySet, lists: dict[str, TextList]) -> dict[str, Counter]:
+    if len(lists) == 1:
+        # The one list's filter is the query's: no CASE around every value.
+        ((name, text_list),) = lists.items()
+        if text_list.filter:
+            queryset = queryset.filter(text_list.filter)
+        lists = {name: TextList(*text_list.source_expressions)}
+    values, spans = {}, {}
+    for name, text_list in lists.items():
+        first = len(values)
+        for expression in text_list.source_expressions:
+            when = text_list.filter
+            values[f"_{len(values)}"] = Case(When(when, then=expression)) if when else expression
+        spans[name] = slice(first, len(values))
+    counts = {name: Counter() for name in lists}
+    for *row, n in queryset.annotate(**values).values_list(*values).annotate(_n=Count("*")):
+        for name, span in spans.items():
+            key = row[span]
+            if None not in key:
+                counts[name][tuple(map(str, key)) if len(key) > 1 else str(key[0])] += n
+    return counts
 
 
 # Incidents -----------------------------------------------------------------------------
@@ -307,7 +369,7 @@ def incidents_by_month(filters: Filters) -> Chart:
     }
     rows = []
     for month in filters.months():
-        found = counts.get(f"{month:%Y-%m}", {})
+        found = counts.get(month, {})
         rows.append([month, *(found.get(f"sev{s.value}", 0) for s in Severity)])
     return Chart(
         slug="incidents",
@@ -340,7 +402,7 @@ def response_times(filters: Filters) -> Chart:
         measures[f"{phase}_p90"] = (since_start, 0.9)
     found = grouped_percentiles(filters.incidents(), filters.month_of("occurred"), measures)
     rows = [
-        [month, *(_round(found.get(f"{month:%Y-%m}", {}).get(name)) for name in measures)]
+        [month, *(_round(found.get(month, {}).get(name)) for name in measures)]
         for month in filters.months()
     ]
     columns = ["Month"]
@@ -397,21 +459,15 @@ def error_budgets(filters: Filters, *, now: datetime) -> Chart:
 
 
 def action_items_weekly(filters: Filters) -> Chart:
-    low, high = filters.bounds
-    items = filters.action_items()
-
-    def per_week(moment: str, queryset: QuerySet) -> dict[int, int]:
-        rows = (
-            queryset.filter(**{f"{moment}__gte": low, f"{moment}__lt": high})
-            .annotate(week=filters.week_of(moment))
-            .values("week")
-            .annotate(n=Count("pk"))
-        )
-        return {row["week"]: row["n"] for row in rows}
-
-    created = per_week("created_at", items)
-    completed = per_week("completed_at", items.filter(status=Status.DONE))
-    rows = [[w, created.get(i, 0), completed.get(i, 0)] for i, w in enumerate(filters.weeks())]
+    counts = tallies(
+        filters.action_items(),
+        created=TextList(filters.week_of("created_at"), filter=filters.during("created_at")),
+        completed=TextList(filters.week_of("completed_at"), filter=filters.during("completed_at")),
+    )
+    rows = [
+        [week, counts["created"][str(index)], counts["completed"][str(index)]]
+        for index, week in enumerate(filters.weeks())
+    ]
     return Chart(
         slug="action-items",
         title="Action items created and completed per week",
@@ -424,11 +480,16 @@ def action_items_weekly(filters: Filters) -> Chart:
     )
 
 
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 def _closed_at() -> Coalesce:
-    # A won't-do item has no completion time; its last change is when it was closed.
+    # A won't-do item has no completion time; its last change is when it was closed. An
+    # open item closes "never", after any week.
     return Coalesce(
         "completed_at",
         Case(When(status=Status.WONT_DO, then=F("updated_at"))),
+        Value(NEVER),
         output_field=DateTimeField(),
     )
 
@@ -438,30 +499,24 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
 
     An item counts at the end of week k when it was due and created by then and not yet
     closed: it enters in the later of its due week and creation week (earlier weeks fold
-    into the first) and leaves in its closing week. One query counts items per (enters,
-    leaves) pair; the running total is the series.
+    into the first) and leaves in its closing week (after the last one while still open).
+    One query counts items per (enters, leaves) pair; the running total is the series.
     """
     weeks = filters.weeks()
     low, _ = filters.bounds
     after = weeks[-1] + timedelta(weeks=1)
-    pairs = (
-        filters.action_items()
-        .annotate(closed_at=_closed_at())
-        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=low), due_date__lt=after)
-        .annotate(
-            enters=Greatest(filters.week_of("due_date"), filters.week_of("created_at"), Value(0)),
-            leaves=filters.week_of("closed_at"),
-        )
-        .values("enters", "leaves")
-        .annotate(n=Count("pk"))
+    pairs = TextList(
+        Greatest(filters.week_of("due_date"), filters.week_of("created_at"), Value(0)),
+        filters.week_of("closed_at"),
+        filter=Q(closed_at__gte=low, due_date__lt=after),
     )
+    items = filters.action_items().annotate(closed_at=_closed_at())
     change = [0] * (len(weeks) + 1)
-    for pair in pairs:
-        enters = pair["enters"]
-        leaves = len(weeks) if pair["leaves"] is None else min(pair["leaves"], len(weeks))
-        if enters < leaves:
-            change[enters] += pair["n"]
-            change[leaves] -= pair["n"]
+    for (entered, left), n in tallies(items, pairs=pairs)["pairs"].items():
+        entered, left = int(entered), min(int(left), len(weeks))
+        if entered < left:
+            change[entered] += n
+            change[left] -= n
     rows, running = [], 0
     current_week = today - timedelta(days=today.weekday())
     for index, week in enumerate(weeks):
@@ -483,39 +538,32 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
     )
 
 
-def _days_to_close() -> Minutes:
-    return Minutes("created_at", "completed_at")
-
-
 def follow_through(filters: Filters, *, today: date) -> Chart:
     """Per month: items due that month (past due dates only), done by their due date, and
     the median days from creation to completion of items completed that month."""
-    low, high = filters.bounds
     items = filters.action_items()
-    due = {
-        row.pop("month"): row
-        for row in items.filter(due_date__gte=filters.start, due_date__lte=filters.end)
-        .filter(due_date__lt=today)
-        .annotate(month=filters.month_of("due_date"), done_on=filters.local_date("completed_at"))
-        .values("month")
-        .annotate(
-            due=Count("pk"),
-            on_time=Count("pk", filter=Q(status=Status.DONE, done_on__lte=F("due_date"))),
-        )
-    }
+    done_in_time = Q(status=Status.DONE) & Q(done_on__lte=F("due_date"))
+    due = tallies(
+        items.annotate(done_on=filters.local_date("completed_at")),
+        due=TextList(
+            filters.month_of("due_date"),
+            Case(When(done_in_time, then=1), default=0),
+            filter=Q(due_date__gte=filters.start, due_date__lte=filters.end, due_date__lt=today),
+        ),
+    )["due"]
+    # completed_at is set exactly when an item is done (a check constraint says so).
     medians = grouped_percentiles(
-        items.filter(status=Status.DONE, completed_at__gte=low, completed_at__lt=high),
+        items.filter(filters.during("completed_at")),
         filters.month_of("completed_at"),
-        {"minutes": (_days_to_close(), 0.5)},
+        {"minutes": (Minutes("created_at", "completed_at"), 0.5)},
         overall=True,
     )
     rows = []
     for month in filters.months():
-        key = f"{month:%Y-%m}"
-        counts = due.get(key, {"due": 0, "on_time": 0})
-        share = round(100 * counts["on_time"] / counts["due"], 1) if counts["due"] else None
-        minutes = medians.get(key, {}).get("minutes")
-        rows.append([month, counts["due"], counts["on_time"], share, _days(minutes)])
+        late, on_time = due[str(month), "0"], due[str(month), "1"]
+        share = round(100 * on_time / (late + on_time), 1) if late + on_time else None
+        minutes = medians.get(month, {}).get("minutes")
+        rows.append([month, late + on_time, on_time, share, _days(minutes)])
     due_total = sum(row[1] for row in rows)
     on_time_total = sum(row[2] for row in rows)
     summary = {
@@ -574,8 +622,8 @@ class Repeat:
     postmortem_ids: list[int]
     first: date
     last: date
-    # The latest few, with their titles and links, for the page.
-    shown: list[dict]
+    # The latest few, with their titles and links, for the repeats the page lists.
+    shown: list[dict] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -583,77 +631,79 @@ class Repeat:
 
     @property
     def references(self) -> str:
-        return " ".join(f"PM-{pk}" for pk in self.postmortem_ids)
+        return " ".join(map("PM-{}".format, self.postmortem_ids))
 
 
-SHOWN_PER_REPEAT = 8
+SHOWN_REPEATS, SHOWN_PER_REPEAT = 15, 8
 
 
 def repeat_factors(filters: Filters) -> list[Repeat]:
     """The same factor category on the same service in incidents at most 90 days apart.
 
-    Both incidents come from the filtered period. One query fetches, per (service,
-    category), the incidents with that factor and their day numbers as one text; a pass over
-    each, sorted by day, keeps the incidents whose previous or next one is at most 90 days
-    away. Two small queries then name the services and the incidents shown.
+    Both incidents come from the filtered period. One query fetches every incident's local
+    day number, another the incidents of each (service, category), both as texts; a pass
+    over each, sorted by day, keeps the incidents whose previous or next one is at most 90
+    days away. Two small queries then name the services and, for the most repeated, the
+    incidents the page lists.
     """
+    incidents = filters.incidents()
+    days = _pairs(incidents.aggregate(days=TextList("pk", filters.local_day("occurred")))["days"])
     groups = (
-        ContributingFactor.objects.filter(postmortem__in=filters.incidents().values("pk"))
+        ContributingFactor.objects.filter(postmortem__in=incidents.values("pk"))
         .annotate(service=F("postmortem__services"))
         .filter(service__isnull=False)
         .values("service", "category")
-        .annotate(
-            pairs=PairList(
-                "postmortem",
-                DayNumber(Coalesce("postmortem__started_at", "postmortem__created_at")),
-            )
-        )
+        .annotate(ids=TextList("postmortem"))
         .order_by()
-        .values_list("service", "category", "pairs")
+        .values_list("service", "category", "ids")
     )
     found: dict[tuple[int, str], list[int]] = {}
-    for service, category, pairs in groups:
-        # Tens of thousands of pairs: split and convert them in bulk, not pair by pair.
-        tokens = pairs.replace(":", " ").split()
-        # An incident with two factors of a category comes twice.
-        entries = dict(zip(map(int, tokens[::2]), map(float, tokens[1::2]), strict=True))
-        days = sorted(zip(entries.values(), entries, strict=True))
-        near = [later - earlier <= REPEAT_DAYS for (earlier, _), (later, _) in pairwise(days)]
-        close = [
-            pk
-            for (_, pk), after, before in zip(days, [False, *near], [*near, False], strict=True)
-            if after or before
-        ]
+    within_reach = partial(operator.ge, REPEAT_DAYS)
+    for service, category, ids in groups:
+        # An incident with two factors of a category comes twice; one written between the
+        # two queries has no day. Tens of thousands of incidents in all: map() and
+        # compress() rather than loops in Python.
+        ordered = sorted(set(map(int, ids.split())) & days.keys(), key=days.__getitem__)
+        when = list(map(days.__getitem__, ordered))
+        near = list(map(within_reach, map(operator.sub, when[1:], when)))
+        close = list(compress(ordered, map(operator.or_, [False, *near], [*near, False])))
         if close:
             found[service, category] = close
     if not found:
         return []
     names = dict(Service.objects.filter(pk__in={s for s, _ in found}).values_list("pk", "name"))
-    shown_ids = {pk for ids in found.values() for pk in [ids[0], *ids[-SHOWN_PER_REPEAT:]]}
-    incidents = {
-        row["pk"]: row
-        for row in Postmortem.objects.filter(pk__in=shown_ids)
-        .annotate(occurred=Coalesce("started_at", "created_at"))
-        .values("pk", "title", "occurred")
-    }
-    url = reverse("postmortems:detail", args=[0]).replace("/0/", "/{}/")
     labels = dict(ContributingFactor.Category.choices)
-    repeats = []
-    for (service, category), ids in found.items():
-        shown = [
+    repeats = sorted(
+        (
+            Repeat(names[s], s, labels[c], ids, day_of(days[ids[0]]), day_of(days[ids[-1]]))
+            for (s, c), ids in found.items()
+        ),
+        key=lambda r: (-r.count, r.service, r.category),
+    )
+    listed = repeats[:SHOWN_REPEATS]
+    titles = dict(
+        Postmortem.objects.filter(
+            pk__in={pk for r in listed for pk in r.postmortem_ids[-SHOWN_PER_REPEAT:]}
+        ).values_list("pk", "title")
+    )
+    url = reverse("postmortems:detail", args=[0]).replace("/0/", "/{}/")
+    for repeat in listed:
+        repeat.shown = [
             {
                 "reference": f"PM-{pk}",
-                "title": incidents[pk]["title"],
-                "day": timezone.localdate(incidents[pk]["occurred"]),
+                "title": titles.get(pk, ""),  # "": deleted since
+                "day": day_of(days[pk]),
                 "url": url.format(pk),
             }
-            for pk in ids[-SHOWN_PER_REPEAT:]
+            for pk in repeat.postmortem_ids[-SHOWN_PER_REPEAT:]
         ]
-        first = timezone.localdate(incidents[ids[0]]["occurred"])
-        repeats.append(
-            Repeat(names[service], service, labels[category], ids, first, shown[-1]["day"], shown)
-        )
-    return sorted(repeats, key=lambda r: (-r.count, r.service, r.category))
+    return repeats
+
+
+def _pairs(text: str | None) -> dict[int, float]:
+    """{key: value} from TextList's "key:value …"; tens of thousands are split in bulk."""
+    tokens = text.replace(":", " ").split() if text else []
+    return dict(zip(map(int, tokens[::2]), map(float, tokens[1::2]), strict=True))
 
 
 def repeat_factors_chart(filters: Filters) -> Chart:
@@ -667,7 +717,7 @@ def repeat_factors_chart(filters: Filters) -> Chart:
         kind="table",
         description="The same category on the same service in incidents at most 90 days "
         "apart, among the incidents shown.",
-        details=repeats,
+        details=repeats[:SHOWN_REPEATS],
     )
 
 
@@ -689,9 +739,71 @@ def _charts(filters: Filters, now: datetime) -> dict[str, Callable[[], Chart]]:
 
 
 def chart(slug: str, filters: Filters, *, now: datetime) -> Chart | None:
+    """One chart: the page's copy when it is cached (the usual case for a CSV), else afresh."""
     make = _charts(filters, now).get(slug)
-    return make() if make else None
+    if make is None:
+        return None
+    charts = cache.get(cache_key(filters, now=now))
+    return charts[slug] if charts else make()
 
 
 def all_charts(filters: Filters, *, now: datetime) -> dict[str, Chart]:
     return {slug: make() for slug, make in _charts(filters, now).items()}
+
+
+# The cache -----------------------------------------------------------------------------
+
+CACHE_SECONDS = 5 * 60
+
+
+def cached_charts(filters: Filters, *, now: datetime) -> dict[str, Chart]:
+    """all_charts(), kept for a few minutes under a key made of all they depend on: the
+    filters, what the viewer may not see, today's date and a stamp of the data. A change to
+    the data changes the key, so the next page load computes the charts afresh.
+    """
+    key = cache_key(filters, now=now)
+    charts = cache.get(key)
+    if charts is None:
+        charts = all_charts(filters, now=now)
+        cache.set(key, charts, CACHE_SECONDS)
+    return charts
+
+
+def cache_key(filters: Filters, *, now: datetime) -> str:
+    parts = (
+        filters.start,
+        filters.end,
+        getattr(filters.service, "pk", None),
+        filters.team,
+        filters.severity,
+        filters.audience(),
+        timezone.localdate(now),
+        timezone.get_current_timezone_name(),
+        data_stamp(),
+    )
+    return "metrics:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def data_stamp() -> tuple:
+    """Values that change whenever anything the charts read changes, in two cheap queries.
+
+    The latest id of a table moves with every row added, in bulk too; the latest history id
+    with every save and delete through the models (django-simple-history records each).
+    QuerySet.update() bypasses both: Debrief uses it on these tables only for what the
+    charts do not read, or just after inserting the rows (load_demo). Each is one lookup in
+    a primary key. The postmortems' links to services keep no
+    history, so they are counted as well, and the few services are read whole.
+    """
+    tracked = [Postmortem, TimelineEvent, ContributingFactor, ActionItem]
+    latest = [(model, model._meta.pk.column) for model in [*tracked, ServiceLink]]
+    latest += [(model.history.model, "history_id") for model in tracked]
+    quote = connection.ops.quote_name
+    columns = [f"(SELECT MAX({quote(c)}) FROM {quote(m._meta.db_table)})" for m, c in latest]
+    columns.append(f"(SELECT COUNT(*) FROM {quote(ServiceLink._meta.db_table)})")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)}")
+        stamp = cursor.fetchone()
+    services = Service.objects.order_by("pk").values_list(
+        "pk", "name", "team", "slo_target", "window_days"
+    )
+    return (*stamp, *services)

@@ -3,11 +3,12 @@
 On SQLite Django computes time-zone-aware truncation (TruncMonth, `__date`) and datetime
 arithmetic with a Python function per row, which costs seconds over tens of thousands of
 rows. These expressions stay in plain SQL: local times come from julianday() plus the zone's
-offset (AT TIME ZONE on PostgreSQL), and durations from julianday() / EXTRACT(EPOCH).
+offset (AT TIME ZONE on PostgreSQL), and durations from julianday() / date_part().
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from itertools import pairwise
@@ -24,40 +25,23 @@ from django.db.models import (
 from django.utils import timezone
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's percentile_cont: the value at `fraction`, interpolated between rows."""
+class TextList(Aggregate):
+    """The group's values as one text, "value value …" (given several expressions,
+    "a:b …"), in no order; NULLs are left out.
 
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
-
-
-class PairList(Aggregate):
-    """The group's (`key`, `value`) pairs as one text, "key:value key:value …", in no order.
-
-    For groups with many rows each, one text per group fetches far faster than a row per pair.
+    For groups with many rows each, one text per group fetches far faster than a row per value.
     """
 
     output_field = CharField()
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="GROUP_CONCAT(%(expressions)s, ' ')",
-            arg_joiner=" || ':' || ",
-        )
+    # SQLite's; the attributes rather than as_sql() arguments, for Aggregate's `filter`.
+    template = "GROUP_CONCAT(%(expressions)s, ' ')"
+    arg_joiner = " || ':' || "
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="STRING_AGG((%(expressions)s)::text, ' ')",
-            arg_joiner=")::text || ':' || (",
-        )
+        text = self.copy()
+        text.template = "STRING_AGG((%(expressions)s)::text, ' ')"
+        text.arg_joiner = ")::text || ':' || ("
+        return super(TextList, text).as_sql(compiler, connection, **extra)
 
 
 class Minutes(Func):
@@ -80,7 +64,7 @@ class Minutes(Func):
         return self.as_sql(
             compiler,
             connection,
-            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 60.0)",
+            template="(date_part('epoch', %(expressions)s) / 60.0)",
             arg_joiner=" - ",
         )
 
@@ -95,7 +79,7 @@ class DayNumber(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(
-            compiler, connection, template="(EXTRACT(EPOCH FROM %(expressions)s)::float8 / 86400)"
+            compiler, connection, template="(date_part('epoch', %(expressions)s) / 86400)"
         )
 
 
@@ -154,7 +138,9 @@ class _Local(Func):
             return f"julianday({sql})", params
         stretches = _offset_stretches(self.first, self.last)
         if len(stretches) == 1:
-            return f"(julianday({sql}) + {stretches[0][1]} / 1440.0)", params
+            minutes = stretches[0][1]
+            day = f"julianday({sql})"
+            return (f"({day} + {minutes} / 1440.0)" if minutes else day), params
         whens, case_params = [], []
         for (_, minutes), (until, _) in pairwise(stretches):
             whens.append(f"WHEN {sql} < %s THEN {minutes}")
@@ -162,11 +148,56 @@ class _Local(Func):
         case = f"CASE {' '.join(whens)} ELSE {stretches[-1][1]} END"
         return f"(julianday({sql}) + {case} / 1440.0)", [*params, *case_params]
 
+    @property
+    def at_utc(self) -> bool:
+        """Whether the site's clocks show UTC all through the span."""
+        return [minutes for _, minutes in _offset_stretches(self.first, self.last)] == [0]
+
+    def sqlite_local_date(self, compiler, connection, *, length: int = 10) -> tuple[str, list]:
+        """The local date as "YYYY-MM-DD", or its first `length` characters."""
+        if self.is_date or self.at_utc:
+            # Dates, and moments in a zone at UTC, are stored as text that starts with it.
+            sql, params = compiler.compile(self.source_expressions[0])
+        else:
+            sql, params = self.sqlite_local_day(compiler, connection)
+            sql = f"date({sql})"
+        return f"substr({sql}, 1, {length})", params
+
     def postgresql_local(self, compiler, connection) -> tuple[str, list]:
+        """The local time as a timestamp without time zone (a date field: its own midnight)."""
         sql, params = compiler.compile(self.source_expressions[0])
         if self.is_date:
             return f"({sql})::timestamp", params
         return f"({sql} AT TIME ZONE %s)", [*params, timezone.get_current_timezone_name()]
+
+    def postgresql_local_date(self, compiler, connection) -> tuple[str, list]:
+        if self.is_date:
+            return compiler.compile(self.source_expressions[0])
+        sql, params = self.postgresql_local(compiler, connection)
+        return f"({sql})::date", params
+
+
+def julian_day(day: date) -> float:
+    """The Julian day number of `day`'s midnight, as SQLite's julianday() gives it."""
+    return day.toordinal() + 1721424.5
+
+
+def day_of(julian: float) -> date:
+    """The date of a Julian day number."""
+    return date.fromordinal(math.floor(julian - 1721424.5))
+
+
+class LocalDay(_Local):
+    """The local time of a moment as a Julian day number (days and their fractions)."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.sqlite_local_day(compiler, connection)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = self.postgresql_local(compiler, connection)
+        return f"(date_part('epoch', {sql}) / 86400 + 2440587.5)", params
 
 
 class LocalDate(_Local):
@@ -175,32 +206,30 @@ class LocalDate(_Local):
     output_field = DateField()
 
     def as_sqlite(self, compiler, connection, **extra):
-        sql, params = self.sqlite_local_day(compiler, connection)
-        return f"date({sql})", params
+        return self.sqlite_local_date(compiler, connection)
 
     def as_postgresql(self, compiler, connection, **extra):
-        sql, params = self.postgresql_local(compiler, connection)
-        return f"({sql})::date", params
+        return self.postgresql_local_date(compiler, connection)
 
 
-class MonthKey(_Local):
-    """The local month of a moment or date, as "YYYY-MM"."""
+class MonthStart(_Local):
+    """The first day of the local month of a moment or date."""
 
-    output_field = CharField()
+    output_field = DateField()
 
     def as_sqlite(self, compiler, connection, **extra):
-        sql, params = self.sqlite_local_day(compiler, connection)
-        return f"strftime('%%Y-%%m', {sql})", params
+        sql, params = self.sqlite_local_date(compiler, connection, length=8)
+        return f"({sql} || '01')", params
 
     def as_postgresql(self, compiler, connection, **extra):
         sql, params = self.postgresql_local(compiler, connection)
-        return f"to_char({sql}, 'YYYY-MM')", params
+        return f"date_trunc('month', {sql})::date", params
 
 
 class WeekIndex(_Local):
     """How many whole weeks after local midnight of `monday` a moment or date falls.
 
-    Negative before it, except that SQLite rounds the week just before up to 0.
+    Counted towards zero: the six days before `monday` are week 0 too, earlier ones negative.
     """
 
     output_field = IntegerField()
@@ -211,11 +240,9 @@ class WeekIndex(_Local):
 
     def as_sqlite(self, compiler, connection, **extra):
         sql, params = self.sqlite_local_day(compiler, connection)
-        return f"CAST(({sql} - julianday(%s)) / 7 AS INTEGER)", [*params, self.monday.isoformat()]
+        # The Monday as a number, not julianday('…'), which SQLite would parse on every row.
+        return f"CAST(({sql} - {julian_day(self.monday)}) / 7 AS INTEGER)", params
 
     def as_postgresql(self, compiler, connection, **extra):
-        sql, params = self.postgresql_local(compiler, connection)
-        return (
-            f"FLOOR(EXTRACT(EPOCH FROM ({sql} - %s::timestamp)) / 604800)::integer",
-            [*params, self.monday.isoformat()],
-        )
+        sql, params = self.postgresql_local_date(compiler, connection)
+        return f"(({sql}) - %s::date) / 7", [*params, self.monday.isoformat()]

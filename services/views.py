@@ -88,7 +88,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     context = {"form": form, "query": request.GET.urlencode()}
     if filters is not None:
-        charts = metrics.all_charts(filters, now=timezone.now())
+        charts = metrics.cached_charts(filters, now=timezone.now())
         context |= {
             "charts": charts,
             "totals": charts["follow-through"].summary,

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actions.models import ActionItem, Status
+from postmortems.models import Postmortem, TimelineEvent
 from services import metrics
 from services.metrics import Filters
 from tests.factories import (
@@ -316,11 +318,14 @@ def _count_queries(client) -> int:
 def test_the_page_runs_the_same_number_of_queries_for_5_or_60_incidents(author_client, author):
     services = [ServiceFactory(name=f"svc-{n}", team=f"team-{n % 2}") for n in range(3)]
     _seed(5, services, author)
-    few = _count_queries(author_client)
+    author_client.get(reverse("metrics:index"))  # the first request of a session saves it
+    few, few_again = _count_queries(author_client), _count_queries(author_client)
     _seed(55, services, author)
-    many = _count_queries(author_client)
+    many, many_again = _count_queries(author_client), _count_queries(author_client)
     assert few == many, f"{few} queries for 5 incidents, {many} for 60"
+    assert few_again == many_again, "from the cache, as many queries whatever the data"
     assert many <= 24
+    assert many_again <= 8
 
 
 def test_months_and_due_dates_follow_the_site_time_zone_across_clock_changes(settings):
@@ -389,3 +394,118 @@ def test_restricted_postmortems_count_only_for_those_who_may_read_them(
     assert seen(author) == (1, 1, []), "only the item they own, not the postmortem"
     stranger = UserFactory(username="stranger")
     assert seen(stranger) == (1, 0, [])
+
+
+# The cache: the charts are kept, under a key that moves with the data and the viewer.
+
+
+def _stats(client, **query) -> dict[str, str]:
+    """The figures at the top of the page, as a reader sees them."""
+    page = client.get(reverse("metrics:index"), query).content.decode()
+    return dict(re.findall(r'data-stat="([\w-]+)">([^<]*)<', page))
+
+
+def test_a_cached_page_shows_a_new_postmortem_on_the_next_view(author_client):
+    _incident("2026-03-02")
+    assert _stats(author_client)["incidents"] == "1"
+    assert _stats(author_client)["incidents"] == "1"
+    _incident("2026-03-03")
+    assert _stats(author_client)["incidents"] == "2"
+
+
+def test_a_cached_page_leaves_out_a_deleted_postmortem_on_the_next_view(author_client):
+    _incident("2026-03-02")
+    doomed = _incident("2026-03-03")
+    assert _stats(author_client)["incidents"] == "2"
+    doomed.delete()
+    assert _stats(author_client)["incidents"] == "1"
+
+
+def test_a_cached_page_shows_an_item_closed_since(author_client, author):
+    item = ActionItemFactory(postmortem=_incident("2026-03-02"), owner=author)
+    ActionItem.objects.filter(pk=item.pk).update(created_at=_at("2026-06-05"))
+    assert _stats(author_client)["days-to-close"] == "—"
+    item.complete(by=author)
+    assert _stats(author_client)["days-to-close"] == "10.5"
+
+
+def test_a_cached_csv_shows_a_factor_edited_since(author_client):
+    factor = ContributingFactorFactory(postmortem=_incident("2026-03-02"), category="capacity")
+
+    def categories():
+        response = author_client.get(reverse("metrics:csv", args=["factors"]))
+        return [row[0] for row in csv.reader(io.StringIO(response.content.decode()))][1:]
+
+    author_client.get(reverse("metrics:index"))  # the page fills the cache the CSV reads
+    assert categories() == ["Capacity"]
+    factor.category = "tooling"
+    factor.save()
+    assert categories() == ["Tooling"]
+
+
+def test_a_cached_page_shows_rows_added_in_bulk_and_services_edited_since(author_client):
+    checkout = ServiceFactory(name="checkout", window_days=30)
+    incident = _incident("2026-06-14", services=[checkout], mitigate=60)
+    assert _stats(author_client)["incidents"] == "1"
+    Postmortem.objects.bulk_create([Postmortem(title="Imported", owner=_owner())])
+    assert _stats(author_client)["incidents"] == "2"
+    TimelineEvent.objects.bulk_create(
+        [TimelineEvent(postmortem=incident, kind="impact_end", occurred_at=_at("2026-06-14", 17))]
+    )
+    budget = author_client.get(reverse("metrics:index")).context["charts"]["error-budget"]
+    assert budget.rows[0][5] == Decimal("180.0"), "impact now ends at the bulk-added event"
+    checkout.window_days = 28
+    checkout.save()
+    budget = author_client.get(reverse("metrics:index")).context["charts"]["error-budget"]
+    assert budget.rows[0][3] == 28
+
+
+def test_a_cached_page_follows_services_unlinked_since(author_client):
+    checkout = ServiceFactory(name="checkout")
+    unlinked = _incident("2026-03-02", services=[checkout])
+    _incident("2026-03-03", services=[checkout])
+    assert _stats(author_client, service=checkout.pk)["incidents"] == "2"
+    unlinked.services.remove(checkout)
+    assert _stats(author_client, service=checkout.pk)["incidents"] == "1"
+
+
+def test_the_cache_keeps_each_viewers_restricted_postmortems_apart(client, outsider):
+    secret = _incident("2026-03-02")
+    secret.restricted = True
+    secret.save()
+    secret.allowed_users.add(outsider)
+    _incident("2026-03-20")
+    stranger = UserFactory(username="stranger")
+    for viewer, seen in [(outsider, "2"), (stranger, "1"), (outsider, "2"), (stranger, "1")]:
+        client.force_login(viewer)
+        assert _stats(client)["incidents"] == seen, viewer.username
+    secret.allowed_users.remove(outsider)
+    client.force_login(outsider)
+    assert _stats(client)["incidents"] == "1", "let out of the postmortem since"
+
+
+def _overdue_now(client, user, moment: datetime) -> list:
+    with time_machine.travel(moment, tick=False):
+        client.force_login(user)  # sessions last half a day
+        # A fixed period, the same key but for the day.
+        page = client.get(reverse("metrics:index"), {"start": "2026-06-01", "end": "2026-06-30"})
+        return page.context["charts"]["overdue"].rows[-1]
+
+
+def test_the_cached_charts_expire_within_minutes(author_client, author):
+    item = ActionItemFactory(postmortem=_incident("2026-03-02"), owner=author)
+    ActionItem.objects.filter(pk=item.pk).update(due_date=date(2026, 6, 15))
+    assert _overdue_now(author_client, author, NOW) == [date(2026, 6, 15), 0]
+    # Written behind the models' back, which moves nothing the key is made of.
+    ActionItem.objects.filter(pk=item.pk).update(due_date=date(2026, 6, 14))
+    later = NOW + timedelta(seconds=metrics.CACHE_SECONDS)
+    assert _overdue_now(author_client, author, later) == [date(2026, 6, 15), 1]
+
+
+def test_the_cached_charts_are_not_served_the_next_day(author_client, author):
+    item = ActionItemFactory(postmortem=_incident("2026-03-02"), owner=author)
+    ActionItem.objects.filter(pk=item.pk).update(due_date=date(2026, 6, 15))
+    before_midnight = datetime(2026, 6, 15, 23, 58, tzinfo=UTC)
+    assert _overdue_now(author_client, author, before_midnight) == [date(2026, 6, 15), 0]
+    after_midnight = before_midnight + timedelta(minutes=3)
+    assert _overdue_now(author_client, author, after_midnight) == [date(2026, 6, 16), 1]
