@@ -59,12 +59,7 @@ class ActionItemQuerySet(models.QuerySet):
         # The restricted postmortems one may not read, fetched now rather than the readable ones
         # as a subquery: the queries over the items then start from the filters' indexes, and
         # skip the condition altogether when nothing is hidden, as on most sites.
-        restricted = Postmortem.objects.filter(restricted=True).order_by()
-        hidden = list(
-            restricted.exclude(pk__in=restricted.visible_to(user).values("pk")).values_list(
-                "pk", flat=True
-            )
-        )
+        hidden = list(Postmortem.objects.hidden_from(user).values_list("pk", flat=True))
         return self.exclude(models.Q(postmortem__in=hidden) & ~models.Q(owner=user))
 
     def open(self) -> ActionItemQuerySet:

@@ -74,7 +74,7 @@ def _key(request: HttpRequest, postmortem: Postmortem) -> str | None:
         # revision written back, then bumped) still makes a key never used before.
         postmortem.updated_at.isoformat(),
         postmortem.revision,
-        getattr(postmortem, "site_revision", "?"),
+        postmortem.site_revision,
         user.pk,
         user.is_superuser,
         now.strftime("%Y%m%d%H"),

@@ -97,20 +97,12 @@ class Filters:
         return postmortems if hidden is None else postmortems.exclude(pk__in=hidden)
 
     def _hidden(self) -> QuerySet[Postmortem] | None:
-        """The restricted postmortems the viewer may not read (None: they may read all).
-
-        The same rule as `visible_to`, but its per-row EXISTS subqueries only run over the
-        few restricted rows: the metrics then exclude this small set, which costs little
-        over tens of thousands of postmortems and items.
-        """
+        """The restricted postmortems the viewer may not read (None: they may read all)."""
         if self.viewer is None or self.viewer.is_superuser or not self._any_restricted:
             return None
         if not self.viewer.is_authenticated:
             return Postmortem.objects.order_by().values("pk")
-        restricted = Postmortem.objects.order_by().filter(restricted=True)
-        return restricted.exclude(pk__in=restricted.visible_to(self.viewer).values("pk")).values(
-            "pk"
-        )
+        return Postmortem.objects.hidden_from(self.viewer).values("pk")
 
     def audience(self) -> tuple:
         """What sets the viewer's numbers apart from others': the restricted postmortems
