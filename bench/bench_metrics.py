@@ -13,7 +13,6 @@ warm (the charts from the cache). Targets: cold < 300 ms; warm median ≤ 100 ms
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -78,34 +77,10 @@ def run(args) -> None:
 
 
 def measure(client, url: str, runs: int, *, cold: bool) -> dict:
-    """Like common.measure_page, but `cold` empties the cache before each request."""
-    from django.core.cache import cache
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    def get():
-        if cold:
-            cache.clear()
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-
     if not cold and url.startswith("/metrics/"):
         # A CSV comes from the charts its page keeps: the page first, as a reader would.
         client.get("/metrics/?" + urlsplit(url).query)
-    for _ in range(2):  # warm up: template loading, first-use caches
-        get()
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        get()
-        timings.append((time.perf_counter() - started) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        get()
-    return {
-        "median_ms": round(statistics.median(timings), 1),
-        "p95_ms": round(common.p95(timings), 1),
-        "queries": len(queries.captured_queries),
-    }
+    return common.measure_page(client, url, runs, cold=cold)
 
 
 if __name__ == "__main__":

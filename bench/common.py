@@ -77,22 +77,29 @@ def p95(timings: list[float]) -> float:
     return statistics.quantiles(timings, n=20, method="inclusive")[-1]
 
 
-def measure_page(client, url: str, runs: int) -> dict:
-    """Server time of `url` through the test client (median and p95 in ms) and its queries."""
+def measure_page(client, url: str, runs: int, *, cold: bool = False) -> dict:
+    """Server time of `url` through the test client (median and p95 in ms) and its queries.
+
+    `cold` empties the cache before each request: the page as first drawn after a change,
+    rather than kept from the request before.
+    """
+    from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(2):  # warm up: template loading, first-use caches
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    timings = []
-    for _ in range(runs):
+    def timed_get() -> float:
+        if cold:
+            cache.clear()
         started = time.perf_counter()
         response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
+        elapsed = (time.perf_counter() - started) * 1000
         assert response.status_code == 200, (url, response.status_code)
+        return elapsed
+
+    timed_get(), timed_get()  # warm up: template loading, first-use caches
+    timings = [timed_get() for _ in range(runs)]
     with CaptureQueriesContext(connection) as queries:
-        client.get(url)
+        timed_get()
     return {
         "median_ms": round(statistics.median(timings), 1),
         "p95_ms": round(p95(timings), 1),

@@ -5,8 +5,9 @@ Usage: .venv/bin/python bench/run.py [--scale 1] [--runs 30] [--seconds 10] [--e
 Seeds a new database (a temporary SQLite file, or `<name>_bench` next to the PostgreSQL
 database in DATABASE_URL, dropped afterwards) with 10,000 postmortems of about 20 events and
 100,000 action items (BENCH_SCALE=0.1 for a quick run), then measures each page's server time
-through Django's test client, the linter, the reminder sweep, and requests per second of a
-postmortem page against a trivial view under gunicorn. Prints a table, writes
+through Django's test client (the pages Debrief keeps in memory also as drawn anew, with the
+cache emptied before each request), the linter, the reminder sweep, and requests per second
+of a postmortem page against a trivial view under gunicorn. Prints a table, writes
 bench/results.json; with --strict, exits 1 when a target is missed. --existing measures the pages of an
 already seeded database instead (it gains a 500-event postmortem).
 """
@@ -27,6 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from common import REPO, measure_page, p95, setup_django, throwaway_database
 
 RESULTS = REPO / "bench" / "results.json"
 PAGE_MEDIAN_MS, PAGE_P95_MS = 100, 250
+METRICS_COMPUTED_MS = 300  # issue 7: the metrics page computed in under 300 ms
 LINT_MS = 20
 SWEEP_SECONDS, SWEEP_MB = 5, 200
 SEED_SECONDS = 120
@@ -56,7 +59,16 @@ def seed(scale: float) -> dict:
     return {**sizes, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def pick_pages() -> tuple[object, dict[str, str], str]:
+@dataclass(frozen=True)
+class Page:
+    url: str
+    # Empty the cache before each request: the page drawn anew, as after a change, rather
+    # than kept from the request before (postmortem pages and metrics are kept).
+    cold: bool = False
+    target_ms: tuple[float, float] = (PAGE_MEDIAN_MS, PAGE_P95_MS)  # median, p95
+
+
+def pick_pages() -> tuple[object, dict[str, Page], str]:
     """The person browsing (a facilitator who owns items), the pages to time, a typical one."""
     from django.db.models import Count, Q
 
@@ -89,31 +101,41 @@ def pick_pages() -> tuple[object, dict[str, str], str]:
     )
     assert user.action_items.filter(status__in=OPEN_STATUSES).exists()
     assert Postmortem.objects.filter(Q(title__icontains="certificate")).exists()
+    typical_label = f"postmortem, {typical.events.count()} events"
     pages = {
-        "/postmortems/": "/postmortems/",
-        "/postmortems/ search": "/postmortems/?q=certificate",
-        "/postmortems/ search + filters": f"/postmortems/?q=errors&status=published&service={busiest}",
-        f"postmortem, {LONG_TIMELINE} events": f"/postmortems/{long.pk}/",
-        f"postmortem, {typical.events.count()} events": f"/postmortems/{typical.pk}/",
-        "/actions/ filtered": "/actions/?status=not_closed&overdue=on&priority=P1",
-        "/actions/ by service": f"/actions/?service={busiest}&o=-created",
-        "/actions/mine/": "/actions/mine/",
-        "/metrics/": "/metrics/",
-        "meeting present mode": f"/reviews/{meeting.pk}/present/",
+        "/postmortems/": Page("/postmortems/"),
+        "/postmortems/ search": Page("/postmortems/?q=certificate"),
+        "/postmortems/ search + filters": Page(
+            f"/postmortems/?q=errors&status=published&service={busiest}"
+        ),
+        f"postmortem, {LONG_TIMELINE} events": Page(f"/postmortems/{long.pk}/"),
+        f"postmortem, {LONG_TIMELINE} events, drawn": Page(f"/postmortems/{long.pk}/", cold=True),
+        typical_label: Page(f"/postmortems/{typical.pk}/"),
+        f"{typical_label}, drawn": Page(f"/postmortems/{typical.pk}/", cold=True),
+        "/actions/ filtered": Page("/actions/?status=not_closed&overdue=on&priority=P1"),
+        "/actions/ by service": Page(f"/actions/?service={busiest}&o=-created"),
+        "/actions/mine/": Page("/actions/mine/"),
+        "/metrics/": Page("/metrics/"),
+        "/metrics/ computed": Page(
+            "/metrics/", cold=True, target_ms=(METRICS_COMPUTED_MS, METRICS_COMPUTED_MS)
+        ),
+        "meeting present mode": Page(f"/reviews/{meeting.pk}/present/"),
     }
     return user, pages, f"/postmortems/{typical.pk}/"
 
 
-def measure_pages(user, pages: dict[str, str], runs: int) -> dict:
+def measure_pages(user, pages: dict[str, Page], runs: int) -> dict:
     from django.test import Client
 
     client = Client()
     client.force_login(user)
     results = {}
-    for label, url in pages.items():
-        results[label] = {"url": url, **measure_page(client, url, runs)}
-        row = results[label]
-        row["ok"] = row["median_ms"] <= PAGE_MEDIAN_MS and row["p95_ms"] <= PAGE_P95_MS
+    for label, page in pages.items():
+        row = measure_page(client, page.url, runs, cold=page.cold)
+        median_target, p95_target = page.target_ms
+        row.update(url=page.url, cold=page.cold, target_ms=page.target_ms)
+        row["ok"] = row["median_ms"] <= median_target and row["p95_ms"] <= p95_target
+        results[label] = row
         print(f"  {label:34} {row['median_ms']:7.1f} ms {row['p95_ms']:7.1f} ms {row['queries']:4}")
     return results
 
@@ -308,17 +330,18 @@ def print_table(results: dict) -> None:
             f"items, {seed_row['users']:,} users in {seed_row['seconds']} s "
             f"(target < {SEED_SECONDS} s) {mark(seed_row['ok'])}"
         )
-    print(f"\n| page | median ms | p95 ms | queries | target {PAGE_MEDIAN_MS}/{PAGE_P95_MS} |")
+    print("\n| page | median ms | p95 ms | queries | target ms |")
     print("|---|---:|---:|---:|---|")
     for label, row in results["pages"].items():
+        median_target, p95_target = row["target_ms"]
         print(
             f"| {label} | {row['median_ms']} | {row['p95_ms']} | {row['queries']} "
-            f"| {mark(row['ok'])} |"
+            f"| {mark(row['ok'])} ({median_target}/{p95_target}) |"
         )
     if lint := results.get("linter"):
         print(
             f"| linter, {lint['words']:,} words | {lint['median_ms']} | {lint['p95_ms']} | – "
-            f"| {mark(lint['ok'])} (≤ {LINT_MS} ms) |"
+            f"| {mark(lint['ok'])} ({LINT_MS}) |"
         )
     if sweep := results.get("sweep"):
         print(
