@@ -10,13 +10,8 @@ unrecorded down to one message; that is one small UPDATE per recipient, none per
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import logging
-import socket
 import time
-import urllib.parse
-import urllib.request
 import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable
@@ -34,6 +29,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from actions import webhooks
 from actions.models import ActionItem, Reminder, ReminderItem, ReminderSweep
 from config import emails
 from postmortems.models import Postmortem, Severity
@@ -537,48 +533,15 @@ def _send_emails(digests: list[Digest], *, token: str) -> tuple[list[Digest], in
     return sent, failed
 
 
-def _internal_address(url: str) -> str | None:
-    """The address `url` resolves to when it is on a private or local network, else None.
-
-    A webhook URL is typed by any user: without this, reminders could be made to POST to
-    services inside the network that the site runs in.
-    """
-    host = urllib.parse.urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (OSError, UnicodeError):
-        return None  # the POST will fail and say why
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global:
-            return address
-    return None
-
-
 def _post_webhook(url: str, text: str) -> str | None:
-    """POST {"text": …} to a chat webhook; the error, or None when it answered 2xx."""
-    if not settings.REMINDER_WEBHOOK_ALLOW_PRIVATE and (address := _internal_address(url)):
-        return f"Refused: the webhook's host resolves to the internal address {address}."
-    request = urllib.request.Request(
-        url,
-        data=json.dumps({"text": text}).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "Debrief reminders"},
-        method="POST",
-    )
-    opener = urllib.request.build_opener(_NoRedirect)
+    """POST the digest to a chat webhook; the error, or None when it answered 2xx."""
     try:
-        with opener.open(request, timeout=settings.REMINDER_WEBHOOK_TIMEOUT) as response:
-            response.read(1024)
-        return None
+        webhooks.post(url, text)
+    except webhooks.Refused as exc:
+        return f"Refused: {exc}"
     except Exception as exc:
         return _error_text(exc)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A webhook that redirects is an error, not an invitation to POST somewhere else."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None
+    return None
 
 
 def _send_webhooks(digests: list[Digest], *, token: str) -> None:

@@ -1,9 +1,12 @@
 """Chat webhooks, against a real HTTP server on 127.0.0.1."""
 
 import json
+import socket
+import ssl
 import threading
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -130,3 +133,101 @@ def test_webhooks_to_internal_addresses_are_refused_in_production(hooks, setting
     assert "resolves to the internal address" in reminder.webhook_error
     assert received == []
     assert len(mail.outbox) == 1
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Answers 200 and notes the path and Host header of each POST on its server."""
+
+    def do_POST(self):
+        self.server.posts.append((self.path, self.headers["Host"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+PUBLIC = "93.184.216.34"  # a public address; the checked server plays it
+
+
+@pytest.fixture
+def rebinding_name(monkeypatch, settings):
+    """hooks.example answers a public address at its first lookup and 127.0.0.2 at every
+    later one, as a name set up for DNS rebinding does. The public address leads to a server
+    on 127.0.0.1 and the internal one to another on the same port."""
+    settings.REMINDER_WEBHOOK_ALLOW_PRIVATE = False
+    checked = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    port = checked.server_port
+    internal = ThreadingHTTPServer(("127.0.0.2", port), Recorder)
+    for server in (checked, internal):
+        server.posts = []
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    lookups = iter([PUBLIC])
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.create_connection
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host != "hooks.example":
+            return real_getaddrinfo(host, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(lookups, "127.0.0.2"), port))]
+
+    def create_connection(address, *args, **kwargs):
+        if address[0] == PUBLIC:
+            address = ("127.0.0.1", address[1])
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    yield f"http://hooks.example:{port}", checked.posts, internal.posts
+    for server in (checked, internal):
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_webhook_is_posted_to_the_address_that_was_checked(rebinding_name):
+    url, checked, internal = rebinding_name
+    person("ana", f"{url}/services/T1?token=abc")
+
+    assert sweep().sent == 1
+
+    assert Reminder.objects.get().webhook_status == "sent"
+    host = url.removeprefix("http://")
+    assert checked == [("/services/T1?token=abc", host)]  # the name, for virtual hosts
+    assert internal == []
+
+
+HOOKS_CERT = Path(__file__).parent / "data" / "hooks.example.pem"  # self-signed, with its key
+
+
+@pytest.mark.parametrize(
+    ("name", "status"), [("hooks.example", "sent"), ("other.example", "failed")]
+)
+def test_an_https_webhook_checks_the_certificate_against_the_name(monkeypatch, name, status):
+    """Connecting to the looked-up address still verifies TLS for the name in the URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    server.posts = []
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(HOOKS_CERT)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(HOOKS_CERT))  # trust it, and nothing else
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        return real_getaddrinfo("127.0.0.1" if host == name else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    person("ana", f"https://{name}:{server.server_port}/hook")
+    try:
+        assert sweep().sent == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    reminder = Reminder.objects.get()
+    assert reminder.webhook_status == status
+    if status == "sent":
+        assert server.posts == [("/hook", f"hooks.example:{server.server_port}")]
+    else:
+        assert "not valid for 'other.example'" in reminder.webhook_error
+        assert server.posts == []
