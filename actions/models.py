@@ -156,11 +156,11 @@ class ActionItem(models.Model):
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["owner", "status", "due_date"]),
             # The list's filters and sorts: priority (with status and due date), and the
-            # orders by due date (the default) and by creation.
+            # order by creation.
             models.Index(fields=["priority", "status", "due_date"]),
             models.Index(fields=["created_at"]),
-            # Sorts by due date too, and holds every column the metrics' action item charts
-            # read: they scan this index rather than the table's wide rows.
+            # The list's default order, by due date; it also holds every column the metrics'
+            # action item charts read, so they scan it rather than the table's wide rows.
             models.Index(
                 fields=[
                     "due_date",

@@ -783,8 +783,8 @@ def data_stamp() -> tuple:
     with every save and delete through the models (django-simple-history records each).
     QuerySet.update() bypasses both: Debrief uses it on these tables only for what the
     charts do not read, or just after inserting the rows (load_demo). Each is one lookup in
-    a primary key. The postmortems' links to services keep no
-    history, so they are counted as well, and the few services are read whole.
+    a primary key. The postmortems' links to services keep no history, so they are counted
+    as well, and the few services are read whole.
     """
     tracked = [Postmortem, TimelineEvent, ContributingFactor, ActionItem]
     latest = [(model, model._meta.pk.column) for model in [*tracked, ServiceLink]]
