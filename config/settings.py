@@ -288,6 +288,27 @@ REMINDER_SWEEP_MAX_AGE = timedelta(hours=2)
 # How many reviewers must approve before a postmortem can be published.
 POSTMORTEM_APPROVALS_REQUIRED = int(env("POSTMORTEM_APPROVALS_REQUIRED", "1"))
 
+
+def env_phrases(name: str) -> dict[str, list[str]]:
+    """`kind: phrase, phrase; kind: phrase` as {kind: [phrase, …]}."""
+    phrases: dict[str, list[str]] = {}
+    for group in filter(str.strip, env(name).split(";")):
+        kind, colon, words = group.partition(":")
+        if not colon or not kind.strip():
+            raise ImproperlyConfigured(
+                f"{name}: “{group.strip()}” needs a kind before a colon, "
+                "for example “detection: pd fired, sev2 declared”."
+            )
+        phrases.setdefault(kind.strip().lower(), []).extend(
+            word.strip() for word in words.split(",") if word.strip()
+        )
+    return phrases
+
+
+# The team's own words that propose a timeline kind when a chat log is imported; they win over
+# the built-in ones (README, "Paste a chat log"). The kinds are checked at start-up.
+CHAT_IMPORT_PHRASES = env_phrases("CHAT_IMPORT_PHRASES")
+
 # Default due dates of new action items, by priority.
 ACTION_ITEM_DUE_DAYS = {"P1": 28, "P2": 56, "P3": 90}
 

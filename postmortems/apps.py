@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.checks import register
 
 
 class PostmortemsConfig(AppConfig):
@@ -7,5 +8,7 @@ class PostmortemsConfig(AppConfig):
 
     def ready(self) -> None:
         from postmortems import page_cache
+        from postmortems.checks import check_chat_import_phrases
 
+        register(check_chat_import_phrases)
         page_cache.connect()

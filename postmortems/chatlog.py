@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -107,3 +108,78 @@ def parse_chat_log(text: str, *, day: date, tz: tzinfo) -> ChatLog:
             )
         )
     return log
+
+
+# Words that propose a kind for an imported line (kinds are TimelineEvent.Kind values). The
+# team's own words come from the CHAT_IMPORT_PHRASES setting and win over these.
+KIND_PHRASES: dict[str, tuple[str, ...]] = {
+    "impact_start": ("impact started", "outage started", "started failing", "went down"),
+    "detection": (
+        "alert fired",
+        "alert firing",
+        "alerts firing",
+        "alerted",
+        "paged",
+        "got paged",
+        "page fired",
+        "detected",
+        "noticed",
+    ),
+    "escalation": (
+        "escalated",
+        "escalating",
+        "paging",
+        "declared an incident",
+        "incident declared",
+    ),
+    "communication": ("status page", "statuspage", "customers informed", "informed customers"),
+    "change": ("deployed", "deploying", "rolling back", "rolling out", "reverting", "merged"),
+    "mitigation": (
+        "rolled back",
+        "rollback done",
+        "rollback complete",
+        "reverted",
+        "mitigated",
+        "failed over",
+        "workaround in place",
+    ),
+    "impact_end": ("recovered", "back to normal", "error rate normal", "impact ended"),
+    "resolution": ("resolved", "all clear", "incident closed", "closing the incident"),
+}
+# A phrase right after one of these words is denied ("not resolved yet"), so it proposes nothing.
+_NEGATIONS = ("not", "no", "never", "isn't", "isn’t", "wasn't", "wasn’t", "hasn't", "hasn’t")
+
+
+def _normal(phrase: str) -> str:
+    return " ".join(phrase.lower().split())
+
+
+class KindVocabulary:
+    """Proposes a timeline kind for a chat message from whole words and phrases in it."""
+
+    def __init__(self, *mappings: Mapping[str, Iterable[str]], default: str = "note"):
+        """`mappings` of kind → phrases; a phrase in a later mapping wins over an earlier one."""
+        self.default = default
+        self.kind_of = {
+            _normal(phrase): kind
+            for mapping in mappings
+            for kind, phrases in mapping.items()
+            for phrase in phrases
+        }
+        # Longest first, so that at one position "alert fired" wins over "alert".
+        alternatives = sorted(self.kind_of, key=len, reverse=True)
+        words = "|".join(r"\s+".join(map(re.escape, p.split())) for p in alternatives if p)
+        negations = "|".join(map(re.escape, _NEGATIONS))
+        self._pattern = re.compile(
+            rf"(?<![\w’'])(?:(?P<negation>{negations})(?:\s+yet)?\s+)?(?P<phrase>{words})(?![\w’'])"
+            if words
+            else r"(?!)",
+            re.IGNORECASE,
+        )
+
+    def propose(self, text: str) -> str:
+        """The kind of the first phrase in `text` that is not denied, else the default."""
+        for match in self._pattern.finditer(text):
+            if not match["negation"]:
+                return self.kind_of[_normal(match["phrase"])]
+        return self.default

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import zoneinfo
 from datetime import UTC, datetime, tzinfo
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from config.fields import ModelChoiceField, ModelMultipleChoiceField
 from config.versioning import VersionedFormMixin
+from postmortems.chatlog import KIND_PHRASES, ChatMessage, KindVocabulary
 from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
 from services.forms import AffectedServicesMixin, NewServicesField, ServicesField
 
@@ -260,6 +262,65 @@ class ChatLogForm(forms.Form):
         label="Date of the first message",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+
+def chat_vocabulary() -> KindVocabulary:
+    """The built-in words that propose a kind, and the team's own from CHAT_IMPORT_PHRASES."""
+    # A kind the model doesn't know fails the start-up check (postmortems.E001); skip it here.
+    kinds = TimelineEvent.Kind.values
+    team = {k: words for k, words in settings.CHAT_IMPORT_PHRASES.items() if k in kinds}
+    return KindVocabulary(KIND_PHRASES, team)
+
+
+def _fingerprint(messages: list[ChatMessage]) -> str:
+    lines = [(m.line, m.occurred_at.isoformat(), m.description) for m in messages]
+    return hashlib.sha256(repr(lines).encode()).hexdigest()[:32]
+
+
+class TimelineImportForm(forms.Form):
+    """The kind chosen for each new line of a previewed chat log, proposed from its words."""
+
+    previewed = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *, messages: list[ChatMessage], repeats: dict[int, str]):
+        fingerprint = _fingerprint(messages)
+        # Kinds are chosen by line number: chosen for another text, they would land on other
+        # lines, so they are proposed afresh instead, and an import says why it did nothing.
+        posted = data.get("previewed") if data is not None else None
+        self.changed = posted not in (None, fingerprint) and "confirm" in data
+        super().__init__(
+            data if posted == fingerprint else None, initial={"previewed": fingerprint}
+        )
+        self.messages, self.repeats = messages, repeats
+        vocabulary = chat_vocabulary()
+        for message in messages:
+            if message.line not in repeats:
+                self.fields[f"kind_{message.line}"] = forms.ChoiceField(
+                    label=f"Kind of line {message.line}",
+                    choices=TimelineEvent.Kind.choices,
+                    initial=vocabulary.propose(message.text),
+                    widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                )
+
+    @property
+    def new_count(self) -> int:
+        return len(self.messages) - len(self.repeats)
+
+    def rows(self) -> list[tuple[ChatMessage, forms.BoundField | None, str]]:
+        """(message, its kind field, why it is skipped) for each message, in order."""
+        rows = []
+        for message in self.messages:
+            repeat = self.repeats.get(message.line, "")
+            rows.append((message, None if repeat else self[f"kind_{message.line}"], repeat))
+        return rows
+
+    def chosen(self) -> dict[int, str]:
+        """The chosen kind by line number."""
+        return {
+            int(name.removeprefix("kind_")): kind
+            for name, kind in self.cleaned_data.items()
+            if name.startswith("kind_")
+        }
 
 
 class DraftForm(forms.Form):

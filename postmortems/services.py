@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,16 +11,46 @@ from postmortems.chatlog import ChatMessage
 from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
 
 
+def timeline_repeats(*, postmortem: Postmortem, messages: list[ChatMessage]) -> dict[int, str]:
+    """The lines of `messages` not to import, with why: on the timeline already, or pasted twice."""
+    on_timeline = set(postmortem.events.values_list("occurred_at", "description"))
+    first_line: dict[tuple[datetime, str], int] = {}
+    repeats = {}
+    for message in messages:
+        key = (message.occurred_at, message.description)
+        if key in on_timeline:
+            repeats[message.line] = "Already on the timeline"
+        elif key in first_line:
+            repeats[message.line] = f"Repeats line {first_line[key]}"
+        else:
+            first_line[key] = message.line
+    return repeats
+
+
 @transaction.atomic
-def timeline_import(*, postmortem: Postmortem, messages: list[ChatMessage]) -> tuple[int, int]:
-    """Add chat messages to the timeline, skipping any already on it. Returns (added, skipped)."""
-    existing = set(postmortem.events.values_list("occurred_at", "description"))
+def timeline_import(
+    *,
+    postmortem: Postmortem,
+    messages: list[ChatMessage],
+    kinds: Mapping[int, str] | None = None,
+) -> tuple[int, int]:
+    """Add chat messages to the timeline as the kinds chosen by line (else notes); set key times.
+
+    Messages already on the timeline, or pasted twice, are skipped. Returns (added, skipped).
+    """
+    repeats = timeline_repeats(postmortem=postmortem, messages=messages)
     new = [
-        TimelineEvent(postmortem=postmortem, occurred_at=m.occurred_at, description=m.description)
+        TimelineEvent(
+            postmortem=postmortem,
+            occurred_at=m.occurred_at,
+            kind=(kinds or {}).get(m.line, TimelineEvent.Kind.NOTE),
+            description=m.description,
+        )
         for m in messages
-        if (m.occurred_at, m.description) not in existing
+        if m.line not in repeats
     ]
     TimelineEvent.objects.bulk_create(new)
+    postmortem.sync_key_times()
     page_cache.bump(postmortem.pk)
     return len(new), len(messages) - len(new)
 

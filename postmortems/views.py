@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -23,10 +24,17 @@ from postmortems.forms import (
     DraftForm,
     PostmortemCreateForm,
     TimelineEventForm,
+    TimelineImportForm,
 )
 from postmortems.lint import MAX_LINT_CHARS, finding_acknowledge, lint_text, postmortem_lint_summary
 from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
-from postmortems.services import draft_save, drafts_for, postmortem_history, timeline_import
+from postmortems.services import (
+    draft_save,
+    drafts_for,
+    postmortem_history,
+    timeline_import,
+    timeline_repeats,
+)
 
 # Sent to the page after a change, so the key times and the lint summary refresh themselves.
 DOCUMENT_CHANGED = "documentChanged"
@@ -306,21 +314,27 @@ def timeline_import_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChatLogForm(
         request.POST or None, initial={"day": timezone.localdate(start, postmortem.tz)}
     )
-    log = None
+    log = kinds = None
     if form.is_valid():
         log = parse_chat_log(
             form.cleaned_data["text"], day=form.cleaned_data["day"], tz=postmortem.tz
         )
-        if "confirm" in request.POST and log.messages:
-            added, skipped = timeline_import(postmortem=postmortem, messages=log.messages)
-            postmortem.sync_key_times()
-            note = f" ({skipped} already on the timeline were skipped)" if skipped else ""
-            messages.success(request, f"Added {added} events to the timeline{note}.")
+        repeats = timeline_repeats(postmortem=postmortem, messages=log.messages)
+        kinds = TimelineImportForm(request.POST, messages=log.messages, repeats=repeats)
+        if "confirm" in request.POST and kinds.new_count and kinds.is_valid():
+            added, skipped = timeline_import(
+                postmortem=postmortem, messages=log.messages, kinds=kinds.chosen()
+            )
+            done = f"Added {added} event{pluralize(added)} to the timeline"
+            if skipped:
+                were = pluralize(skipped, "was,were")
+                done += f"; {skipped} repeated event{pluralize(skipped)} {were} skipped"
+            messages.success(request, f"{done}.")
             return redirect(f"{postmortem.get_absolute_url()}#timeline")
     return render(
         request,
         "postmortems/timeline_import.html",
-        {"postmortem": postmortem, "form": form, "log": log},
+        {"postmortem": postmortem, "form": form, "log": log, "kinds": kinds},
     )
 
 

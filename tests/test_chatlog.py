@@ -1,7 +1,10 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from postmortems.chatlog import MAX_LINES, parse_chat_log
+import pytest
+
+from postmortems.chatlog import KIND_PHRASES, MAX_LINES, KindVocabulary, parse_chat_log
+from postmortems.models import TimelineEvent
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = date(2026, 3, 2)
@@ -66,3 +69,46 @@ def test_a_huge_paste_is_cut_with_a_message():
     log = _parse("\n".join(f"10:{i % 60:02d} a: m{i}" for i in range(MAX_LINES + 50)))
     assert len(log.messages) == MAX_LINES
     assert "Only the first" in log.problems[-1][2]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("checkout 5xx alert fired", "detection"),
+        ("I got paged for checkout", "detection"),
+        ("Rolled  back the gateway deploy", "mitigation"),
+        ("mitigated by failing over", "mitigation"),
+        ("Resolved.", "resolution"),
+        ("ALL CLEAR from payments", "resolution"),
+        ("error rate at 38%", "note"),
+    ],
+)
+def test_the_words_of_a_line_propose_its_kind(text, kind):
+    assert KindVocabulary(KIND_PHRASES).propose(text) == kind
+
+
+@pytest.mark.parametrize(
+    "text", ["unresolved for now", "the pagedata job crashed", "resolvedness", "clear all caches"]
+)
+def test_only_whole_words_and_phrases_propose_a_kind(text):
+    assert KindVocabulary(KIND_PHRASES).propose(text) == "note"
+
+
+def test_the_first_phrase_in_a_line_decides_and_a_denied_one_is_passed_over():
+    vocabulary = KindVocabulary(KIND_PHRASES)
+    assert vocabulary.propose("rolled back, then resolved") == "mitigation"
+    assert vocabulary.propose("not resolved yet, but mitigated") == "mitigation"
+    assert vocabulary.propose("not yet resolved") == "note"
+
+
+def test_the_teams_own_words_add_to_and_win_over_the_built_in_ones():
+    vocabulary = KindVocabulary(
+        KIND_PHRASES, {"detection": ["PD fired", "sev2 declared"], "note": ["paged"]}
+    )
+    assert vocabulary.propose("pd  fired for checkout") == "detection"
+    assert vocabulary.propose("SEV2 declared by anna") == "detection"
+    assert vocabulary.propose("paged ben") == "note"
+
+
+def test_every_built_in_phrase_names_a_kind_of_timeline_event():
+    assert set(KIND_PHRASES) <= set(TimelineEvent.Kind.values) - {"note"}
