@@ -308,6 +308,8 @@ def env_phrases(name: str) -> dict[str, list[str]]:
 # The team's own words that propose a timeline kind when a chat log is imported; they win over
 # the built-in ones (README, "Paste a chat log"). The kinds are checked at start-up.
 CHAT_IMPORT_PHRASES = env_phrases("CHAT_IMPORT_PHRASES")
+# An imported chat log posts a kind for each of its up to 2,000 messages (chatlog.MAX_LINES).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2100
 
 # Default due dates of new action items, by priority.
 ACTION_ITEM_DUE_DAYS = {"P1": 28, "P2": 56, "P3": 90}

@@ -7,6 +7,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from config.settings import env_phrases
+from postmortems.chatlog import MAX_LINES
 from postmortems.models import TimelineEvent
 from tests.factories import TimelineEventFactory
 
@@ -147,6 +148,11 @@ def test_counts_are_singular_for_one(author_client, postmortem):
     assert "Preview: 1 event (" in body
     assert "This event is already on the timeline: there is nothing to import." in body
     assert "Import 1 event" not in body
+
+
+def test_a_kind_for_each_line_of_the_longest_log_is_accepted(author_client, postmortem):
+    kinds = {f"kind_{line}": "note" for line in range(1, MAX_LINES + 1)}
+    assert _post(author_client, postmortem, confirm="", **kinds).status_code == 200
 
 
 def test_an_empty_or_oversized_paste_gets_a_message(author_client, postmortem):
