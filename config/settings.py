@@ -306,7 +306,7 @@ def env_phrases(name: str) -> dict[str, list[str]]:
 
 
 # The team's own words that propose a timeline kind when a chat log is imported; they win over
-# the built-in ones (README, "Paste a chat log"). The kinds are checked at start-up.
+# the built-in ones (README, "Paste a chat log"). `manage.py check` refuses unknown kinds.
 CHAT_IMPORT_PHRASES = env_phrases("CHAT_IMPORT_PHRASES")
 # An imported chat log posts a kind for each of its up to 2,000 messages (chatlog.MAX_LINES).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2100
