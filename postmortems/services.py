@@ -20,6 +20,8 @@ def timeline_import(*, postmortem: Postmortem, messages: list[ChatMessage]) -> t
         if (m.occurred_at, m.description) not in existing
     ]
     TimelineEvent.objects.bulk_create(new)
+    if new:
+        postmortem.mark_text_changed()
     page_cache.bump(postmortem.pk)
     return len(new), len(messages) - len(new)
 

@@ -69,12 +69,13 @@ def postmortem_return(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reviewers_edit(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _get_postmortem_for_edit(request, pk)
-    form = ReviewersForm(request.POST)
+    form = ReviewersForm(request.POST, postmortem=postmortem)
     if form.is_valid():
         services.reviewers_set(postmortem=postmortem, users=form.cleaned_data["reviewers"])
         messages.success(request, "Reviewers saved.")
     else:
-        messages.error(request, "Choose reviewers from the list.")
+        for error in form.errors.get("reviewers", ["Choose reviewers from the list."]):
+            messages.error(request, error)
     return redirect(f"{postmortem.get_absolute_url()}#review")
 
 
@@ -87,8 +88,21 @@ def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     form = ReviewForm(request.POST)
     if form.is_valid():
-        services.review_record(postmortem=postmortem, user=request.user, **form.cleaned_data)
-        messages.success(request, "Your review is recorded.")
+        try:
+            review = services.review_record(
+                postmortem=postmortem, user=request.user, **form.cleaned_data
+            )
+        except services.ReviewRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            if review.is_stale:
+                messages.warning(
+                    request,
+                    "The text changed while you were reviewing: your review is recorded for "
+                    "the version you read. Read the changes, then review again.",
+                )
+            else:
+                messages.success(request, "Your review is recorded.")
     else:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
