@@ -25,6 +25,7 @@ from reviews.forms import (
 )
 from reviews.ics import meeting_invitation
 from reviews.models import AgendaItem, Meeting
+from reviews.templatetags.reviews import review_panel_context
 
 # The review workflow of one postmortem.
 
@@ -77,6 +78,13 @@ def reviewers_edit(request: HttpRequest, pk: int) -> HttpResponse:
         for error in form.errors.get("reviewers", ["Choose reviewers from the list."]):
             messages.error(request, error)
     return redirect(f"{postmortem.get_absolute_url()}#review")
+
+
+def review_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The review panel alone: the page redraws it after an edit, as approvals may go stale."""
+    postmortem = _get_postmortem(request, pk)
+    context = review_panel_context(request, postmortem, can_edit=postmortem.can_edit(request.user))
+    return render(request, "reviews/includes/review_panel.html", context)
 
 
 @require_POST

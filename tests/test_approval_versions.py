@@ -211,6 +211,22 @@ def test_the_page_shows_an_approval_for_an_earlier_version_with_a_link_to_the_ch
     assert "Timeline event" not in history  # created before the approval
 
 
+def test_the_review_panel_redraws_itself_after_an_edit_in_place(author_client, approved):
+    page = author_client.get(approved.get_absolute_url()).content.decode()
+    panel_url = _url("review_panel", approved)
+    assert f'hx-get="{panel_url}" hx-trigger="documentChanged from:body"' in page
+    assert "for an earlier version" not in author_client.get(panel_url).content.decode()
+    author_client.post(
+        _url("section_edit", approved, "impact"),
+        {
+            "impact": "Checkout failed.",
+            "version": _version_in(author_client, _url("section_edit", approved, "impact")),
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert "for an earlier version" in author_client.get(panel_url).content.decode()
+
+
 def test_publishing_refuses_approvals_of_an_earlier_version_and_says_why(
     author_client, approved, time_machine
 ):

@@ -14,14 +14,20 @@ register = template.Library()
 @register.inclusion_tag("reviews/includes/review_panel.html", takes_context=True)
 def review_panel(context, postmortem):
     """The status, reviewers, approvals and workflow buttons of a postmortem."""
-    user = context["request"].user
+    return {
+        **review_panel_context(context["request"], postmortem, can_edit=context.get("can_edit")),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+def review_panel_context(request, postmortem, *, can_edit: bool) -> dict:
+    user = request.user
     reviewers = list(postmortem.reviewers.select_related("user"))
     mine = next((r for r in reviewers if r.user_id == user.pk), None)
     return {
-        "request": context["request"],
-        "csrf_token": context.get("csrf_token"),
+        "request": request,
         "postmortem": postmortem,
-        "can_edit": context.get("can_edit"),
+        "can_edit": can_edit,
         "reviewers": reviewers,
         "my_review": mine,
         "review_form": ReviewForm(initial={"verdict": mine.verdict} if mine else None),
