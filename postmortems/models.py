@@ -272,8 +272,8 @@ class Postmortem(models.Model):
     def mark_text_changed(self) -> None:
         """Record a change to the text: approvals given before are now for an earlier version.
 
-        Every save path of the text calls this, so telling the reviewers of a published
-        postmortem about the change belongs here too.
+        Every save path of the text calls this: the one place to start telling the reviewers
+        of a published postmortem about a change (review notifications, a later issue).
         """
         now = timezone.now()
         # An update, not save(): the version moves even when two people save at once, and no
