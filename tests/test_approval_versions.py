@@ -304,10 +304,19 @@ def test_a_published_postmortem_edited_in_place_says_so_on_its_page_list_and_exp
     assert _approval(approved).is_stale
 
 
-def test_the_history_shows_everything_for_an_unreadable_since(author_client, postmortem):
-    response = author_client.get(_url("history", postmortem) + "?since=2026-13-45T99:00")
-    assert response.status_code == 200
-    assert "Only the changes since" not in response.content.decode()
+def test_the_history_shows_the_changes_since_a_moment_and_all_for_an_unreadable_one(
+    author_client, approved, time_machine
+):
+    time_machine.move_to(EDITED, tick=False)
+    _edit_summary(author_client, approved)
+    history = _url("history", approved)
+    since = author_client.get(history, {"since": APPROVED.isoformat()}).content.decode()
+    assert "The cache expired all keys at once." in since
+    assert "No alert watched the error rate" not in since  # the factor, added before
+    for unreadable in ["2026-13-45T99:00", "yesterday", ""]:
+        response = author_client.get(history, {"since": unreadable})
+        assert response.status_code == 200
+        assert "No alert watched the error rate" in response.content.decode()
 
 
 # The owner's own approval
