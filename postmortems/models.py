@@ -205,9 +205,26 @@ class Postmortem(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Moves on every change to anything the page shows; see postmortems/page_cache.py.
     revision = models.PositiveIntegerField(default=0, editable=False)
+    # The text reviewers approve: the sections, the timeline and the contributing factors. Not
+    # who may read it, nor action items (follow-up tracking). Moved by `mark_text_changed()`.
+    text_version = models.PositiveIntegerField(default=1, editable=False)
+    text_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="The text's version when it was last published."
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PostmortemQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at", "revision"])
+    history = HistoricalRecords(
+        excluded_fields=[
+            "updated_at",
+            "revision",
+            "text_version",
+            "text_changed_at",
+            "published_version",
+            "published_at",
+        ]
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -251,6 +268,24 @@ class Postmortem(models.Model):
             return True
         # .all() rather than a query of its own: the document page prefetches the co-authors.
         return any(coauthor.pk == user.pk for coauthor in self.coauthors.all())
+
+    def mark_text_changed(self) -> None:
+        """Record a change to the text: approvals given before are now for an earlier version.
+
+        Every save path of the text calls this: the one place to start telling the reviewers
+        of a published postmortem about a change (review notifications, a later issue).
+        """
+        now = timezone.now()
+        # An update, not save(): the version moves even when two people save at once, and no
+        # copy of the other fields read earlier is written back (or into the history).
+        Postmortem.objects.filter(pk=self.pk).update(
+            text_version=models.F("text_version") + 1, text_changed_at=now, updated_at=now
+        )
+        self.refresh_from_db(fields=["text_version", "text_changed_at", "updated_at"])
+
+    @property
+    def updated_after_publication(self) -> bool:
+        return self.status == Status.PUBLISHED and self.text_version != self.published_version
 
     @cached_property
     def guidance(self) -> dict[str, str]:

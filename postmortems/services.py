@@ -51,6 +51,8 @@ def timeline_import(
     ]
     TimelineEvent.objects.bulk_create(new)
     postmortem.sync_key_times()
+    if new:
+        postmortem.mark_text_changed()
     page_cache.bump(postmortem.pk)
     return len(new), len(messages) - len(new)
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/return/", review_views.postmortem_return, name="return_to_draft"),
     path("<int:pk>/reviewers/", review_views.reviewers_edit, name="reviewers"),
     path("<int:pk>/review/", review_views.review_submit, name="review"),
+    path("<int:pk>/review/panel/", review_views.review_panel, name="review_panel"),
     path("<int:pk>/comments/", review_views.comment_add, name="comment"),
     path("<int:pk>/lint/", views.lint_summary, name="lint_summary"),
     path("<int:pk>/lint/acknowledge/", views.lint_acknowledge, name="lint_acknowledge"),

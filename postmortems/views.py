@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -10,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -38,6 +41,8 @@ from postmortems.services import (
 
 # Sent to the page after a change, so the key times and the lint summary refresh themselves.
 DOCUMENT_CHANGED = "documentChanged"
+# Form fields outside the text that reviewers approve: who wrote it and who may read it.
+NOT_REVIEWED = {"version", "coauthors", "restricted", "allowed_users", "allowed_groups"}
 
 
 def _readable(request: HttpRequest, pk: int, postmortems) -> Postmortem:
@@ -130,8 +135,23 @@ def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
 
 def postmortem_history_view(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _get_postmortem(request, pk)
-    context = {"postmortem": postmortem, "entries": postmortem_history(postmortem)}
+    entries = postmortem_history(postmortem)
+    # Links from a stale approval or "updated after publication" show what changed since.
+    if since := _moment(request.GET.get("since", "")):
+        entries = [entry for entry in entries if entry.when > since]
+    context = {"postmortem": postmortem, "entries": entries, "since": since}
     return render(request, "postmortems/postmortem_history.html", context)
+
+
+def _moment(value: str) -> datetime | None:
+    """A moment written in ISO 8601, or None for anything else."""
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
 
 
 def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
@@ -194,6 +214,8 @@ def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
         saved = form.is_valid()
         if saved:
             form.save()
+            if set(form.changed_data) - NOT_REVIEWED:
+                postmortem.mark_text_changed()
             Draft.objects.filter(
                 postmortem=postmortem, user=request.user, field__in=form.fields
             ).delete()
@@ -278,6 +300,7 @@ def event_create(request: HttpRequest, pk: int) -> HttpResponse:
     event = form.save(commit=False)
     event.postmortem = postmortem
     event.save()
+    postmortem.mark_text_changed()
     return _after_timeline_change(request, postmortem)
 
 
@@ -288,6 +311,8 @@ def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     form = TimelineEventForm(request.POST or None, instance=event, incident_tz=postmortem.time_zone)
     if form.is_valid():
         form.save()
+        if set(form.changed_data) - NOT_REVIEWED:
+            postmortem.mark_text_changed()
         return _after_timeline_change(request, postmortem)
     return render(
         request,
@@ -300,6 +325,7 @@ def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
 def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     postmortem = _get_postmortem_for_edit(request, pk)
     get_object_or_404(TimelineEvent, pk=event_id, postmortem=postmortem).delete()
+    postmortem.mark_text_changed()
     return _after_timeline_change(request, postmortem)
 
 
@@ -359,6 +385,7 @@ def factor_create(request: HttpRequest, pk: int) -> HttpResponse:
         factor = form.save(commit=False)
         factor.postmortem = postmortem
         factor.save()
+        postmortem.mark_text_changed()
         if not request.htmx:
             return redirect(f"{postmortem.get_absolute_url()}#factors")
         form = None
@@ -372,6 +399,8 @@ def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
     form = ContributingFactorForm(request.POST or None, instance=factor)
     if form.is_valid():
         form.save()
+        if set(form.changed_data) - NOT_REVIEWED:
+            postmortem.mark_text_changed()
         if not request.htmx:
             return redirect(f"{postmortem.get_absolute_url()}#factors")
         return _factors(request, postmortem)
@@ -386,6 +415,7 @@ def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
 def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
     postmortem = _get_postmortem_for_edit(request, pk)
     get_object_or_404(ContributingFactor, pk=factor_id, postmortem=postmortem).delete()
+    postmortem.mark_text_changed()
     if not request.htmx:
         return redirect(f"{postmortem.get_absolute_url()}#factors")
     return _factors(request, postmortem)

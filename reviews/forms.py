@@ -8,6 +8,10 @@ from postmortems.forms import LocalDateTimeField
 from postmortems.models import Postmortem
 from reviews.models import AgendaItem, Meeting, Reviewer
 
+UNKNOWN_VERSION = (
+    "Reload the page and review again: the form did not say which version of the text you read."
+)
+
 
 def _people():
     return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
@@ -23,6 +27,21 @@ class ReviewersForm(forms.Form):
         queryset=_people(), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
     )
 
+    def __init__(self, *args, postmortem: Postmortem, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.postmortem = postmortem
+
+    def clean_reviewers(self):
+        chosen = self.cleaned_data["reviewers"]
+        owner = self.postmortem.owner
+        if owner in chosen:
+            name = owner.get_full_name() or owner.username
+            raise forms.ValidationError(
+                f"{name} owns this postmortem and can't review it: approvals come from "
+                "someone else. Pick other reviewers."
+            )
+        return chosen
+
 
 class ReviewForm(forms.Form):
     verdict = forms.ChoiceField(
@@ -34,6 +53,12 @@ class ReviewForm(forms.Form):
     )
     comment = forms.CharField(
         max_length=10_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    # The version of the text the reviewer read: the verdict is given to that version.
+    version = forms.IntegerField(
+        min_value=1,
+        widget=forms.HiddenInput,
+        error_messages=dict.fromkeys(["required", "invalid", "min_value"], UNKNOWN_VERSION),
     )
 
     def clean(self):

@@ -4,12 +4,29 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
 from postmortems.models import Postmortem, Status
 
 MENTION_RE = re.compile(r"(?<![\w@.])@([\w.+-]{1,150})")
+
+
+class ReviewerQuerySet(models.QuerySet):
+    def approvals(self) -> ReviewerQuerySet:
+        """Approvals that can count: approvals come from someone other than the owner."""
+        return self.filter(verdict=Reviewer.Verdict.APPROVED).exclude(
+            user=models.F("postmortem__owner")
+        )
+
+    def current_approvals(self) -> ReviewerQuerySet:
+        """Approvals of the text as it is now: what publishing counts."""
+        return self.approvals().filter(reviewed_version=models.F("postmortem__text_version"))
+
+    def stale_approvals(self) -> ReviewerQuerySet:
+        """Approvals of an earlier version of the text, which count again once renewed."""
+        return self.approvals().exclude(reviewed_version=models.F("postmortem__text_version"))
 
 
 class Reviewer(models.Model):
@@ -27,7 +44,12 @@ class Reviewer(models.Model):
     verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.PENDING)
     comment = models.TextField(blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    reviewed_version = models.PositiveIntegerField(
+        default=1, help_text="The version of the postmortem's text the verdict was given to."
+    )
     added_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReviewerQuerySet.as_manager()
 
     class Meta:
         ordering = ["added_at", "id"]
@@ -37,6 +59,32 @@ class Reviewer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.postmortem.reference}: {self.get_verdict_display()}"
+
+    def clean(self) -> None:
+        if self.postmortem_id and self.user_id == self.postmortem.owner_id:
+            raise ValidationError(
+                {
+                    "user": "The owner can't review their own postmortem: approvals come from "
+                    "someone else."
+                }
+            )
+
+    @property
+    def is_stale(self) -> bool:
+        """A verdict given to an earlier version of the text than the postmortem's now."""
+        return (
+            self.verdict != self.Verdict.PENDING
+            and self.reviewed_version != self.postmortem.text_version
+        )
+
+    @property
+    def counts(self) -> bool:
+        """An approval that counts toward publishing."""
+        return (
+            self.verdict == self.Verdict.APPROVED
+            and not self.is_stale
+            and self.user_id != self.postmortem.owner_id
+        )
 
 
 class Comment(models.Model):

@@ -54,15 +54,43 @@ def review_problems(postmortem: Postmortem) -> list[tuple[str, str]]:
     return problems
 
 
+class ReviewRefused(Exception):
+    """A review or a choice of reviewers that the rules do not allow, said for a person."""
+
+
 def approvals_needed(postmortem: Postmortem) -> int:
-    approved = postmortem.reviewers.filter(verdict=Reviewer.Verdict.APPROVED).count()
+    approved = postmortem.reviewers.current_approvals().count()
     return max(settings.POSTMORTEM_APPROVALS_REQUIRED - approved, 0)
 
 
-def _transition(postmortem: Postmortem, to: str, *, by, reason: str = "") -> None:
+def stale_approval_problems(postmortem: Postmortem) -> list[tuple[str, str]]:
+    """Why approvals given to an earlier version of the text do not count."""
+    return [
+        (
+            f"{_name(reviewer.user)} approved an earlier version: the text changed since "
+            f"{_when(reviewer.decided_at)}. Their approval counts again once they approve "
+            "this version.",
+            "#review",
+        )
+        for reviewer in postmortem.reviewers.stale_approvals().select_related("user")
+    ]
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "then"
+
+
+def _transition(postmortem: Postmortem, to: str, *, by, reason: str = "", **fields) -> None:
+    """Move to status `to`, setting `fields` of the postmortem in the same save."""
     previous = postmortem.status
     postmortem.status = to
-    postmortem.save(update_fields=["status", "updated_at"])
+    for name, value in fields.items():
+        setattr(postmortem, name, value)
+    postmortem.save(update_fields=["status", "updated_at", *fields])
     Transition.objects.create(
         postmortem=postmortem, from_status=previous, to_status=to, by=by, reason=reason
     )
@@ -84,14 +112,24 @@ def postmortem_submit_for_review(*, postmortem: Postmortem, by) -> None:
 def postmortem_publish(*, postmortem: Postmortem, by) -> None:
     if postmortem.status != Status.IN_REVIEW:
         raise TransitionRefused([("Only a postmortem in review can be published.", "")])
+    # Locked, so that the version the approvals are checked against is the one published.
+    locked = Postmortem.objects.select_for_update().only("text_version").get(pk=postmortem.pk)
+    postmortem.text_version = locked.text_version
     problems = review_problems(postmortem)
     if needed := approvals_needed(postmortem):
         problems.append((f"It needs {needed} more approval{'s' if needed > 1 else ''}.", "#review"))
+        problems.extend(stale_approval_problems(postmortem))
     if postmortem.reviewers.filter(verdict=Reviewer.Verdict.CHANGES).exists():
         problems.append(("A reviewer has requested changes; address them first.", "#review"))
     if problems:
         raise TransitionRefused(problems)
-    _transition(postmortem, Status.PUBLISHED, by=by)
+    _transition(
+        postmortem,
+        Status.PUBLISHED,
+        by=by,
+        published_version=postmortem.text_version,
+        published_at=timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -107,6 +145,11 @@ def postmortem_return_to_draft(*, postmortem: Postmortem, by, reason: str) -> No
 
 def reviewers_set(*, postmortem: Postmortem, users) -> None:
     keep = {user.pk for user in users}
+    if postmortem.owner_id in keep:
+        raise ReviewRefused(
+            f"{_name(postmortem.owner)} owns this postmortem and can't review it: approvals "
+            "come from someone else."
+        )
     postmortem.reviewers.exclude(user__in=keep).delete()
     existing = set(postmortem.reviewers.values_list("user_id", flat=True))
     Reviewer.objects.bulk_create(
@@ -116,12 +159,25 @@ def reviewers_set(*, postmortem: Postmortem, users) -> None:
 
 
 @transaction.atomic
-def review_record(*, postmortem: Postmortem, user, verdict: str, comment: str) -> Reviewer:
+def review_record(
+    *, postmortem: Postmortem, user, verdict: str, comment: str, version: int
+) -> Reviewer:
+    """Record a verdict on `version` of the text: the version the reviewer read.
+
+    A verdict on a version older than the current one is kept, and shows as one for an
+    earlier version; it never counts for text the reviewer has not seen.
+    """
+    if user.pk == postmortem.owner_id:
+        raise ReviewRefused("You own this postmortem: approvals come from someone else.")
     reviewer = postmortem.reviewers.select_for_update().get(user=user)
+    postmortem.refresh_from_db(fields=["text_version", "text_changed_at"])
+    if version > postmortem.text_version:
+        raise ReviewRefused("That version of the text does not exist; reload the page.")
     reviewer.verdict = verdict
     reviewer.comment = comment
     reviewer.decided_at = timezone.now()
-    reviewer.save(update_fields=["verdict", "comment", "decided_at"])
+    reviewer.reviewed_version = version
+    reviewer.save(update_fields=["verdict", "comment", "decided_at", "reviewed_version"])
     kind = Comment.Kind.APPROVED if verdict == Reviewer.Verdict.APPROVED else Comment.Kind.CHANGES
     comment_create(postmortem=postmortem, author=user, body=comment, kind=kind)
     return reviewer

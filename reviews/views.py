@@ -25,6 +25,7 @@ from reviews.forms import (
 )
 from reviews.ics import meeting_invitation
 from reviews.models import AgendaItem, Meeting
+from reviews.templatetags.reviews import review_panel_context
 
 # The review workflow of one postmortem.
 
@@ -69,13 +70,21 @@ def postmortem_return(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reviewers_edit(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _get_postmortem_for_edit(request, pk)
-    form = ReviewersForm(request.POST)
+    form = ReviewersForm(request.POST, postmortem=postmortem)
     if form.is_valid():
         services.reviewers_set(postmortem=postmortem, users=form.cleaned_data["reviewers"])
         messages.success(request, "Reviewers saved.")
     else:
-        messages.error(request, "Choose reviewers from the list.")
+        for error in form.errors.get("reviewers", ["Choose reviewers from the list."]):
+            messages.error(request, error)
     return redirect(f"{postmortem.get_absolute_url()}#review")
+
+
+def review_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The review panel alone: the page redraws it after an edit, as approvals may go stale."""
+    postmortem = _get_postmortem(request, pk)
+    context = review_panel_context(request, postmortem, can_edit=postmortem.can_edit(request.user))
+    return render(request, "reviews/includes/review_panel.html", context)
 
 
 @require_POST
@@ -87,8 +96,21 @@ def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     form = ReviewForm(request.POST)
     if form.is_valid():
-        services.review_record(postmortem=postmortem, user=request.user, **form.cleaned_data)
-        messages.success(request, "Your review is recorded.")
+        try:
+            review = services.review_record(
+                postmortem=postmortem, user=request.user, **form.cleaned_data
+            )
+        except services.ReviewRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            if review.is_stale:
+                messages.warning(
+                    request,
+                    "The text changed while you were reviewing: your review is recorded for "
+                    "the version you read. Read the changes, then review again.",
+                )
+            else:
+                messages.success(request, "Your review is recorded.")
     else:
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))

@@ -72,7 +72,12 @@ def test_a_reviewer_approves_and_the_owner_publishes(
 ):
     _in_review(author_client, complete_postmortem, reviewer)
     client.force_login(reviewer)
-    _post(client, "review", complete_postmortem, {"verdict": "approved", "comment": "Clear."})
+    _post(
+        client,
+        "review",
+        complete_postmortem,
+        {"verdict": "approved", "comment": "Clear.", "version": 1},
+    )
     assert Reviewer.objects.get().verdict == "approved"
     assert Comment.objects.filter(kind="approved", author=reviewer, body="Clear.").exists()
     client.force_login(complete_postmortem.owner)
@@ -99,10 +104,15 @@ def test_requested_changes_block_publishing_and_need_a_comment(
 ):
     _in_review(author_client, complete_postmortem, reviewer)
     client.force_login(reviewer)
-    _post(client, "review", complete_postmortem, {"verdict": "changes", "comment": ""})
+    _post(
+        client, "review", complete_postmortem, {"verdict": "changes", "comment": "", "version": 1}
+    )
     assert Reviewer.objects.get().verdict == "pending"
     _post(
-        client, "review", complete_postmortem, {"verdict": "changes", "comment": "Add the DNS TTL."}
+        client,
+        "review",
+        complete_postmortem,
+        {"verdict": "changes", "comment": "Add the DNS TTL.", "version": 1},
     )
     assert Reviewer.objects.get().verdict == "changes"
     client.force_login(complete_postmortem.owner)
@@ -114,7 +124,9 @@ def test_only_picked_reviewers_can_approve(
     outsider_client, author_client, reviewer, complete_postmortem
 ):
     _in_review(author_client, complete_postmortem, reviewer)
-    response = _post(outsider_client, "review", complete_postmortem, {"verdict": "approved"})
+    response = _post(
+        outsider_client, "review", complete_postmortem, {"verdict": "approved", "version": 1}
+    )
     assert response.status_code == 403
     assert not Reviewer.objects.filter(verdict="approved").exists()
 
