@@ -100,7 +100,9 @@ def _problems(page) -> list[str]:
 
 
 def _report(found: dict[str, list[str]]) -> str:
-    return "\n".join(f"{name}: {problem}" for name, problems in found.items() for problem in problems)
+    return "\n".join(
+        f"{name}: {problem}" for name, problems in found.items() for problem in problems
+    )
 
 
 def test_main_pages_have_no_serious_accessibility_violations(page, demo):
