@@ -234,7 +234,8 @@ class BulkForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        # Its own ids: the list's filters have an owner and a due date too.
+        super().__init__(*args, auto_id="bulk-%s", **kwargs)
         style_widgets(self.fields)
 
     def clean(self):

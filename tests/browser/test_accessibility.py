@@ -154,5 +154,11 @@ def test_no_main_page_scrolls_sideways_on_a_phone(browser, live_server, demo):
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE_WIDTH:
             wide[name] = (width, page.evaluate(WIDEST))
+    # The list of action items starts on the first screen, with each row's owner in view.
+    page.goto("/actions/")
+    first_row = page.locator(".action-table tbody tr").first.bounding_box()
+    owner = page.locator(".action-table tbody tr td:nth-child(5)").first.bounding_box()
     context.close()
     assert not wide, f"wider than {PHONE_WIDTH} px: {wide}"
+    assert first_row["y"] < 844, "the filters push the first action item off the first screen"
+    assert owner["x"] + owner["width"] <= PHONE_WIDTH, "the owner column is cut off"
