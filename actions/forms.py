@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import zoneinfo
 from html import escape
 
 from crispy_forms.helper import FormHelper
@@ -24,7 +23,8 @@ from actions.models import (
     default_due_date,
 )
 from actions.services import BULK_ACTIONS
-from config.fields import ModelChoiceField
+from config.fields import ModelChoiceField, TimeZoneField
+from config.forms import DistinctIdsMixin
 from postmortems.models import Postmortem
 
 REASON_REQUIRED = "Say why the item is blocked or won't be done."
@@ -103,7 +103,7 @@ class DateInput(forms.DateInput):
 ROW_FIELDS = ["owner", "priority", "due_date", "kind"]
 
 
-class ActionItemForm(forms.ModelForm):
+class ActionItemForm(DistinctIdsMixin, forms.ModelForm):
     title = forms.CharField(
         max_length=200,
         widget=forms.TextInput(
@@ -234,7 +234,8 @@ class BulkForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        # Its own ids: the list's filters have an owner and a due date too.
+        super().__init__(*args, auto_id="bulk-%s", **kwargs)
         style_widgets(self.fields)
 
     def clean(self):
@@ -249,7 +250,7 @@ class BulkForm(forms.Form):
         return cleaned
 
 
-class NoActionsReasonForm(forms.ModelForm):
+class NoActionsReasonForm(DistinctIdsMixin, forms.ModelForm):
     no_actions_reason = forms.CharField(
         label="Why no action items are needed",
         required=False,
@@ -265,10 +266,6 @@ class NoActionsReasonForm(forms.ModelForm):
 HOURS = [(hour, f"{hour:02d}:00") for hour in range(24)]
 
 
-def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
-
-
 class ReminderPreferenceForm(forms.ModelForm):
     hour = forms.TypedChoiceField(
         label="Send at",
@@ -276,7 +273,7 @@ class ReminderPreferenceForm(forms.ModelForm):
         coerce=int,
         help_text=ReminderPreference._meta.get_field("hour").help_text,
     )
-    time_zone = forms.ChoiceField(choices=time_zone_choices)
+    time_zone = TimeZoneField()
 
     class Meta:
         model = ReminderPreference
@@ -286,6 +283,10 @@ class ReminderPreferenceForm(forms.ModelForm):
                 attrs={"placeholder": "https://hooks.slack.com/services/…"}
             )
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].keep(self.instance.time_zone)
 
     def clean_webhook_url(self) -> str:
         url = self.cleaned_data["webhook_url"]

@@ -8,8 +8,14 @@ class PostmortemFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any status")
     severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity")
-    service = django_filters.CharFilter(
-        field_name="services__name", lookup_expr="iexact", label="Service"
+    # By name, so a service's badge links here as ?service=<name>.
+    service = django_filters.ModelChoiceFilter(
+        field_name="services",
+        to_field_name="name",
+        queryset=Postmortem._meta.get_field("services").related_model.objects.order_by("name"),
+        empty_label="Any service",
+        label="Service",
+        widget=forms.Select(attrs={"data-picker": ""}),
     )
     started_after = django_filters.DateFilter(
         field_name="started_at",

@@ -11,14 +11,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from config.fields import ModelChoiceField, ModelMultipleChoiceField
+from config.fields import ModelChoiceField, ModelMultipleChoiceField, TimeZoneField
+from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems.chatlog import KIND_PHRASES, ChatMessage, KindVocabulary
 from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
 from services.forms import AffectedServicesMixin, NewServicesField, ServicesField
 
 MAX_TEXT = 100_000
-TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -89,11 +89,6 @@ class IncidentTimesMixin:
         return cleaned
 
 
-class TimeZoneField(forms.ChoiceField):
-    def __init__(self, **kwargs):
-        super().__init__(choices=[(z, z) for z in TIME_ZONES], **kwargs)
-
-
 def _check_after_start(form: forms.Form, cleaned: dict) -> None:
     started = cleaned.get("started_at")
     if not isinstance(started, datetime) or timezone.is_naive(started):
@@ -134,7 +129,9 @@ class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.Mode
         self.fields["template"].initial = PostmortemTemplate.objects.filter(is_default=True).first()
 
 
-class DetailsForm(VersionedFormMixin, IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
+class DetailsForm(
+    DistinctIdsMixin, VersionedFormMixin, IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm
+):
     time_zone = TimeZoneField(label="Incident time zone")
     services = ServicesField()
     new_services = NewServicesField()
@@ -158,7 +155,11 @@ class DetailsForm(VersionedFormMixin, IncidentTimesMixin, AffectedServicesMixin,
             "coauthors",
         ]
         field_classes = {"coauthors": ModelMultipleChoiceField}
-        widgets = {"coauthors": forms.SelectMultiple(attrs={"size": 4})}
+        widgets = {"coauthors": forms.SelectMultiple(attrs={"data-picker": ""})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].keep(self.instance.time_zone)
 
     def clean(self):
         cleaned = super().clean()
@@ -175,7 +176,7 @@ def _narrative(label: str | None = None, rows: int = 6) -> forms.CharField:
     )
 
 
-class SummaryForm(VersionedFormMixin, forms.ModelForm):
+class SummaryForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     summary = _narrative("Summary")
 
     class Meta:
@@ -183,7 +184,7 @@ class SummaryForm(VersionedFormMixin, forms.ModelForm):
         fields = ["summary"]
 
 
-class ImpactForm(VersionedFormMixin, forms.ModelForm):
+class ImpactForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     impact = _narrative("Impact")
 
     class Meta:
@@ -191,7 +192,7 @@ class ImpactForm(VersionedFormMixin, forms.ModelForm):
         fields = ["impact", "customers_affected", "failed_requests", "support_tickets"]
 
 
-class LessonsForm(VersionedFormMixin, forms.ModelForm):
+class LessonsForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     went_well = _narrative("What went well", rows=4)
     went_poorly = _narrative("What went poorly", rows=4)
     got_lucky = _narrative("Where we got lucky", rows=4)
@@ -201,7 +202,7 @@ class LessonsForm(VersionedFormMixin, forms.ModelForm):
         fields = ["went_well", "went_poorly", "got_lucky"]
 
 
-class AccessForm(VersionedFormMixin, forms.ModelForm):
+class AccessForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Postmortem
         fields = ["restricted", "allowed_users", "allowed_groups"]
@@ -225,7 +226,7 @@ SECTIONS: dict[str, tuple[str, type[forms.ModelForm]]] = {
 }
 
 
-class TimelineEventForm(VersionedFormMixin, IncidentTimesMixin, forms.ModelForm):
+class TimelineEventForm(DistinctIdsMixin, VersionedFormMixin, IncidentTimesMixin, forms.ModelForm):
     occurred_at = LocalDateTimeField(label="When")
     description = forms.CharField(
         max_length=10_000, widget=forms.Textarea(attrs={"rows": 2, "data-lint": "true"})
@@ -236,7 +237,7 @@ class TimelineEventForm(VersionedFormMixin, IncidentTimesMixin, forms.ModelForm)
         fields = ["occurred_at", "kind", "description", "source_url", "starred"]
 
 
-class ContributingFactorForm(VersionedFormMixin, forms.ModelForm):
+class ContributingFactorForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     description = forms.CharField(
         max_length=10_000, widget=forms.Textarea(attrs={"rows": 2, "data-lint": "true"})
     )

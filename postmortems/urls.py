@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.postmortem_list, name="list"),
     path("new/", views.postmortem_create, name="create"),
     path("lint/", views.lint_check, name="lint_check"),
+    path("pick/", views.postmortem_pick, name="pick"),
     path("<int:pk>/", views.postmortem_detail, name="detail"),
     path("<int:pk>/submit/", review_views.postmortem_submit, name="submit"),
     path("<int:pk>/publish/", review_views.postmortem_publish, name="publish"),

@@ -87,6 +87,13 @@ def postmortem_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def postmortem_pick(request: HttpRequest) -> JsonResponse:
+    """Options for a searchable postmortem picker: the newest 20 readable ones matching ?q=."""
+    found = Postmortem.objects.visible_to(request.user).search(request.GET.get("q", "")[:200])
+    found = found.order_by("-created_at").only("pk", "title")[:20]
+    return JsonResponse([{"value": pm.pk, "text": str(pm)} for pm in found], safe=False)
+
+
 def postmortem_create(request: HttpRequest) -> HttpResponse:
     form = PostmortemCreateForm(request.POST or None)
     if form.is_valid():

@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from actions.forms import ActionItemForm
-from config.fields import ModelMultipleChoiceField
+from config.fields import ModelMultipleChoiceField, is_id
+from config.forms import DistinctIdsMixin
 from postmortems.forms import LocalDateTimeField
 from postmortems.models import Postmortem
 from reviews.models import AgendaItem, Meeting, Reviewer
@@ -24,7 +26,7 @@ class PersonMultipleChoiceField(ModelMultipleChoiceField):
 
 class ReviewersForm(forms.Form):
     reviewers = PersonMultipleChoiceField(
-        queryset=_people(), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
+        queryset=_people(), required=False, widget=forms.SelectMultiple(attrs={"data-picker": ""})
     )
 
     def __init__(self, *args, postmortem: Postmortem, **kwargs):
@@ -91,13 +93,16 @@ class CommentForm(forms.Form):
 class MeetingForm(forms.ModelForm):
     starts_at = LocalDateTimeField(label="Starts")
     attendees = PersonMultipleChoiceField(
-        queryset=_people(), required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+        queryset=_people(), required=False, widget=forms.SelectMultiple(attrs={"data-picker": ""})
     )
     agenda = ModelMultipleChoiceField(
         queryset=Postmortem.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Suggested: postmortems in review, and published ones with overdue action items.",
+        widget=forms.SelectMultiple(
+            attrs={"data-picker": "", "data-picker-url": reverse_lazy("postmortems:pick")}
+        ),
+        help_text="Filled in: postmortems in review, and published ones with overdue action "
+        "items. Type to find any other postmortem.",
     )
 
     class Meta:
@@ -108,13 +113,15 @@ class MeetingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["starts_at"].tz = timezone.get_current_timezone()
         suggested_ids = list(suggested.values_list("pk", flat=True))
-        readable = Postmortem.objects.visible_to(user)
-        recent = readable.order_by("-created_at").values_list("pk", flat=True)[:50]
-        self.fields["agenda"].queryset = readable.filter(pk__in=[*suggested_ids, *recent]).order_by(
-            "-created_at"
-        )
-        self.fields["agenda"].initial = suggested_ids
+        agenda = self.fields["agenda"]
+        agenda.queryset = Postmortem.objects.visible_to(user)
+        agenda.initial = suggested_ids
         self.suggested_ids = set(suggested_ids)
+        # Offer only what is picked (suggested, or posted back); the picker searches the rest.
+        shown = [*suggested_ids, *(i for i in self.data.getlist("agenda") if is_id(i))]
+        agenda.widget.choices = [
+            (pm.pk, str(pm)) for pm in agenda.queryset.filter(pk__in=shown).order_by("-created_at")
+        ]
 
     def clean_agenda(self):
         """Suggested postmortems first, newest first within each group."""
@@ -128,7 +135,7 @@ class MeetingForm(forms.ModelForm):
         return timezone.make_aware(value) if value else value
 
 
-class AgendaItemForm(forms.ModelForm):
+class AgendaItemForm(DistinctIdsMixin, forms.ModelForm):
     class Meta:
         model = AgendaItem
         fields = ["notes", "decision"]
@@ -138,7 +145,7 @@ class AgendaItemForm(forms.ModelForm):
         }
 
 
-class MeetingNotesForm(forms.ModelForm):
+class MeetingNotesForm(DistinctIdsMixin, forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["notes", "decisions"]

@@ -1,0 +1,35 @@
+// Searchable selects (Tom Select, vendored) for every <select data-picker>. A select with
+// data-picker-url also searches the server: the URL answers [{value, text}] for ?q=.
+(() => {
+  const setUp = (select) => {
+    if (select.tomselect) return;
+    // Tom Select moves the label to its own input; the select it hides keeps its name.
+    const name = labelOf(select);
+    select.setAttribute("aria-label", name);
+    const options = {
+      plugins: select.multiple ? ["remove_button"] : [],
+      maxOptions: 200,
+      hidePlaceholder: true,
+      // The select's own label names the control; Tom Select's input takes it over.
+      onInitialize() { this.control_input.setAttribute("aria-label", name); },
+    };
+    const url = select.dataset.pickerUrl;
+    if (url) {
+      options.load = (query, callback) => {
+        fetch(`${url}?q=${encodeURIComponent(query)}`, { headers: { Accept: "application/json" } })
+          .then((response) => response.json())
+          .then(callback)
+          .catch(() => callback());
+      };
+      options.shouldLoad = (query) => query.length > 0;
+    }
+    new TomSelect(select, options);
+  };
+  const labelOf = (select) => {
+    const label = select.id && document.querySelector(`label[for="${select.id}"]`);
+    return (label ? label.textContent : select.getAttribute("aria-label") || select.name).trim();
+  };
+  const setUpAll = (root) => root.querySelectorAll("select[data-picker]").forEach(setUp);
+  document.addEventListener("DOMContentLoaded", () => setUpAll(document));
+  document.addEventListener("htmx:load", (event) => setUpAll(event.detail.elt));
+})();
