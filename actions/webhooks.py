@@ -56,18 +56,27 @@ def _address(host: str, port: int) -> str:
     return addresses[0]
 
 
-def _connection(host: str, port: int, address: str, *, secure: bool):
-    timeout = settings.REMINDER_WEBHOOK_TIMEOUT
-    if secure:
-        # TLS still checks the certificate against the host's name, and sends it as SNI.
-        connection = http.client.HTTPSConnection(
-            host, port, timeout=timeout, context=ssl.create_default_context()
-        )
-    else:
-        connection = http.client.HTTPConnection(host, port, timeout=timeout)
-    # http.client opens its socket through this attribute, with (host, port): the address
-    # looked up above goes in the host's place. The Host header keeps the name.
-    connection._create_connection = lambda _, *args: socket.create_connection(
-        (address, port), *args
-    )
-    return connection
+class _PinnedConnection(http.client.HTTPConnection):
+    """Connects to the checked address; the Host header keeps the name."""
+
+    def __init__(self, host: str, port: int, address: str, *, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedTLSConnection(_PinnedConnection):
+    """The same over TLS: the certificate is checked against the name, which is also the SNI."""
+
+    default_port = http.client.HTTPS_PORT
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = ssl.create_default_context().wrap_socket(self.sock, server_hostname=self.host)
+
+
+def _connection(host: str, port: int, address: str, *, secure: bool) -> _PinnedConnection:
+    kind = _PinnedTLSConnection if secure else _PinnedConnection
+    return kind(host, port, address, timeout=settings.REMINDER_WEBHOOK_TIMEOUT)
