@@ -143,10 +143,13 @@ def _delete_factor(client, postmortem):
 
 
 def _import_chat(client, postmortem):
-    client.post(
-        _url("timeline_import", postmortem),
-        {"text": "14:02 anna: error rate at 38%", "day": "2026-03-02", "confirm": ""},
-    )
+    data = {"text": "14:02 anna: error rate at 38%", "day": "2026-03-02"}
+    kinds = client.post(_url("timeline_import", postmortem), {**data, "preview": ""}).context[
+        "kinds"
+    ]
+    proposed = {name: kinds[name].value() for name in kinds.fields}
+    response = client.post(_url("timeline_import", postmortem), {**data, **proposed, "confirm": ""})
+    assert response.status_code == 302
 
 
 @pytest.mark.parametrize(
