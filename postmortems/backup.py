@@ -47,17 +47,26 @@ def _models():
     return [apps.get_model(label) for label in MODELS]
 
 
-def _markdown(postmortem) -> str:
+def markdown_export(postmortem, *, short: bool = False) -> tuple[str, str]:
+    """The postmortem as a Markdown document, and the file name to download it under.
+
+    The short version keeps only the starred timeline events; its name says so, so that both
+    can sit in one folder.
+    """
+    events = postmortem.events.all()
     with timezone.override(postmortem.tz):
-        return render_to_string(
+        text = render_to_string(
             "postmortems/postmortem_export.md",
             {
                 "postmortem": postmortem,
-                "events": postmortem.events.all(),
+                "events": events.filter(starred=True) if short else events,
+                "short": short,
                 "factors": postmortem.factors.all(),
                 "action_items": postmortem.action_items.select_related("owner"),
             },
         )
+    name = f"{postmortem.reference}-{slugify(postmortem.title)[:60]}{'-short' if short else ''}.md"
+    return text, name
 
 
 def archive_data() -> dict:
@@ -85,8 +94,8 @@ def postmortems_export(*, path: Path) -> int:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(DATA_FILE, json.dumps(archive_data(), indent=1, ensure_ascii=False))
         for postmortem in postmortems:
-            name = f"postmortems/{postmortem.reference}-{slugify(postmortem.title)[:60]}.md"
-            archive.writestr(name, _markdown(postmortem))
+            text, name = markdown_export(postmortem)
+            archive.writestr(f"postmortems/{name}", text)
     return len(postmortems)
 
 

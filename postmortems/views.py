@@ -7,12 +7,11 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
 from postmortems import page_cache
+from postmortems.backup import markdown_export
 from postmortems.chatlog import parse_chat_log
 from postmortems.filters import PostmortemFilter
 from postmortems.forms import (
@@ -128,21 +127,8 @@ def postmortem_history_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _get_postmortem(request, pk)
-    short = request.GET.get("version") == "short"
-    events = postmortem.events.all()
-    with timezone.override(postmortem.tz):
-        text = render_to_string(
-            "postmortems/postmortem_export.md",
-            {
-                "postmortem": postmortem,
-                "events": events.filter(starred=True) if short else events,
-                "short": short,
-                "factors": postmortem.factors.all(),
-                "action_items": postmortem.action_items.select_related("owner"),
-            },
-        )
+    text, filename = markdown_export(postmortem, short=request.GET.get("version") == "short")
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
-    filename = f"{postmortem.reference}-{slugify(postmortem.title)[:60]}.md"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
