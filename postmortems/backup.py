@@ -11,8 +11,8 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import serializers
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.management.color import no_style
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
