@@ -278,7 +278,9 @@ def _detail_context(item: ActionItem, can_change: bool, form=None, status_form=N
         "history": item.changes.select_related("changed_by"),
         "reminder_lines": item.reminder_lines.select_related("reminder__recipient")[:20],
         "entries": history_entries(
-            item.history.select_related("history_user")[:50], lambda record: "The item"
+            item.history.select_related("history_user")[:50],
+            lambda record: "The item",
+            tz=item.postmortem.tz if item.postmortem else timezone.get_current_timezone(),
         ),
     }
 
