@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -29,6 +30,8 @@ from postmortems.services import draft_save, drafts_for, postmortem_history, tim
 
 # Sent to the page after a change, so the key times and the lint summary refresh themselves.
 DOCUMENT_CHANGED = "documentChanged"
+# ... and after a new time zone, so the timeline shows its times in it.
+TIME_ZONE_CHANGED = "timeZoneChanged"
 
 
 def _readable(request: HttpRequest, pk: int, postmortems) -> Postmortem:
@@ -178,12 +181,18 @@ def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     if saved:
         if not request.htmx:
             return redirect(postmortem)
-        response = render(
-            request,
-            f"postmortems/includes/section_{section}.html",
-            _section_context(request, postmortem, section),
+        context = _section_context(request, postmortem, section)
+        # The header shows saved fields too (severity, title, services…): it comes out of band.
+        response = HttpResponse(
+            render_to_string(f"postmortems/includes/section_{section}.html", context, request)
+            + render_to_string(
+                "postmortems/includes/header.html", {**context, "oob": True}, request
+            )
         )
-        response["HX-Trigger"] = DOCUMENT_CHANGED
+        changed = [DOCUMENT_CHANGED]
+        if "time_zone" in form.changed_data:
+            changed.append(TIME_ZONE_CHANGED)
+        response["HX-Trigger"] = ", ".join(changed)
         return response
     context = {**_section_context(request, postmortem, section), "form": form, "drafts": drafts}
     template = "postmortems/includes/section_form.html"
