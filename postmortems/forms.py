@@ -101,6 +101,14 @@ def _check_after_start(form: forms.Form, cleaned: dict) -> None:
             form.add_error(name, f"{label} cannot be before the impact started.")
 
 
+class PeopleField(ModelMultipleChoiceField):
+    """People by name, with the username to tell two of the same name apart."""
+
+    def label_from_instance(self, user) -> str:
+        name = user.get_full_name()
+        return f"{name} ({user.username})" if name else user.username
+
+
 class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
     time_zone = TimeZoneField(label="Incident time zone", initial=settings.TIME_ZONE)
     started_at = LocalDateTimeField(label="Impact started", required=False)
@@ -153,7 +161,7 @@ class DetailsForm(VersionedFormMixin, IncidentTimesMixin, AffectedServicesMixin,
             "new_services",
             "coauthors",
         ]
-        field_classes = {"coauthors": ModelMultipleChoiceField}
+        field_classes = {"coauthors": PeopleField}
         widgets = {"coauthors": forms.SelectMultiple(attrs={"size": 4})}
 
     def clean(self):
@@ -202,8 +210,11 @@ class AccessForm(VersionedFormMixin, forms.ModelForm):
         model = Postmortem
         fields = ["restricted", "allowed_users", "allowed_groups"]
         field_classes = {
-            "allowed_users": ModelMultipleChoiceField,
+            "allowed_users": PeopleField,
             "allowed_groups": ModelMultipleChoiceField,
+        }
+        help_texts = {
+            "allowed_groups": "An admin makes groups and puts people in them under Admin → Groups.",
         }
         widgets = {
             "allowed_users": forms.SelectMultiple(attrs={"size": 5}),
