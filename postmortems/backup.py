@@ -140,6 +140,15 @@ def _create_format_1_users(rows: list[dict]) -> None:
             user.save()
 
 
+def _settings_of_someone_here(obj) -> bool:
+    """A person's own row (reminder settings, calendar feed) that this site already has for them."""
+    for field in obj._meta.concrete_fields:
+        if field.one_to_one and field.related_model is get_user_model():
+            user_id = getattr(obj, field.attname)
+            return type(obj)._default_manager.filter(**{field.attname: user_id}).exists()
+    return False
+
+
 def _read(path: Path) -> dict:
     try:
         with zipfile.ZipFile(path) as archive:
@@ -164,6 +173,8 @@ def postmortems_import(*, path: Path) -> int:
     for item in objects:
         if isinstance(item.object, Group | get_user_model()) and item.object.pk is not None:
             continue  # already on this site: its own account and settings stay as they are
+        if _settings_of_someone_here(item.object):
+            continue
         if isinstance(item.object, get_user_model()):
             item.object.set_unusable_password()  # set by "forgot password" or an admin
         item.save()

@@ -328,3 +328,16 @@ def test_an_archive_of_the_first_format_still_restores(db, tmp_path):
     call_command("import_postmortems", str(path))
     restored = Postmortem.objects.get(pk=7)
     assert (restored.title, restored.owner.get_full_name()) == ("Old outage", "Ada")
+
+
+def test_people_already_on_the_site_keep_their_own_settings(site, tmp_path):
+    from actions.models import ReminderPreference
+
+    ReminderPreference.objects.create(user=site.owner, hour=6)
+    path = tmp_path / "debrief.zip"
+    call_command("export_postmortems", str(path))
+    _wipe()
+    keeper = UserFactory(username="author")
+    ReminderPreference.objects.create(user=keeper, hour=11)
+    call_command("import_postmortems", str(path))
+    assert ReminderPreference.objects.get(user=keeper).hour == 11
