@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from actions.forms import DateInput, UserChoiceField, active_users, style_widgets
@@ -17,7 +18,29 @@ class UserFilter(django_filters.ModelChoiceFilter):
     field_class = UserChoiceField
 
 
+class ItemOrdering(django_filters.OrderingFilter):
+    """The columns, and "overdue first": open items past their due date, then by due date."""
+
+    OVERDUE_FIRST = "overdue"
+
+    def build_choices(self, fields, labels):
+        return [(self.OVERDUE_FIRST, "Overdue first"), *super().build_choices(fields, labels)]
+
+    def filter(self, qs, value):
+        if value and value[0] == self.OVERDUE_FIRST:
+            if self.parent.form.cleaned_data.get("status"):
+                # Only open or only closed items: the due date alone puts the overdue first,
+                # and the list's index on it serves the order.
+                return qs.order_by("due_date", "priority", "id")
+            late = Q(status__in=OPEN_STATUSES, due_date__lt=timezone.localdate())
+            return qs.order_by(Case(When(late, then=0), default=1), "due_date", "priority", "id")
+        return super().filter(qs, value)
+
+
 class ActionItemFilter(django_filters.FilterSet):
+    # What /actions/ opens on: the work still to do, the most urgent first.
+    OPENS_ON = {"status": "not_closed", "o": ItemOrdering.OVERDUE_FIRST}
+
     q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label="Title")
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", empty_label="Any status"
@@ -41,7 +64,7 @@ class ActionItemFilter(django_filters.FilterSet):
     priority = django_filters.ChoiceFilter(choices=Priority.choices, empty_label="Any priority")
     kind = django_filters.ChoiceFilter(choices=Kind.choices, empty_label="Any kind")
     service = django_filters.CharFilter(method="filter_service", label="Service")
-    o = django_filters.OrderingFilter(
+    o = ItemOrdering(
         fields=[
             ("due_date", "due"),
             ("priority", "priority"),

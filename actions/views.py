@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.filters import ActionItemFilter
@@ -124,6 +124,8 @@ def _page(items: ActionItemQuerySet, number: str | None, *, count: int) -> Page:
 
 
 def item_list(request: HttpRequest) -> HttpResponse:
+    if not request.GET:  # opening the list: the address shows what it opens on
+        return redirect(f"{request.path}?{urlencode(ActionItemFilter.OPENS_ON)}")
     filterset = _filtered(request)
     today = timezone.localdate()
     summary = action_items_summary(items=filterset.qs, today=today)
@@ -276,7 +278,9 @@ def _detail_context(item: ActionItem, can_change: bool, form=None, status_form=N
         "history": item.changes.select_related("changed_by"),
         "reminder_lines": item.reminder_lines.select_related("reminder__recipient")[:20],
         "entries": history_entries(
-            item.history.select_related("history_user")[:50], lambda record: "The item"
+            item.history.select_related("history_user")[:50],
+            lambda record: "The item",
+            tz=item.postmortem.tz if item.postmortem else timezone.get_current_timezone(),
         ),
     }
 

@@ -4,32 +4,48 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import datetime, time
 from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core import serializers
 from django.core.management.color import no_style
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-FORMAT_VERSION = 1
+# 2: people and groups as records, with every field but the password; history, drafts,
+# calendar feeds and reminders carried. Format 1 archives still restore.
+FORMAT_VERSION = 2
+READABLE_FORMATS = {1, 2}
 DATA_FILE = "debrief.json"
-USER_FIELDS = ["username", "first_name", "last_name", "email", "is_active"]
 
 # In dependency order: what each model points at comes before it.
 MODELS = [
+    "auth.Group",
+    "auth.User",
     "services.Service",
     "postmortems.PostmortemTemplate",
     "postmortems.LintTerm",
     "postmortems.Postmortem",
+    "postmortems.HistoricalPostmortem",
     "postmortems.TimelineEvent",
+    "postmortems.HistoricalTimelineEvent",
     "postmortems.ContributingFactor",
+    "postmortems.HistoricalContributingFactor",
     "postmortems.LintAcknowledgement",
+    "postmortems.Draft",
     "actions.ActionItem",
+    "actions.HistoricalActionItem",
     "actions.StatusChange",
+    "actions.CalendarToken",
+    "actions.ReminderPreference",
+    "actions.Reminder",
+    "actions.ReminderItem",
     "reviews.Reviewer",
     "reviews.Comment",
     "reviews.Transition",
@@ -37,6 +53,20 @@ MODELS = [
     "reviews.Attendance",
     "reviews.AgendaItem",
 ]
+# Not carried: the page cache's counters (`Postmortem.revision`, `SiteRevision`) and the log of
+# reminder sweeps mean nothing on another site; passwords stay where they were set.
+DROPPED_FIELDS = {"postmortems.postmortem": {"revision"}, "auth.user": {"password"}}
+# People and groups are named by username and name, so that they match the target site's own.
+NAMED_BY_NATURAL_KEY = {"auth.Group", "auth.User"}
+
+
+class _Encoder(DjangoJSONEncoder):
+    """Django's encoder, but times keep their microseconds: the history is ordered by them."""
+
+    def default(self, o):
+        if isinstance(o, datetime | time):
+            return o.isoformat()
+        return super().default(o)
 
 
 class ArchiveError(Exception):
@@ -47,34 +77,44 @@ def _models():
     return [apps.get_model(label) for label in MODELS]
 
 
-def _markdown(postmortem) -> str:
+def markdown_export(postmortem, *, short: bool = False) -> tuple[str, str]:
+    """The postmortem as a Markdown document, and the file name to download it under.
+
+    The short version keeps only the starred timeline events; its name says so, so that both
+    can sit in one folder.
+    """
+    events = postmortem.events.all()
     with timezone.override(postmortem.tz):
-        return render_to_string(
+        text = render_to_string(
             "postmortems/postmortem_export.md",
             {
                 "postmortem": postmortem,
-                "events": postmortem.events.all(),
+                "events": events.filter(starred=True) if short else events,
+                "short": short,
                 "factors": postmortem.factors.all(),
                 "action_items": postmortem.action_items.select_related("owner"),
             },
         )
+    name = f"{postmortem.reference}-{slugify(postmortem.title)[:60]}{'-short' if short else ''}.md"
+    return text, name
 
 
 def archive_data() -> dict:
-    users = get_user_model().objects.order_by("username").values(*USER_FIELDS)
     records = []
-    for model in _models():
+    for label in MODELS:
+        model = apps.get_model(label)
         records.extend(
-            json.loads(
-                serializers.serialize(
-                    "json", model._default_manager.order_by("pk"), use_natural_foreign_keys=True
-                )
+            serializers.serialize(
+                "python",
+                model._default_manager.order_by("pk"),
+                use_natural_foreign_keys=True,
+                use_natural_primary_keys=label in NAMED_BY_NATURAL_KEY,
             )
         )
     for record in records:
-        # The page cache's counter means nothing on another site (postmortems/page_cache.py).
-        record["fields"].pop("revision", None)
-    return {"format": FORMAT_VERSION, "users": list(users), "records": records}
+        for name in DROPPED_FIELDS.get(record["model"], ()):
+            record["fields"].pop(name, None)
+    return json.loads(json.dumps({"format": FORMAT_VERSION, "records": records}, cls=_Encoder))
 
 
 def postmortems_export(*, path: Path) -> int:
@@ -85,9 +125,28 @@ def postmortems_export(*, path: Path) -> int:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(DATA_FILE, json.dumps(archive_data(), indent=1, ensure_ascii=False))
         for postmortem in postmortems:
-            name = f"postmortems/{postmortem.reference}-{slugify(postmortem.title)[:60]}.md"
-            archive.writestr(name, _markdown(postmortem))
+            text, name = markdown_export(postmortem)
+            archive.writestr(f"postmortems/{name}", text)
     return len(postmortems)
+
+
+def _create_format_1_users(rows: list[dict]) -> None:
+    users = get_user_model().objects
+    existing = set(users.values_list("username", flat=True))
+    for row in rows:
+        if row["username"] not in existing:
+            user = users.model(**row)
+            user.set_unusable_password()
+            user.save()
+
+
+def _settings_of_someone_here(obj) -> bool:
+    """A person's own row (reminder settings, calendar feed) that this site already has for them."""
+    for field in obj._meta.concrete_fields:
+        if field.one_to_one and field.related_model is get_user_model():
+            user_id = getattr(obj, field.attname)
+            return type(obj)._default_manager.filter(**{field.attname: user_id}).exists()
+    return False
 
 
 def _read(path: Path) -> dict:
@@ -96,7 +155,7 @@ def _read(path: Path) -> dict:
             data = json.loads(archive.read(DATA_FILE))
     except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as error:
         raise ArchiveError(f"{path} is not a Debrief archive: {error}") from error
-    if data.get("format") != FORMAT_VERSION:
+    if data.get("format") not in READABLE_FORMATS:
         raise ArchiveError(f"{path} has archive format {data.get('format')}, not {FORMAT_VERSION}.")
     return data
 
@@ -109,17 +168,15 @@ def postmortems_import(*, path: Path) -> int:
     data = _read(path)
     if Postmortem.objects.exists():
         raise ArchiveError("This site already has postmortems; restore into an empty site.")
-    users = get_user_model().objects
-    existing = set(users.values_list("username", flat=True))
-    for row in data["users"]:
-        if row["username"] not in existing:
-            user = users.model(**row)
-            user.set_unusable_password()  # people set a password by "forgot password" or an admin
-            user.save()
-    objects = serializers.deserialize(
-        "json", json.dumps(data["records"]), handle_forward_references=True
-    )
+    _create_format_1_users(data.get("users", []))
+    objects = serializers.deserialize("python", data["records"], handle_forward_references=True)
     for item in objects:
+        if isinstance(item.object, Group | get_user_model()) and item.object.pk is not None:
+            continue  # already on this site: its own account and settings stay as they are
+        if _settings_of_someone_here(item.object):
+            continue
+        if isinstance(item.object, get_user_model()):
+            item.object.set_unusable_password()  # set by "forgot password" or an admin
         item.save()
     # Rows kept their ids; the sequences of PostgreSQL must move past them.
     statements = connection.ops.sequence_reset_sql(no_style(), _models())

@@ -34,5 +34,14 @@ class PostmortemFilter(django_filters.FilterSet):
         model = Postmortem
         fields = ["q", "status", "severity", "service", "started_after", "started_before"]
 
+    @property
+    def form(self):
+        form = super().form
+        # Bootstrap's sizes, so that selects and inputs line up under their labels.
+        for field in form.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if is_select else "form-control"
+        return form
+
     def search(self, queryset, name, value):
         return queryset.search(value)

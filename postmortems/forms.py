@@ -100,6 +100,14 @@ def _check_after_start(form: forms.Form, cleaned: dict) -> None:
             form.add_error(name, f"{label} cannot be before the impact started.")
 
 
+class PeopleField(ModelMultipleChoiceField):
+    """People by name, with the username to tell two of the same name apart."""
+
+    def label_from_instance(self, user) -> str:
+        name = user.get_full_name()
+        return f"{name} ({user.username})" if name else user.username
+
+
 class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
     time_zone = TimeZoneField(label="Incident time zone", initial=settings.TIME_ZONE)
     started_at = LocalDateTimeField(label="Impact started", required=False)
@@ -154,7 +162,7 @@ class DetailsForm(
             "new_services",
             "coauthors",
         ]
-        field_classes = {"coauthors": ModelMultipleChoiceField}
+        field_classes = {"coauthors": PeopleField}
         widgets = {"coauthors": forms.SelectMultiple(attrs={"data-picker": ""})}
 
     def __init__(self, *args, **kwargs):
@@ -207,8 +215,11 @@ class AccessForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
         model = Postmortem
         fields = ["restricted", "allowed_users", "allowed_groups"]
         field_classes = {
-            "allowed_users": ModelMultipleChoiceField,
+            "allowed_users": PeopleField,
             "allowed_groups": ModelMultipleChoiceField,
+        }
+        help_texts = {
+            "allowed_groups": "An admin makes groups and puts people in them under Admin → Groups.",
         }
         widgets = {
             "allowed_users": forms.SelectMultiple(attrs={"size": 5}),

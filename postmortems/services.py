@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
+from django.utils import timezone
+from simple_history.models import DeletedObject
 
 from postmortems import page_cache
 from postmortems.chatlog import ChatMessage
@@ -57,34 +60,75 @@ def timeline_import(
     return len(new), len(messages) - len(new)
 
 
+EMPTY = "—"
+
+
 @dataclass
 class HistoryEntry:
     when: datetime
     who: str
-    what: str  # "Summary", "Timeline event 14:05"…
+    what: str  # "Summary", "Timeline event “Lag alert fired”"…
     action: str  # created, changed, deleted
-    changes: list[tuple[str, str, str]]  # (field, old, new)
+    changes: list[tuple[str, str, str]]  # (field, old, new), as a person reads them
 
 
-def history_entries(records, label) -> list[HistoryEntry]:
-    """simple-history records as what a person reads: who, when, which field from what to what."""
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at the last whole word that fits in `limit` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(",.;:") + "…"
+
+
+def _shown(field, value, tz: zoneinfo.ZoneInfo) -> str:
+    """A field's value as the page shows it: labels for choices, local times, "—" for none."""
+    if value is None or value == "":
+        return EMPTY
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return timezone.localtime(value, tz).strftime("%Y-%m-%d %H:%M %Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, DeletedObject):
+        return f"(deleted, #{value.pk})"
+    if hasattr(value, "get_full_name"):
+        return value.get_full_name() or value.get_username()
+    return shorten(str(value), 300)
+
+
+def history_entries(records, label, *, tz: zoneinfo.ZoneInfo) -> list[HistoryEntry]:
+    """simple-history records as what a person reads: who, when, which field from what to what.
+
+    Times, the record's own and those in the fields, are in `tz`: the incident's zone.
+    """
     actions = {"+": "created", "~": "changed", "-": "deleted"}
     entries = []
     for record in records:
         changes = []
         previous = record.prev_record
         if previous is not None and record.history_type == "~":
-            delta = record.diff_against(previous)
-            changes = [
-                (record.instance._meta.get_field(c.field).verbose_name, str(c.old), str(c.new))
-                for c in delta.changes
-            ]
+            delta = record.diff_against(previous, foreign_keys_are_objs=True)
+            for change in delta.changes:
+                field = record.instance._meta.get_field(change.field)
+                changes.append(
+                    (
+                        field.verbose_name,
+                        _shown(field, change.old, tz),
+                        _shown(field, change.new, tz),
+                    )
+                )
             if not changes:
                 continue
         user = record.history_user
         entries.append(
             HistoryEntry(
-                when=record.history_date,
+                when=timezone.localtime(record.history_date, tz),
                 who=(user.get_full_name() or user.username) if user else "the system",
                 what=label(record),
                 action=actions[record.history_type],
@@ -96,18 +140,21 @@ def history_entries(records, label) -> list[HistoryEntry]:
 
 def postmortem_history(postmortem: Postmortem) -> list[HistoryEntry]:
     """Who changed what and when, on the document, its timeline and its factors; newest first."""
+    tz = postmortem.tz
     entries = history_entries(
-        postmortem.history.select_related("history_user"), lambda r: "The postmortem"
+        postmortem.history.select_related("history_user"), lambda r: "The postmortem", tz=tz
     )
     entries += history_entries(
         TimelineEvent.history.filter(postmortem_id=postmortem.pk).select_related("history_user"),
-        lambda r: f"Timeline event “{r.description[:60]}”",
+        lambda r: f"Timeline event “{shorten(r.description, 60)}”",
+        tz=tz,
     )
     entries += history_entries(
         ContributingFactor.history.filter(postmortem_id=postmortem.pk).select_related(
             "history_user"
         ),
-        lambda r: f"Contributing factor “{r.description[:60]}”",
+        lambda r: f"Contributing factor “{shorten(r.description, 60)}”",
+        tz=tz,
     )
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
 

@@ -13,10 +13,10 @@ from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
 from postmortems import page_cache
+from postmortems.backup import markdown_export
 from postmortems.chatlog import parse_chat_log
 from postmortems.filters import PostmortemFilter
 from postmortems.forms import (
@@ -41,6 +41,8 @@ from postmortems.services import (
 
 # Sent to the page after a change, so the key times and the lint summary refresh themselves.
 DOCUMENT_CHANGED = "documentChanged"
+# ... and after a new time zone, so the timeline shows its times in it.
+TIME_ZONE_CHANGED = "timeZoneChanged"
 # Form fields outside the text that reviewers approve: who wrote it and who may read it.
 NOT_REVIEWED = {"version", "coauthors", "restricted", "allowed_users", "allowed_groups"}
 
@@ -163,21 +165,8 @@ def _moment(value: str) -> datetime | None:
 
 def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _get_postmortem(request, pk)
-    short = request.GET.get("version") == "short"
-    events = postmortem.events.all()
-    with timezone.override(postmortem.tz):
-        text = render_to_string(
-            "postmortems/postmortem_export.md",
-            {
-                "postmortem": postmortem,
-                "events": events.filter(starred=True) if short else events,
-                "short": short,
-                "factors": postmortem.factors.all(),
-                "action_items": postmortem.action_items.select_related("owner"),
-            },
-        )
+    text, filename = markdown_export(postmortem, short=request.GET.get("version") == "short")
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
-    filename = f"{postmortem.reference}-{slugify(postmortem.title)[:60]}.md"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -229,12 +218,18 @@ def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     if saved:
         if not request.htmx:
             return redirect(postmortem)
-        response = render(
-            request,
-            f"postmortems/includes/section_{section}.html",
-            _section_context(request, postmortem, section),
+        context = _section_context(request, postmortem, section)
+        # The header shows saved fields too (severity, title, services…): it comes out of band.
+        response = HttpResponse(
+            render_to_string(f"postmortems/includes/section_{section}.html", context, request)
+            + render_to_string(
+                "postmortems/includes/header.html", {**context, "oob": True}, request
+            )
         )
-        response["HX-Trigger"] = DOCUMENT_CHANGED
+        changed = [DOCUMENT_CHANGED]
+        if "time_zone" in form.changed_data:
+            changed.append(TIME_ZONE_CHANGED)
+        response["HX-Trigger"] = ", ".join(changed)
         return response
     context = {**_section_context(request, postmortem, section), "form": form, "drafts": drafts}
     template = "postmortems/includes/section_form.html"

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -79,9 +79,12 @@ class AffectedServicesMixin:
 
 
 def default_period(today: date) -> tuple[date, date]:
-    """The last twelve months, this one included."""
-    year, month = divmod(today.year * 12 + today.month - 1 - 11, 12)
-    return date(year, month + 1, 1), today
+    """The last twelve months up to today: from the day after the same date a year ago."""
+    try:
+        year_ago = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        year_ago = today.replace(year=today.year - 1, day=28)
+    return year_ago + timedelta(days=1), today
 
 
 class MetricsFilterForm(forms.Form):

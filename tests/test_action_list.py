@@ -14,6 +14,7 @@ from tests.factories import ActionItemFactory, PostmortemFactory, ServiceFactory
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("actions:list")
+OPENS_ON = {"status": "not_closed", "o": "overdue"}
 
 
 def _titles(response) -> set[str]:
@@ -65,7 +66,7 @@ def test_the_list_filters_by_postmortem_and_service(author_client):
 def test_the_list_sorts_by_the_chosen_column(author_client, today):
     ActionItemFactory(title="B", priority="P3", due_date=today + timedelta(1))
     ActionItemFactory(title="A", priority="P1", due_date=today + timedelta(9))
-    by_due = author_client.get(LIST).context["page"]
+    by_due = author_client.get(LIST, {"o": ""}).context["page"]
     assert [i.title for i in by_due] == ["B", "A"]
     by_priority = author_client.get(LIST, {"o": "priority"}).context["page"]
     assert [i.title for i in by_priority] == ["A", "B"]
@@ -158,7 +159,7 @@ def test_an_outsider_sees_and_counts_their_own_items_of_a_restricted_postmortem(
     ActionItemFactory(postmortem=PostmortemFactory(owner=author), owner=author, title="Open")
     client.force_login(outsider)
 
-    response = client.get(LIST)
+    response = client.get(LIST, follow=True)
     assert _titles(response) == {"Mine, on a secret one", "Open"}
     assert response.context["summary"].total == 2
     assert "Theirs, hidden" not in response.content.decode()
@@ -181,9 +182,9 @@ def test_the_owner_filter_keeps_the_chosen_person_selected(author_client, author
 
 
 def _count_queries(client) -> int:
-    client.get(LIST)  # a session's first request may also save the session
+    client.get(LIST, OPENS_ON)  # a session's first request may also save the session
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(LIST)
+        response = client.get(LIST, OPENS_ON)
     assert response.status_code == 200
     return len(queries)
 
@@ -233,3 +234,49 @@ def test_action_pages_need_a_login(client, postmortem):
     ]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+
+
+def test_the_list_opens_on_open_work_overdue_first_and_says_so_in_the_address(author_client, today):
+    ActionItemFactory(
+        title="Done long ago",
+        due_date=today - timedelta(60),
+        status="done",
+        completed_at=timezone.now(),
+    )
+    ActionItemFactory(title="Due next week", due_date=today + timedelta(7))
+    ActionItemFactory(
+        title="Overdue", due_date=today - timedelta(3), status="blocked", reason="Vendor"
+    )
+
+    response = author_client.get(LIST)
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}?status=not_closed&o=overdue"
+    opened = author_client.get(response["Location"])
+    assert [item.title for item in opened.context["page"]] == ["Overdue", "Due next week"]
+    body = opened.content.decode()
+    assert '<option value="not_closed" selected>' in body
+    assert '<option value="overdue" selected>Overdue first</option>' in body
+
+
+def test_any_status_can_still_be_chosen_overdue_first(author_client, today):
+    ActionItemFactory(
+        title="Done long ago",
+        due_date=today - timedelta(60),
+        status="done",
+        completed_at=timezone.now(),
+    )
+    ActionItemFactory(title="Due next week", due_date=today + timedelta(7))
+    ActionItemFactory(title="Overdue", due_date=today - timedelta(3))
+
+    response = author_client.get(LIST, {"status": "", "o": "overdue"})
+    assert [i.title for i in response.context["page"]] == [
+        "Overdue",
+        "Done long ago",
+        "Due next week",
+    ]
+    by_due = author_client.get(LIST, {"status": "", "o": "due"})
+    assert [i.title for i in by_due.context["page"]] == [
+        "Done long ago",
+        "Overdue",
+        "Due next week",
+    ]

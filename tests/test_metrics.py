@@ -14,6 +14,7 @@ from django.urls import reverse
 from actions.models import ActionItem, Status
 from postmortems.models import Postmortem, TimelineEvent
 from services import metrics
+from services.forms import default_period
 from services.metrics import Filters
 from tests.factories import (
     ActionItemFactory,
@@ -256,7 +257,19 @@ def test_the_page_shows_every_chart_with_its_data_table_and_csv_link(author_clie
     assert "/metrics/repeats.csv?" in page and "/metrics/factors.csv?" in page
     assert "vendor/chartjs/chart.umd.min.js" in page
     assert "<script>" not in page, "no inline script"
-    assert response.context["form"]["start"].value() == "2025-07-01"
+    assert response.context["form"]["start"].value() == "2025-06-16"  # the last 12 months
+
+
+@pytest.mark.parametrize(
+    ("today", "start"),
+    [
+        (date(2026, 6, 15), date(2025, 6, 16)),
+        (date(2026, 1, 1), date(2025, 1, 2)),
+        (date(2028, 2, 29), date(2027, 3, 1)),
+    ],
+)
+def test_the_default_period_is_the_last_twelve_months_up_to_today(today, start):
+    assert default_period(today) == (start, today)
 
 
 def test_a_csv_has_the_charts_columns_and_rows_for_the_same_filters(author_client):

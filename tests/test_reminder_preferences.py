@@ -101,3 +101,17 @@ def test_the_item_page_says_when_no_reminder_listed_it(author_client, author):
         b"No reminder has listed this item yet."
         in author_client.get(item.get_absolute_url()).content
     )
+
+
+def test_plain_http_webhooks_only_go_with_the_switch_for_local_test_servers(
+    author_client, settings
+):
+    data = {"hour": "9", "time_zone": "UTC", "webhook_url": "http://127.0.0.1:9999/hook"}
+    settings.DEBUG = True
+    settings.REMINDER_WEBHOOK_ALLOW_PRIVATE = False
+    response = author_client.post(URL, data)
+    assert "Use an https:// address" in " ".join(response.context["form"].errors["webhook_url"])
+
+    settings.REMINDER_WEBHOOK_ALLOW_PRIVATE = True
+    assert author_client.post(URL, data).status_code == 302
+    assert ReminderPreference.objects.get().webhook_url == "http://127.0.0.1:9999/hook"

@@ -133,3 +133,12 @@ def test_an_impossible_service_id_is_refused_with_a_message(author_client, check
     )
     assert response.status_code == 200
     assert "is not a valid value" in response.content.decode()
+
+
+def test_a_service_page_shows_impact_start_in_the_incidents_zone(author_client, checkout):
+    _incident(checkout, days_ago=2, minutes=10, time_zone="Asia/Tokyo")
+    _incident(checkout, days_ago=3, minutes=10, time_zone="Europe/Berlin")
+    with time_machine.travel(NOW):
+        body = author_client.get(reverse("services:detail", args=[checkout.pk])).content.decode()
+    assert "2026-06-13 21:00 JST" in body  # 12:00 UTC
+    assert "2026-06-12 14:00 CEST" in body

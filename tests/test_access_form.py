@@ -1,0 +1,22 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(client, postmortem) -> str:
+    url = reverse("postmortems:section_edit", args=[postmortem.pk, "access"])
+    return client.get(url).content.decode()
+
+
+def test_the_access_form_lists_people_by_name(author_client, postmortem, reviewer):
+    body = _form(author_client, postmortem)
+    assert f'<option value="{reviewer.pk}">Rui Reviewer (reviewer)</option>' in body
+
+
+def test_the_groups_select_says_how_groups_are_made(author_client, postmortem):
+    body = _form(author_client, postmortem)
+    assert "An admin makes groups and puts people in them under Admin → Groups." in body
+    Group.objects.create(name="SRE")
+    assert ">SRE</option>" in _form(author_client, postmortem)
