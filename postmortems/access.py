@@ -26,7 +26,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 
@@ -54,8 +54,9 @@ def readable_postmortems(who, queryset: PostmortemQuerySet | None = None) -> Pos
 
 
 def hidden_postmortems(who) -> PostmortemQuerySet:
-    """The restricted postmortems `who` may not read: a few rows that lists, counts and budgets
-    exclude, cheaper over thousands of postmortems than `readable_postmortems`."""
+    """The restricted postmortems `who` may not read (all, for someone not signed in): a few
+    rows that lists, counts and budgets exclude, cheaper over thousands of postmortems than
+    `readable_postmortems`."""
     user = _user(who)
     if not user.is_authenticated:
         return Postmortem.objects.order_by()
@@ -69,7 +70,8 @@ def editable_postmortems(who, queryset: PostmortemQuerySet | None = None) -> Pos
         return queryset.none()
     if user.is_superuser:
         return queryset
-    return queryset.filter(Q(owner=user) | Q(coauthors=user)).distinct()
+    coauthor = Postmortem.coauthors.through.objects.filter(postmortem=OuterRef("pk"), user=user)
+    return queryset.filter(Q(owner=user) | Q(Exists(coauthor)))
 
 
 def may_read(who, postmortem: Postmortem) -> bool:
@@ -135,18 +137,20 @@ def readable(who, queryset: QuerySet) -> QuerySet:
     return queryset.exclude(postmortem__in=hidden) if hidden else queryset
 
 
-def changeable_items(who, queryset: QuerySet | None = None) -> QuerySet:
-    """The action items `who` may change: their own, those they created, those of postmortems
-    they edit (and every one, for admins)."""
+def editable(who, queryset: QuerySet) -> QuerySet:
+    """The rows of `queryset` that `who` may change: postmortems they edit and the rows of
+    those; action items also when they own or created them."""
+    if queryset.model is Postmortem:
+        return editable_postmortems(who, queryset)
     user = _user(who)
-    if queryset is None:
-        queryset = apps.get_model("actions", "ActionItem").objects.all()
     if not user.is_authenticated:
         return queryset.none()
     if user.is_superuser:
         return queryset
-    editable = editable_postmortems(user).values("pk")
-    return queryset.filter(Q(owner=user) | Q(created_by=user) | Q(postmortem__in=editable))
+    condition = Q(postmortem__in=editable_postmortems(user).values("pk"))
+    if _is_item(queryset):
+        condition |= Q(owner=user) | Q(created_by=user)
+    return queryset.filter(condition)
 
 
 def may_change_item(who, item, *, editor: bool | None = None) -> bool:

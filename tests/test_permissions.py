@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -13,13 +14,17 @@ from icalendar import Calendar
 
 from actions.models import ActionItem
 from actions.reminders import reminders_send
+from postmortems import access
+from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
 from reviews.models import Comment, Meeting, Reviewer
 from reviews.services import comment_notify_mentions
 from tests.factories import (
     ActionItemFactory,
     CalendarTokenFactory,
+    ContributingFactorFactory,
     PostmortemFactory,
     ServiceFactory,
+    TimelineEventFactory,
     UserFactory,
 )
 
@@ -347,3 +352,33 @@ def test_an_item_owner_who_may_not_read_its_postmortem_sees_no_title_of_it(clien
         b"".join(client.get(reverse("actions:export")).streaming_content).decode(),
     ]
     assert all("Their item" in page and SECRET_TITLE not in page for page in pages)
+
+
+def test_the_querysets_of_postmortems_access_agree_with_its_predicates(people):
+    """readable() and editable() filter in SQL what may_read(), may_edit() and
+    may_change_item() say of one row, for every role and every kind of row."""
+    rows = []
+    for restricted in (False, True):
+        postmortem = _postmortem(people, restricted=restricted)
+        TimelineEventFactory(postmortem=postmortem)
+        ContributingFactorFactory(postmortem=postmortem)
+        Comment.objects.create(postmortem=postmortem, author=people["owner"], body="hi")
+        ActionItemFactory(postmortem=postmortem, owner=people["outsider"])
+        rows.append(postmortem)
+    models = [Postmortem, TimelineEvent, ContributingFactor, Comment, Reviewer, ActionItem]
+    for role in ROLES:
+        user = people.get(role) or AnonymousUser()
+        for model in models:
+            everything = list(model.objects.all())
+            readable = set(access.readable(user, model.objects.all()))
+            editable = set(access.editable(user, model.objects.all()))
+            for row in everything:
+                postmortem = row if model is Postmortem else row.postmortem
+                own = model is ActionItem and user.pk == row.owner_id
+                may_read = user.is_authenticated and (access.may_read(user, postmortem) or own)
+                if model is ActionItem:
+                    may_change = access.may_change_item(user, row)
+                else:
+                    may_change = access.may_edit(user, postmortem)
+                assert (row in readable) == may_read, (role, row)
+                assert (row in editable) == may_change, (role, row)
