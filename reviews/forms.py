@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from actions.forms import ActionItemForm
 from config.fields import ModelMultipleChoiceField
+from postmortems import access
 from postmortems.forms import LocalDateTimeField
 from postmortems.models import Postmortem
 from reviews.models import AgendaItem, Meeting, Reviewer
@@ -83,7 +84,7 @@ class MeetingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["starts_at"].tz = timezone.get_current_timezone()
         suggested_ids = list(suggested.values_list("pk", flat=True))
-        readable = Postmortem.objects.visible_to(user)
+        readable = access.readable_postmortems(user)
         recent = readable.order_by("-created_at").values_list("pk", flat=True)[:50]
         self.fields["agenda"].queryset = readable.filter(pk__in=[*suggested_ids, *recent]).order_by(
             "-created_at"
