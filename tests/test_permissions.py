@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -382,3 +382,18 @@ def test_the_querysets_of_postmortems_access_agree_with_its_predicates(people):
                     may_change = access.may_edit(user, postmortem)
                 assert (row in readable) == may_read, (role, row)
                 assert (row in editable) == may_change, (role, row)
+
+
+def test_readers_of_names_whom_may_read_lets_read(people):
+    """The batch answer that reminders and calendar feeds use agrees with may_read()."""
+    group = Group.objects.create(name="sre")
+    member = UserFactory(username="member")
+    member.groups.add(group)
+    secret = _postmortem(people, restricted=True)
+    secret.allowed_groups.add(group)
+    public = _postmortem(people, restricted=False)
+    readers = access.readers_of([secret.pk, public.pk])
+    assert set(readers) == {secret.pk}  # everyone reads the other
+    everyone = [*people.values(), member]
+    assert readers[secret.pk] == {user.pk for user in everyone if access.may_read(user, secret)}
+    assert member.pk in readers[secret.pk] and people["outsider"].pk not in readers[secret.pk]
