@@ -223,8 +223,12 @@ class StatusForm(forms.Form):
 
 class BulkForm(forms.Form):
     items = forms.ModelMultipleChoiceField(
-        queryset=ActionItem.objects.select_related("postmortem", "owner"),
-        error_messages={"required": "Tick the items to change first."},
+        queryset=ActionItem.objects.none(),
+        error_messages={
+            "required": "Tick the items to change first.",
+            # The same for an item that is not there and one the person may not read.
+            "invalid_choice": "Item #%(value)s was not found; nothing was changed.",
+        },
     )
     action = forms.ChoiceField(choices=[("", "Choose…"), *BULK_ACTIONS.items()])
     owner = UserChoiceField(required=False, label="New owner")
@@ -233,9 +237,12 @@ class BulkForm(forms.Form):
         required=False, max_length=5_000, label="Reason", widget=forms.TextInput()
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, items=None, **kwargs):
+        """`items`: those the person may read (postmortems.access), among which they tick."""
         # Its own ids: the list's filters have an owner and a due date too.
         super().__init__(*args, auto_id="bulk-%s", **kwargs)
+        if items is not None:
+            self.fields["items"].queryset = items.select_related("postmortem", "owner")
         style_widgets(self.fields)
 
     def clean(self):

@@ -16,9 +16,9 @@ import uuid
 import zoneinfo
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
@@ -32,6 +32,7 @@ from django.utils import timezone
 from actions import webhooks
 from actions.models import ActionItem, Reminder, ReminderItem, ReminderSweep
 from config import emails
+from postmortems import access
 from postmortems.models import Postmortem, Severity
 from postmortems.models import Status as PostmortemStatus
 
@@ -90,7 +91,7 @@ class Line:
 class Draft:
     id: int
     url: str
-    title: str
+    title: str  # empty for a restricted one (access.outbound)
     severity: int
     deadline: datetime
 
@@ -191,7 +192,7 @@ class Digest:
                 "",
                 [
                     Row(
-                        f"PM-{d.id} {d.title}",
+                        f"PM-{d.id} {d.title}".strip(),
                         d.url,
                         Severity(d.severity).label,
                         f"review was due {d.deadline.astimezone(zone):%Y-%m-%d %H:%M %Z}",
@@ -227,6 +228,13 @@ class Digest:
 
 
 # Planning: who is due now, and with what
+
+
+@lru_cache(maxsize=4096)
+def _outbound(pk: int | None, title: str, restricted: bool, *, reader: bool) -> access.Outbound:
+    """access.outbound() for a postmortem read as values; once per postmortem, not per line."""
+    postmortem = Postmortem(pk=pk, title=title, restricted=restricted) if pk else None
+    return access.outbound(postmortem, reader=reader)
 
 
 def _local_day(now: datetime, time_zone: str) -> tuple[date, int]:
@@ -346,6 +354,8 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
             "postmortem__restricted",
         )
     )
+    rows = list(rows)
+    readers = access.readers_of({row[8] for row in rows if row[8]})
     item_url = _url_maker("actions:detail")
     for row in rows:
         pk, title, due_date, priority, owner_id, first, last, username, pm, pm_title = row[:10]
@@ -353,10 +363,12 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
         own, chief = due.get(owner_id), due.get(pm_owner)
         if own is None and chief is None:
             continue
-        # A restricted postmortem's title stays out of mail and chat: its reference will do.
-        source = (f"PM-{pm}" if restricted else f"PM-{pm} {pm_title}") if pm else ""
+        # Mail and chat get what access.outbound lets out: a restricted postmortem's
+        # reference, and its items' titles for those who may read it.
+        out = _outbound(pm, pm_title, restricted, reader=owner_id in readers.get(pm, {owner_id}))
+        source = f"{out.reference} {out.title}".strip()
         name = _name(first, last, username)
-        line = Line(pk, item_url(pk), title, due_date, priority, name, source)
+        line = Line(pk, item_url(pk), out.item_title(pk, title), due_date, priority, name, source)
         if own is not None:
             if due_date < own.day:
                 own.overdue.append(line)
@@ -364,15 +376,17 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
                 own.due_soon.append(line)
         late_enough = chief is not None and (chief.day - due_date).days > escalate_after
         if late_enough and pm_owner != owner_id:
-            chief.escalated.append(line)
+            # The postmortem's owner reads it, whoever owns the item.
+            chief.escalated.append(replace(line, title=title))
 
     postmortem_url = _url_maker("postmortems:detail")
     drafts = _late_drafts().order_by("resolved_at", "id")
-    for pk, title, severity, resolved_at, time_zone, owner_id in drafts.values_list(
-        "id", "title", "severity", "resolved_at", "time_zone", "owner_id"
+    for pk, title, severity, resolved_at, time_zone, owner_id, restricted in drafts.values_list(
+        "id", "title", "severity", "resolved_at", "time_zone", "owner_id", "restricted"
     ):
         deadline = review_deadline(severity=severity, resolved_at=resolved_at, time_zone=time_zone)
         if owner_id in due and deadline is not None and deadline <= now:
+            title = _outbound(pk, title, restricted, reader=True).title
             due[owner_id].drafts.append(Draft(pk, postmortem_url(pk), title, severity, deadline))
 
     return [digest for digest in due.values() if digest]

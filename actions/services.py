@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,6 +21,7 @@ from actions.models import (
     default_due_date,
     new_calendar_key,
 )
+from postmortems import access
 from postmortems.models import Postmortem
 
 NO_ACTIONS_MESSAGE = "Add at least one action item, or record why none is needed."
@@ -79,12 +80,12 @@ class ActionSection:
 
 
 def postmortem_action_section(*, postmortem: Postmortem, user) -> ActionSection:
-    can_edit = postmortem.can_edit(user)
+    can_edit = access.may_edit(user, postmortem)
     items = list(postmortem.action_items.select_related("owner").order_by("due_date", "id"))
     items.sort(key=lambda item: not item.is_open)  # open first, each group by due date
     for item in items:
         item.postmortem = postmortem
-        item.changeable = item.can_change(user, editor=can_edit)
+        item.changeable = access.may_change_item(user, item, editor=can_edit)
     summary = action_items_summary(items=postmortem.action_items.all(), today=timezone.localdate())
     missing = action_items_missing_reason(postmortem=postmortem)
     return ActionSection(postmortem, items, summary, can_edit, missing)
@@ -132,8 +133,8 @@ def action_items_bulk_update(
     editor_of: dict[int, bool] = {}
     for item in items:
         if item.postmortem_id is not None and item.postmortem_id not in editor_of:
-            editor_of[item.postmortem_id] = item.postmortem.can_edit(by)
-        if not item.can_change(by, editor=editor_of.get(item.postmortem_id)):
+            editor_of[item.postmortem_id] = access.may_edit(by, item.postmortem)
+        if not access.may_change_item(by, item, editor=editor_of.get(item.postmortem_id)):
             result.skipped.append(item)
             continue
         if action == "reassign":
@@ -192,8 +193,14 @@ class _Echo:
         return value
 
 
-def action_items_csv(*, items: ActionItemQuerySet, today: date) -> Iterator[str]:
-    """The rows of `items` as CSV lines, header first, streamed in chunks of the queryset."""
+def action_items_csv(
+    *, items: ActionItemQuerySet, today: date, hidden: Collection[int] = ()
+) -> Iterator[str]:
+    """The rows of `items` as CSV lines, header first, streamed in chunks of the queryset.
+
+    `hidden`: postmortems the reader may not read (access.hidden_postmortems), whose titles
+    stay out of the rows of the reader's own items on them.
+    """
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_HEADER)
     for item in items.iterator(chunk_size=500):
@@ -211,7 +218,7 @@ def action_items_csv(*, items: ActionItemQuerySet, today: date) -> Iterator[str]
             item.due_date.isoformat(),
             "yes" if item.is_open and item.due_date < today else "no",
             postmortem.reference if postmortem else "",
-            postmortem.title if postmortem else "",
+            postmortem.title if postmortem and postmortem.pk not in hidden else "",
             services,
             timezone.localtime(item.created_at).strftime("%Y-%m-%d %H:%M"),
             timezone.localtime(item.completed_at).strftime("%Y-%m-%d %H:%M")
@@ -254,12 +261,17 @@ def calendar_feed(*, token: CalendarToken) -> bytes:
         .select_related("postmortem")
         .order_by("due_date", "id")
     )
+    items = list(items)
+    readers = access.readers_of({item.postmortem_id for item in items})
     for item in items:
+        # A calendar is another company's service: what it gets follows access.outbound.
+        reader = token.user_id in readers.get(item.postmortem_id, {token.user_id})
+        out = access.outbound(item.postmortem, reader=reader)
         url = settings.SITE_URL + item.get_absolute_url()
         lines = [f"{item.get_priority_display()} · {item.get_kind_display()}"]
         lines.append(f"Status: {item.get_status_display()}")
-        if item.postmortem:
-            lines.append(f"From {item.postmortem}")
+        if out.name:
+            lines.append(f"From {out.name}")
         lines.append(url)
         event = Event()
         event.add("uid", f"action-item-{item.pk}@{host}")
@@ -267,7 +279,7 @@ def calendar_feed(*, token: CalendarToken) -> bytes:
         event.add("last-modified", item.updated_at)
         event.add("dtstart", item.due_date)
         event.add("dtend", item.due_date + timedelta(days=1))
-        event.add("summary", f"Due: {item.title} [{item.priority}]")
+        event.add("summary", f"Due: {out.item_title(item.pk, item.title)} [{item.priority}]")
         event.add("description", "\n".join(lines))
         event.add("url", url)
         event.add("transp", "TRANSPARENT")

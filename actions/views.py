@@ -5,11 +5,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -40,6 +40,7 @@ from actions.services import (
     calendar_token_renew,
     calendar_token_revoke,
 )
+from postmortems import access
 from postmortems.models import Postmortem
 from postmortems.services import history_entries
 from services.models import Service
@@ -60,31 +61,6 @@ ROW_FIELDS = [
 ]
 
 
-def _get_item(request: HttpRequest, pk: int) -> ActionItem:
-    return get_object_or_404(
-        ActionItem.objects.visible_to(request.user).select_related(
-            "owner", "postmortem", "created_by"
-        ),
-        pk=pk,
-    )
-
-
-def _get_item_for_change(request: HttpRequest, pk: int) -> ActionItem:
-    item = _get_item(request, pk)
-    if not item.can_change(request.user):
-        raise PermissionDenied(
-            "Only the item's owner, its creator and the postmortem's authors can change it."
-        )
-    return item
-
-
-def _get_postmortem_for_edit(request: HttpRequest, pk: int) -> Postmortem:
-    postmortem = get_object_or_404(Postmortem.objects.visible_to(request.user), pk=pk)
-    if not postmortem.can_edit(request.user):
-        raise PermissionDenied("Only the owner and co-authors can edit this postmortem.")
-    return postmortem
-
-
 def _safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -94,7 +70,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 def _filtered(request: HttpRequest) -> ActionItemFilter:
     return ActionItemFilter(
-        request.GET or None, queryset=ActionItem.objects.visible_to(request.user)
+        request.GET or None, queryset=access.readable(request, ActionItem.objects.all())
     )
 
 
@@ -129,6 +105,8 @@ def item_list(request: HttpRequest) -> HttpResponse:
     filterset = _filtered(request)
     today = timezone.localdate()
     summary = action_items_summary(items=filterset.qs, today=today)
+    # Its owner lists an item whatever its postmortem, but not a hidden postmortem's title.
+    hidden = set(access.hidden_postmortems(request).values_list("pk", flat=True))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -139,6 +117,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "bulk_form": BulkForm(),
         "bulk_actions": BULK_ACTIONS,
         "today": today,
+        "hidden": hidden,
     }
     return render(request, "actions/actionitem_list.html", context)
 
@@ -146,7 +125,8 @@ def item_list(request: HttpRequest) -> HttpResponse:
 def item_export(request: HttpRequest) -> StreamingHttpResponse:
     filterset = _filtered(request)
     items = filterset.qs.select_related("owner", "postmortem").prefetch_related(_service_names())
-    rows = action_items_csv(items=items, today=timezone.localdate())
+    hidden = set(access.hidden_postmortems(request).values_list("pk", flat=True))
+    rows = action_items_csv(items=items, today=timezone.localdate(), hidden=hidden)
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     filename = f"action-items-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -156,7 +136,7 @@ def item_export(request: HttpRequest) -> StreamingHttpResponse:
 @require_POST
 def item_bulk(request: HttpRequest) -> HttpResponse:
     back = _safe_next(request, reverse("actions:list"))
-    form = BulkForm(request.POST)
+    form = BulkForm(request.POST, items=access.readable(request, ActionItem.objects.all()))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -177,6 +157,7 @@ def item_bulk(request: HttpRequest) -> HttpResponse:
             request, f"{BULK_ACTIONS[data['action']]}: {count} item{'s' if count > 1 else ''}."
         )
     if result.skipped:
+        # Only items one may read reach here: the others fail as unknown ids do.
         names = ", ".join(f"#{item.pk} {item.title}" for item in result.skipped)
         messages.warning(request, f"Skipped {len(result.skipped)} you can't change: {names}.")
     return redirect(back)
@@ -260,18 +241,23 @@ def reminder_preferences(request: HttpRequest) -> HttpResponse:
 
 
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _get_item(request, pk)
-    can_change = item.can_change(request.user)
+    item = access.get_item_for_read(request, pk)
+    can_change = access.may_change_item(request, item)
     form = ActionItemForm(instance=item) if can_change else None
     return render(
-        request, "actions/actionitem_detail.html", _detail_context(item, can_change, form)
+        request, "actions/actionitem_detail.html", _detail_context(request, item, can_change, form)
     )
 
 
-def _detail_context(item: ActionItem, can_change: bool, form=None, status_form=None) -> dict:
+def _detail_context(
+    request: HttpRequest, item: ActionItem, can_change: bool, form=None, status_form=None
+) -> dict:
     item.changeable = can_change
     return {
         "item": item,
+        # Its owner sees the item whatever its postmortem, but not a hidden postmortem's title.
+        "postmortem_readable": item.postmortem is not None
+        and access.may_read(request, item.postmortem),
         "can_change": can_change,
         "form": form,
         "status_form": status_form,
@@ -287,7 +273,7 @@ def _detail_context(item: ActionItem, can_change: bool, form=None, status_form=N
 
 @require_http_methods(["GET", "POST"])
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _get_item_for_change(request, pk)
+    item = access.get_item_for_change(request, pk)
     form = ActionItemForm(request.POST or None, instance=item)
     if form.is_valid():
         note = form.change_note()
@@ -296,7 +282,9 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
             item.note_change(by=request.user, note=note)
         messages.success(request, "Action item saved.")
         return redirect(item)
-    return render(request, "actions/actionitem_detail.html", _detail_context(item, True, form))
+    return render(
+        request, "actions/actionitem_detail.html", _detail_context(request, item, True, form)
+    )
 
 
 def item_create(request: HttpRequest) -> HttpResponse:
@@ -312,7 +300,7 @@ def item_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def item_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Quick status change; answers with the fragment that sent it (section, panel or row)."""
-    item = _get_item_for_change(request, pk)
+    item = access.get_item_for_change(request, pk)
     form = StatusForm(request.POST, item=item)
     if form.is_valid():
         try:
@@ -330,7 +318,7 @@ def item_status(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "actions/includes/actionitem_status.html",
-            _detail_context(item, True, status_form=failed),
+            _detail_context(request, item, True, status_form=failed),
         )
     item.changeable = True
     return render(
@@ -347,12 +335,12 @@ def _section(request: HttpRequest, postmortem: Postmortem, **extra) -> HttpRespo
 
 
 def postmortem_section(request: HttpRequest, pk: int) -> HttpResponse:
-    return _section(request, get_object_or_404(Postmortem.objects.visible_to(request.user), pk=pk))
+    return _section(request, access.get_postmortem_for_read(request, pk))
 
 
 @require_POST
 def postmortem_item_create(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     form = ActionItemForm(request.POST)
     if form.is_valid():
         action_item_create(by=request.user, postmortem=postmortem, **form.cleaned_data)
@@ -364,7 +352,7 @@ def postmortem_item_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def postmortem_no_actions_reason(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     form = NoActionsReasonForm(request.POST, instance=postmortem)
     if form.is_valid():
         form.save(commit=False).save(update_fields=["no_actions_reason", "updated_at"])

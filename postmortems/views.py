@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import prefetch_related_objects
@@ -15,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
-from postmortems import page_cache
+from postmortems import access, page_cache
 from postmortems.backup import markdown_export
 from postmortems.chatlog import parse_chat_log
 from postmortems.filters import PostmortemFilter
@@ -47,36 +46,9 @@ TIME_ZONE_CHANGED = "timeZoneChanged"
 NOT_REVIEWED = {"version", "coauthors", "restricted", "allowed_users", "allowed_groups"}
 
 
-def _readable(request: HttpRequest, pk: int, postmortems) -> Postmortem:
-    """The postmortem if the user may read it; a restricted one is simply not there for others.
-
-    Fetched by its key first: only a restricted one costs a query more to check.
-    """
-    postmortem = get_object_or_404(postmortems, pk=pk)
-    if not postmortem.can_view(request.user):
-        raise Http404("No postmortem matches the given query.")
-    return postmortem
-
-
-def _get_postmortem(request: HttpRequest, pk: int, *, lock: bool = False) -> Postmortem:
-    postmortems = Postmortem.objects.select_related("owner", "template")
-    if lock:
-        postmortems = postmortems.select_for_update(of=("self",))
-    return _readable(request, pk, postmortems)
-
-
-def _get_postmortem_for_edit(request: HttpRequest, pk: int, *, lock: bool = False) -> Postmortem:
-    postmortem = _get_postmortem(request, pk, lock=lock)
-    if not postmortem.can_edit(request.user):
-        raise PermissionDenied("Only the owner and co-authors can edit this postmortem.")
-    return postmortem
-
-
 def postmortem_list(request: HttpRequest) -> HttpResponse:
     queryset = (
-        Postmortem.objects.visible_to(request.user)
-        .select_related("owner")
-        .prefetch_related("services")
+        access.readable_postmortems(request).select_related("owner").prefetch_related("services")
     )
     filterset = PostmortemFilter(request.GET or None, queryset=queryset)
     page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
@@ -91,7 +63,7 @@ def postmortem_list(request: HttpRequest) -> HttpResponse:
 
 def postmortem_pick(request: HttpRequest) -> JsonResponse:
     """Options for a searchable postmortem picker: the newest 20 readable ones matching ?q=."""
-    found = Postmortem.objects.visible_to(request.user).search(request.GET.get("q", "")[:200])
+    found = access.readable_postmortems(request).search(request.GET.get("q", "")[:200])
     found = found.order_by("-created_at").only("pk", "title")[:20]
     return JsonResponse([{"value": pm.pk, "text": str(pm)} for pm in found], safe=False)
 
@@ -109,11 +81,13 @@ def postmortem_create(request: HttpRequest) -> HttpResponse:
 
 
 def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    version = _readable(request, pk, page_cache.versions())
+    version = access.get_postmortem_for_read(request, pk, queryset=page_cache.versions())
 
     def draw() -> HttpResponse:
-        postmortem = _get_postmortem(request, pk)
-        return render(request, "postmortems/postmortem_detail.html", _document(request, postmortem))
+        postmortem = access.get_postmortem_for_read(request, pk)
+        return render(
+            request, "postmortems/postmortem_detail.html", document_context(request, postmortem)
+        )
 
     return page_cache.page(request, version, draw)
 
@@ -123,12 +97,12 @@ def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
 DOCUMENT_PARTS = ["events", "factors", "services", "coauthors", "action_items"]
 
 
-def _document(request: HttpRequest, postmortem: Postmortem) -> dict:
+def document_context(request: HttpRequest, postmortem: Postmortem) -> dict:
     prefetch_related_objects([postmortem], *DOCUMENT_PARTS)
     return {
         "postmortem": postmortem,
         "lint": postmortem_lint_summary(postmortem),
-        "can_edit": postmortem.can_edit(request.user),
+        "can_edit": access.may_edit(request, postmortem),
         "events": postmortem.events.all(),
         "factors": postmortem.factors.all(),
         "action_items": postmortem.action_items.select_related("owner"),
@@ -138,12 +112,14 @@ def _document(request: HttpRequest, postmortem: Postmortem) -> dict:
 
 
 def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem(request, pk)
-    return render(request, "postmortems/postmortem_print.html", _document(request, postmortem))
+    postmortem = access.get_postmortem_for_read(request, pk)
+    return render(
+        request, "postmortems/postmortem_print.html", document_context(request, postmortem)
+    )
 
 
 def postmortem_history_view(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem(request, pk)
+    postmortem = access.get_postmortem_for_read(request, pk)
     entries = postmortem_history(postmortem)
     # Links from a stale approval or "updated after publication" show what changed since.
     if since := _moment(request.GET.get("since", "")):
@@ -164,7 +140,7 @@ def _moment(value: str) -> datetime | None:
 
 
 def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem(request, pk)
+    postmortem = access.get_postmortem_for_read(request, pk)
     text, filename = markdown_export(postmortem, short=request.GET.get("version") == "short")
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -179,14 +155,14 @@ def _section_context(request: HttpRequest, postmortem: Postmortem, section: str)
         "postmortem": postmortem,
         "section": section,
         "heading": SECTIONS[section][0],
-        "can_edit": postmortem.can_edit(request.user),
+        "can_edit": access.may_edit(request, postmortem),
     }
 
 
 def section_display(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     if section not in SECTIONS:
         raise Http404("No such section.")
-    postmortem = _get_postmortem(request, pk)
+    postmortem = access.get_postmortem_for_read(request, pk)
     return render(
         request,
         f"postmortems/includes/section_{section}.html",
@@ -200,7 +176,7 @@ def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
         raise Http404("No such section.")
     with transaction.atomic():
         # Locked, so that two people saving at once are checked against each other's change.
-        postmortem = _get_postmortem_for_edit(request, pk, lock=request.method == "POST")
+        postmortem = access.get_postmortem_for_edit(request, pk, lock=request.method == "POST")
         form_class = SECTIONS[section][1]
         drafts = [] if request.POST else _section_drafts(request, postmortem, form_class)
         initial = {draft.field: draft.text for draft in drafts}
@@ -250,7 +226,7 @@ def _section_drafts(request: HttpRequest, postmortem: Postmortem, form_class) ->
 @require_POST
 def draft_autosave(request: HttpRequest, pk: int) -> JsonResponse:
     """Keep what someone is typing, so a closed tab or a crash loses nothing."""
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     form = DraftForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"saved": False, "errors": form.errors}, status=400)
@@ -264,7 +240,7 @@ def draft_autosave(request: HttpRequest, pk: int) -> JsonResponse:
 def draft_discard(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     if section not in SECTIONS:
         raise Http404("No such section.")
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     Draft.objects.filter(
         postmortem=postmortem, user=request.user, field__in=SECTIONS[section][1].base_fields
     ).delete()
@@ -277,7 +253,7 @@ def draft_discard(request: HttpRequest, pk: int, section: str) -> HttpResponse:
 def _timeline(request: HttpRequest, postmortem: Postmortem, form=None) -> HttpResponse:
     context = {
         "postmortem": postmortem,
-        "can_edit": postmortem.can_edit(request.user),
+        "can_edit": access.may_edit(request, postmortem),
         "events": postmortem.events.all(),
         "event_form": form or TimelineEventForm(incident_tz=postmortem.time_zone),
     }
@@ -295,7 +271,7 @@ def _after_timeline_change(request: HttpRequest, postmortem: Postmortem) -> Http
 
 @require_POST
 def event_create(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     form = TimelineEventForm(request.POST, incident_tz=postmortem.time_zone)
     if not form.is_valid():
         return _timeline(request, postmortem, form)
@@ -308,7 +284,7 @@ def event_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     event = get_object_or_404(TimelineEvent, pk=event_id, postmortem=postmortem)
     form = TimelineEventForm(request.POST or None, instance=event, incident_tz=postmortem.time_zone)
     if form.is_valid():
@@ -325,19 +301,19 @@ def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
 
 @require_POST
 def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     get_object_or_404(TimelineEvent, pk=event_id, postmortem=postmortem).delete()
     postmortem.mark_text_changed()
     return _after_timeline_change(request, postmortem)
 
 
 def timeline_partial(request: HttpRequest, pk: int) -> HttpResponse:
-    return _timeline(request, _get_postmortem(request, pk))
+    return _timeline(request, access.get_postmortem_for_read(request, pk))
 
 
 @require_http_methods(["GET", "POST"])
 def timeline_import_view(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     start = postmortem.started_at or timezone.now()
     form = ChatLogForm(
         request.POST or None, initial={"day": timezone.localdate(start, postmortem.tz)}
@@ -369,7 +345,7 @@ def timeline_import_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _factors(request: HttpRequest, postmortem: Postmortem, form=None) -> HttpResponse:
     context = {
         "postmortem": postmortem,
-        "can_edit": postmortem.can_edit(request.user),
+        "can_edit": access.may_edit(request, postmortem),
         "factors": postmortem.factors.all(),
         "factor_form": form or ContributingFactorForm(),
     }
@@ -381,7 +357,7 @@ def _factors(request: HttpRequest, postmortem: Postmortem, form=None) -> HttpRes
 
 @require_POST
 def factor_create(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     form = ContributingFactorForm(request.POST)
     if form.is_valid():
         factor = form.save(commit=False)
@@ -396,7 +372,7 @@ def factor_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     factor = get_object_or_404(ContributingFactor, pk=factor_id, postmortem=postmortem)
     form = ContributingFactorForm(request.POST or None, instance=factor)
     if form.is_valid():
@@ -415,7 +391,7 @@ def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
 
 @require_POST
 def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     get_object_or_404(ContributingFactor, pk=factor_id, postmortem=postmortem).delete()
     postmortem.mark_text_changed()
     if not request.htmx:
@@ -424,7 +400,7 @@ def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse
 
 
 def factors_partial(request: HttpRequest, pk: int) -> HttpResponse:
-    return _factors(request, _get_postmortem(request, pk))
+    return _factors(request, access.get_postmortem_for_read(request, pk))
 
 
 # The blameless linter: live checks while typing, the summary, acknowledgements, the gate.
@@ -443,7 +419,7 @@ def lint_check(request: HttpRequest) -> JsonResponse:
 def _lint_summary(request: HttpRequest, postmortem: Postmortem, **extra) -> HttpResponse:
     context = {
         "postmortem": postmortem,
-        "can_edit": postmortem.can_edit(request.user),
+        "can_edit": access.may_edit(request, postmortem),
         "lint": postmortem_lint_summary(postmortem),
         **extra,
     }
@@ -451,12 +427,12 @@ def _lint_summary(request: HttpRequest, postmortem: Postmortem, **extra) -> Http
 
 
 def lint_summary(request: HttpRequest, pk: int) -> HttpResponse:
-    return _lint_summary(request, _get_postmortem(request, pk))
+    return _lint_summary(request, access.get_postmortem_for_read(request, pk))
 
 
 @require_POST
 def lint_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
         finding_acknowledge(postmortem=postmortem, by=request.user, **form.cleaned_data)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from actions.forms import ActionItemForm
 from config.fields import ModelMultipleChoiceField, is_id
 from config.forms import DistinctIdsMixin
+from postmortems import access
 from postmortems.forms import LocalDateTimeField
 from postmortems.models import Postmortem
 from reviews.models import AgendaItem, Meeting, Reviewer
@@ -114,7 +115,7 @@ class MeetingForm(forms.ModelForm):
         self.fields["starts_at"].tz = timezone.get_current_timezone()
         suggested_ids = list(suggested.values_list("pk", flat=True))
         agenda = self.fields["agenda"]
-        agenda.queryset = Postmortem.objects.visible_to(user)
+        agenda.queryset = access.readable_postmortems(user)
         agenda.initial = suggested_ids
         self.suggested_ids = set(suggested_ids)
         # Offer only what is picked (suggested, or posted back); the picker searches the rest.

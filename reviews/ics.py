@@ -1,11 +1,16 @@
 from django.conf import settings
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from postmortems import access
 from reviews.models import Meeting
 
 
-def meeting_invitation(meeting: Meeting) -> bytes:
-    """An iCalendar invitation to a review meeting, with its agenda and a link to it."""
+def meeting_invitation(meeting: Meeting, *, user) -> bytes:
+    """An iCalendar invitation to a review meeting, with its agenda and a link to it.
+
+    The agenda lists what `user` may read, as things that leave the site are named
+    (`access.outbound`): calendars are other companies' services.
+    """
     calendar = Calendar()
     calendar.add("prodid", "-//Debrief//Review meetings//EN")
     calendar.add("version", "2.0")
@@ -20,7 +25,10 @@ def meeting_invitation(meeting: Meeting) -> bytes:
     event.add("url", url)
     if meeting.location:
         event.add("location", meeting.location)
-    agenda = [f"- {item.postmortem}" for item in meeting.agenda.select_related("postmortem")]
+    agenda = [
+        f"- {access.outbound(item.postmortem, reader=True).name}"
+        for item in access.readable_agenda(user, meeting.agenda.all())
+    ]
     event.add("description", "\n".join(["Agenda:", *agenda, "", url]))
     organizer = vCalAddress(f"mailto:{meeting.facilitator.email or 'debrief@localhost'}")
     organizer.params["cn"] = vText(

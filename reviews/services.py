@@ -14,7 +14,7 @@ from django.utils import timezone
 from actions.models import OPEN_STATUSES, ActionItem
 from actions.services import action_items_missing_reason
 from config import emails
-from postmortems import page_cache
+from postmortems import access, page_cache
 from postmortems.lint import postmortem_lint_summary
 from postmortems.models import Postmortem, Status
 from reviews.models import AgendaItem, Attendance, Comment, Meeting, Reviewer, Transition
@@ -205,9 +205,11 @@ def comment_notify_mentions(*, comment_id: int) -> int:
         .exclude(email="")
         .exclude(pk=comment.author_id)
     )
-    readers = [user for user in recipients if comment.postmortem.can_view(user)]
+    readers = [user for user in recipients if access.may_read(user, comment.postmortem)]
+    out = access.outbound(comment.postmortem, reader=True)
     for user in readers:
-        emails.send("mention", [user.email], {"comment": comment, "recipient": user})
+        context = {"comment": comment, "recipient": user, "postmortem": out}
+        emails.send("mention", [user.email], {**context, "body": out.text(comment.body)})
     return len(readers)
 
 
@@ -221,7 +223,7 @@ def suggested_agenda(user, today: date | None = None) -> QuerySet[Postmortem]:
         postmortem=OuterRef("pk"), status__in=OPEN_STATUSES, due_date__lt=today
     )
     return (
-        Postmortem.objects.visible_to(user)
+        access.readable_postmortems(user)
         .annotate(has_overdue=Exists(overdue))
         .filter(Q(status=Status.IN_REVIEW) | Q(status=Status.PUBLISHED, has_overdue=True))
         .order_by("-status", "-created_at")
@@ -252,7 +254,8 @@ def meeting_end(*, meeting: Meeting) -> None:
 def meeting_send_summary(*, meeting_id: int) -> int:
     """Email the meeting's decisions and new action items to everyone invited.
 
-    Each person gets their own copy, without the restricted postmortems they may not read.
+    Each person gets their own copy, without the restricted postmortems they may not read,
+    and with what leaves the site as access.outbound says.
     """
     meeting = Meeting.objects.select_related("facilitator").get(pk=meeting_id)
     people = {user for user in meeting.attendees.all() if user.email}
@@ -264,17 +267,31 @@ def meeting_send_summary(*, meeting_id: int) -> int:
     messages = []
     for person in sorted(people, key=lambda user: user.email):
         readable = set(
-            Postmortem.objects.visible_to(person)
-            .filter(pk__in=[a.postmortem_id for a in agenda])
+            access.readable_postmortems(person)
+            .filter(pk__in=[a.postmortem_id for a in agenda + items if a.postmortem_id])
             .values_list("pk", flat=True)
         )
         context = {
             "meeting": meeting,
             "present": present,
-            "agenda": [a for a in agenda if a.postmortem_id in readable],
-            "action_items": [i for i in items if i.postmortem_id in readable],
+            "agenda": [_summary_entry(a) for a in agenda if a.postmortem_id in readable],
+            "action_items": [
+                _summary_item(i, reader=i.postmortem_id in readable)
+                for i in items
+                if i.postmortem_id is None or i.postmortem_id in readable or i.owner == person
+            ],
         }
         messages.append(emails.build("meeting-summary", [person.email], context))
     if messages:
         get_connection().send_messages(messages)
     return len(messages)
+
+
+def _summary_entry(entry: AgendaItem) -> dict:
+    out = access.outbound(entry.postmortem, reader=True)
+    return {"name": out.name, "url": out.url, "decision": out.text(entry.decision), "out": out}
+
+
+def _summary_item(item: ActionItem, *, reader: bool) -> dict:
+    out = access.outbound(item.postmortem, reader=reader)
+    return {"item": item, "title": out.item_title(item.pk, item.title), "reference": out.reference}

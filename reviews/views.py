@@ -3,15 +3,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.services import action_item_create
-from postmortems.models import Postmortem
-from postmortems.views import _document, _get_postmortem, _get_postmortem_for_edit
+from postmortems import access
+from postmortems.views import document_context
 from reviews import services
 from reviews.forms import (
     AgendaItemForm,
@@ -32,12 +32,12 @@ from reviews.templatetags.reviews import review_panel_context
 
 def _move(request: HttpRequest, pk: int, move, *, verb: str, done: str, **extra) -> HttpResponse:
     """Run one status change; a refusal shows the page with what to fix, each item linked."""
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     try:
         move(postmortem=postmortem, by=request.user, **extra)
     except services.TransitionRefused as refusal:
         context = {
-            **_document(request, postmortem),
+            **document_context(request, postmortem),
             "refusal": refusal.problems,
             "refusal_verb": verb,
         }
@@ -69,7 +69,7 @@ def postmortem_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def reviewers_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem_for_edit(request, pk)
+    postmortem = access.get_postmortem_for_edit(request, pk)
     form = ReviewersForm(request.POST, postmortem=postmortem)
     if form.is_valid():
         services.reviewers_set(postmortem=postmortem, users=form.cleaned_data["reviewers"])
@@ -82,14 +82,14 @@ def reviewers_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def review_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The review panel alone: the page redraws it after an edit, as approvals may go stale."""
-    postmortem = _get_postmortem(request, pk)
-    context = review_panel_context(request, postmortem, can_edit=postmortem.can_edit(request.user))
+    postmortem = access.get_postmortem_for_read(request, pk)
+    context = review_panel_context(request, postmortem, can_edit=access.may_edit(request, postmortem))
     return render(request, "reviews/includes/review_panel.html", context)
 
 
 @require_POST
 def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem(request, pk)
+    postmortem = access.get_postmortem_for_read(request, pk)
     if not postmortem.reviewers.filter(user=request.user).exists():
         raise PermissionDenied(
             "Only the reviewers the owner picked can approve or request changes."
@@ -119,7 +119,7 @@ def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = _get_postmortem(request, pk)
+    postmortem = access.get_postmortem_for_read(request, pk)
     form = CommentForm(request.POST)
     if form.is_valid():
         services.comment_create(
@@ -152,15 +152,14 @@ def _get_meeting_to_run(request: HttpRequest, pk: int) -> Meeting:
     return meeting
 
 
-def _readable_agenda(meeting: Meeting, user):
-    # Correlated, so only the agenda's postmortems are checked; `postmortem__in` made SQLite
-    # check every postmortem on the site.
-    readable = Postmortem.objects.visible_to(user).filter(pk=OuterRef("postmortem_id"))
-    return meeting.agenda.filter(Exists(readable)).select_related("postmortem")
+def _get_agenda_item(request: HttpRequest, meeting: Meeting, item_id: int) -> AgendaItem:
+    """An entry of the meeting's agenda whose postmortem the user may read."""
+    return get_object_or_404(access.readable_agenda(request, meeting.agenda.all()), pk=item_id)
 
 
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    meetings = Meeting.objects.select_related("facilitator").prefetch_related("agenda")
+    agenda = Prefetch("agenda", access.readable(request, AgendaItem.objects.all()))
+    meetings = Meeting.objects.select_related("facilitator").prefetch_related(agenda)
     return render(request, "reviews/meeting_list.html", {"meetings": meetings})
 
 
@@ -185,9 +184,11 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_meeting(pk)
     context = {
         "meeting": meeting,
-        "agenda": _readable_agenda(meeting, request.user),
+        "agenda": access.readable_agenda(request, meeting.agenda.all()),
         "attendance": meeting.attendance.select_related("user"),
-        "action_items": meeting.action_items.select_related("owner", "postmortem"),
+        "action_items": access.readable(
+            request, meeting.action_items.select_related("owner", "postmortem")
+        ),
         "can_run": meeting.can_run(request.user),
     }
     return render(request, "reviews/meeting_detail.html", context)
@@ -196,7 +197,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_meeting(pk)
     response = HttpResponse(
-        meeting_invitation(meeting), content_type="text/calendar; charset=utf-8"
+        meeting_invitation(meeting, user=request.user), content_type="text/calendar; charset=utf-8"
     )
     filename = f"{slugify(meeting.title) or 'meeting'}-{meeting.starts_at:%Y-%m-%d}.ics"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -205,7 +206,7 @@ def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 def meeting_present(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_meeting(pk)
-    agenda = _readable_agenda(meeting, request.user)
+    agenda = access.readable_agenda(request, meeting.agenda.all())
     agenda = agenda.select_related("postmortem__owner").prefetch_related(
         "postmortem__events", "postmortem__factors", "postmortem__action_items__owner"
     )
@@ -230,7 +231,7 @@ def meeting_present(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def agenda_item_save(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
     meeting = _get_meeting_to_run(request, pk)
-    item = get_object_or_404(AgendaItem, pk=item_id, meeting=meeting)
+    item = _get_agenda_item(request, meeting, item_id)
     form = AgendaItemForm(request.POST, instance=item, prefix=f"agenda-{item.pk}")
     saved = form.is_valid()
     if saved:
@@ -262,9 +263,7 @@ def attendance_save(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_add_action(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
     """A slide's form for a new action item (fetched when opened), and the item it adds."""
     meeting = _get_meeting_to_run(request, pk)
-    agenda_item = get_object_or_404(
-        AgendaItem.objects.select_related("postmortem"), pk=item_id, meeting=meeting
-    )
+    agenda_item = _get_agenda_item(request, meeting, item_id)
     prefix = f"action-{agenda_item.pk}"
     if request.method == "GET":
         form = MeetingActionItemForm(prefix=prefix)

@@ -23,6 +23,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from postmortems import access
 from postmortems.models import Postmortem, TimelineEvent
 from services.models import Service
 
@@ -61,7 +62,7 @@ def ended_since(moment: datetime, prefix: str = "") -> Q:
     return Q(**{f"{prefix}mitigated_at__gte": moment}) | Q(Exists(late_ends))
 
 
-def impact_in_windows(services: list[Service], *, now: datetime) -> dict[int, timedelta]:
+def impact_in_windows(services: list[Service], *, now: datetime, viewer) -> dict[int, timedelta]:
     """Impact inside each service's current window (now − window_days … now), in one query.
 
     Impact that began before the window counts from the window's start; impact with no end
@@ -69,11 +70,15 @@ def impact_in_windows(services: list[Service], *, now: datetime) -> dict[int, ti
     that may reach into a window, and the overlaps are summed here: in a WHERE clause the
     subqueries for the start and end may run for every link before the cheap filter narrows
     them down, as PostgreSQL's planner chooses; in the SELECT they run for the few left.
+    Only the incidents `viewer` may read count, so that a budget tells nothing of a hidden
+    one (None: all count, for reports of the whole site).
     """
     if not services:
         return {}
     window_starts = {s.pk: now - timedelta(days=s.window_days) for s in services}
     ended = Postmortem.objects.filter(ended_since(min(window_starts.values())))
+    if viewer is not None and not viewer.is_superuser:
+        ended = ended.exclude(pk__in=access.hidden_postmortems(viewer).values("pk"))
     rows = Postmortem.services.through.objects.filter(
         service__in=services, postmortem__in=ended.values("pk")
     ).values_list("service_id", impact_start("postmortem__"), impact_end("postmortem__"))
@@ -115,9 +120,10 @@ class ServiceBudget:
         return min(self.consumed, Decimal(100))
 
 
-def service_budgets(services: list[Service], *, now: datetime) -> list[ServiceBudget]:
-    """Each service's current window: its impact and the share of its budget consumed."""
-    impact = impact_in_windows(services, now=now)
+def service_budgets(services: list[Service], *, now: datetime, viewer) -> list[ServiceBudget]:
+    """Each service's current window, as `viewer` may know it: the impact of the incidents
+    they may read, and the share of the budget it consumed."""
+    impact = impact_in_windows(services, now=now, viewer=viewer)
     return [ServiceBudget(s, impact.get(s.pk) or timedelta()) for s in services]
 
 

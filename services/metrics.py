@@ -46,6 +46,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from actions.models import ActionItem, Status
+from postmortems import access
 from postmortems.models import ContributingFactor, Postmortem, Severity, TimelineEvent
 from services.budget import service_budgets
 from services.models import Service
@@ -100,9 +101,7 @@ class Filters:
         """The restricted postmortems the viewer may not read (None: they may read all)."""
         if self.viewer is None or self.viewer.is_superuser or not self._any_restricted:
             return None
-        if not self.viewer.is_authenticated:
-            return Postmortem.objects.order_by().values("pk")
-        return Postmortem.objects.hidden_from(self.viewer).values("pk")
+        return access.hidden_postmortems(self.viewer).values("pk")
 
     def audience(self) -> tuple:
         """What sets the viewer's numbers apart from others': the restricted postmortems
@@ -418,7 +417,7 @@ def response_times(filters: Filters) -> Chart:
 
 
 def error_budgets(filters: Filters, *, now: datetime) -> Chart:
-    budgets = service_budgets(list(filters.services()), now=now)
+    budgets = service_budgets(list(filters.services()), now=now, viewer=filters.viewer)
     rows = [
         [
             b.service.name,

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from actions.services import csv_safe
+from postmortems import access
 from services import metrics
 from services.budget import impact_end, impact_start, service_budgets
 from services.forms import MetricsFilterForm, ServiceForm
@@ -18,14 +19,14 @@ from services.models import Service
 
 
 def service_list(request: HttpRequest) -> HttpResponse:
-    budgets = service_budgets(list(Service.objects.all()), now=timezone.now())
+    budgets = service_budgets(list(Service.objects.all()), now=timezone.now(), viewer=request.user)
     return render(request, "services/service_list.html", {"budgets": budgets})
 
 
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk)
-    (budget,) = service_budgets([service], now=timezone.now())
-    readable = service.postmortems.visible_to(request.user)
+    (budget,) = service_budgets([service], now=timezone.now(), viewer=request.user)
+    readable = access.readable_postmortems(request, service.postmortems.all())
     postmortems = readable.select_related("owner").annotate(
         impact_length=ExpressionWrapper(impact_end() - impact_start(), output_field=DurationField())
     )

@@ -232,5 +232,8 @@ def test_the_summary_leaves_out_restricted_postmortems_a_person_may_not_read(
     AgendaItem.objects.update(decision="Keep the secret")
     assert meeting_send_summary(meeting_id=meeting.pk) == 3
     bodies = {m.to[0]: m.body for m in mail.outbox}
-    assert "Keep the secret" in bodies["author@example.com"]
-    assert "Keep the secret" not in bodies["outsider@example.com"]
+    # Its reader is told where to read it; its text stays on the site (access.outbound).
+    reference = f"{complete_postmortem.reference}: restricted, on Debrief only"
+    assert reference in bodies["author@example.com"]
+    assert complete_postmortem.reference not in bodies["outsider@example.com"]
+    assert all("Keep the secret" not in body for body in bodies.values())

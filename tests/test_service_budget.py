@@ -124,7 +124,7 @@ def test_the_current_window_counts_only_impact_inside_it():
     ongoing = PostmortemFactory(started_at=NOW - timedelta(days=1), mitigated_at=None)
     for postmortem in (inside, straddling, before, ongoing):
         postmortem.services.add(checkout)
-    (budget,) = service_budgets([checkout], now=NOW)
+    (budget,) = service_budgets([checkout], now=NOW, viewer=None)
     assert budget.impact_minutes == Decimal("31.6")
     assert budget.consumed == Decimal("73.1")
     assert budget.remaining_minutes == Decimal("11.6")
@@ -138,7 +138,7 @@ def test_each_service_uses_its_own_window_in_the_same_query(django_assert_num_qu
     )
     ten_days_ago.services.add(short, long)
     with django_assert_num_queries(1):
-        budgets = service_budgets([short, long], now=NOW)
+        budgets = service_budgets([short, long], now=NOW, viewer=None)
     assert [b.impact_minutes for b in budgets] == [Decimal("0.0"), Decimal("20.0")]
 
 

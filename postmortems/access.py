@@ -1,0 +1,265 @@
+"""Who may read and change what, and what of it may leave the site: the one place that says so.
+
+Every view, export, feed and email asks here; no app decides on its own. The predicates the
+rule is made of sit on the models (`Postmortem.objects.visible_to`, `Postmortem.can_edit`,
+`ActionItem.can_change`), and this module is the only caller outside them.
+
+- A postmortem is readable by everyone signed in unless it is restricted; a restricted one by
+  its owner, co-authors, reviewers, the people and groups named on it, and admins. For anyone
+  else it does not exist: a 404, never a 403, and nothing of it in lists, counts or budgets.
+- Its rows (timeline events, factors, comments, agenda entries, action items) are readable
+  with it; an action item also by its owner, who is reminded of it whatever the postmortem.
+- Editing is for its owner, co-authors and admins; an item is also changed by its owner and
+  creator.
+- What leaves the site follows `outbound()`.
+
+Rows are matched by model, so this module imports no app above postmortems.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
+
+from postmortems.models import Postmortem, PostmortemQuerySet
+
+NOT_FOUND = "No postmortem matches the given query."
+EDITORS_ONLY = "Only the owner and co-authors can edit this postmortem."
+ITEM_NOT_FOUND = "No action item matches the given query."
+ITEM_CHANGERS_ONLY = (
+    "Only the item's owner, its creator and the postmortem's authors can change it."
+)
+
+
+def _user(who):
+    """The person asking, from a request or a user."""
+    return getattr(who, "user", who)
+
+
+# Postmortems ------------------------------------------------------------------------------
+
+
+def readable_postmortems(who, queryset: PostmortemQuerySet | None = None) -> PostmortemQuerySet:
+    queryset = Postmortem.objects.all() if queryset is None else queryset
+    return queryset.visible_to(_user(who))
+
+
+def hidden_postmortems(who) -> PostmortemQuerySet:
+    """The restricted postmortems `who` may not read (all, for someone not signed in): a few
+    rows that lists, counts and budgets exclude, cheaper over thousands of postmortems than
+    `readable_postmortems`."""
+    user = _user(who)
+    if not user.is_authenticated:
+        return Postmortem.objects.order_by()
+    return Postmortem.objects.hidden_from(user)
+
+
+def editable_postmortems(who, queryset: PostmortemQuerySet | None = None) -> PostmortemQuerySet:
+    user = _user(who)
+    queryset = Postmortem.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    coauthor = Postmortem.coauthors.through.objects.filter(postmortem=OuterRef("pk"), user=user)
+    return queryset.filter(Q(owner=user) | Q(Exists(coauthor)))
+
+
+def may_read(who, postmortem: Postmortem) -> bool:
+    return postmortem.can_view(_user(who))
+
+
+def may_edit(who, postmortem: Postmortem) -> bool:
+    return postmortem.can_edit(_user(who))
+
+
+def get_postmortem_for_read(
+    who, pk: int, *, queryset: PostmortemQuerySet | None = None, lock: bool = False
+) -> Postmortem:
+    """The postmortem if `who` may read it; a 404 otherwise, as if it did not exist.
+
+    Fetched by its key first: only a restricted one costs a query more to check.
+    """
+    if queryset is None:
+        queryset = Postmortem.objects.select_related("owner", "template")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    try:
+        postmortem = queryset.get(pk=pk)
+    except Postmortem.DoesNotExist:
+        raise Http404(NOT_FOUND) from None
+    if not may_read(who, postmortem):
+        raise Http404(NOT_FOUND)
+    return postmortem
+
+
+def get_postmortem_for_edit(who, pk: int, *, lock: bool = False) -> Postmortem:
+    """The postmortem if `who` may edit it: a 404 for those who may not read it, else a 403."""
+    postmortem = get_postmortem_for_read(who, pk, lock=lock)
+    if not may_edit(who, postmortem):
+        raise PermissionDenied(EDITORS_ONLY)
+    return postmortem
+
+
+# Rows of a postmortem ---------------------------------------------------------------------
+
+
+def _is_item(queryset: QuerySet) -> bool:
+    return queryset.model is apps.get_model("actions", "ActionItem")
+
+
+def readable(who, queryset: QuerySet) -> QuerySet:
+    """The rows of `queryset` that `who` may read: postmortems, or rows of one (events,
+    factors, comments, reviewers, agenda entries, action items: any model with a `postmortem`).
+
+    Rows are kept unless their postmortem is one of the few hidden from `who`; an action
+    item is kept for its owner too.
+    """
+    if queryset.model is Postmortem:
+        return readable_postmortems(who, queryset)
+    user = _user(who)
+    if not user.is_authenticated:
+        return queryset.none()
+    if _is_item(queryset):
+        return queryset.visible_to(user)
+    if user.is_superuser:
+        return queryset
+    hidden = list(hidden_postmortems(user).values_list("pk", flat=True))
+    return queryset.exclude(postmortem__in=hidden) if hidden else queryset
+
+
+def editable(who, queryset: QuerySet) -> QuerySet:
+    """The rows of `queryset` that `who` may change: postmortems they edit and the rows of
+    those; action items also when they own or created them."""
+    if queryset.model is Postmortem:
+        return editable_postmortems(who, queryset)
+    user = _user(who)
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    condition = Q(postmortem__in=editable_postmortems(user).values("pk"))
+    if _is_item(queryset):
+        condition |= Q(owner=user) | Q(created_by=user)
+    return queryset.filter(condition)
+
+
+def may_change_item(who, item, *, editor: bool | None = None) -> bool:
+    """`editor`: whether `who` edits the item's postmortem, when the caller already knows."""
+    return item.can_change(_user(who), editor=editor)
+
+
+def get_item_for_read(who, pk: int, *, queryset: QuerySet | None = None) -> Model:
+    if queryset is None:
+        queryset = apps.get_model("actions", "ActionItem").objects.select_related(
+            "owner", "postmortem", "created_by"
+        )
+    item = readable(who, queryset).filter(pk=pk).first()
+    if item is None:
+        raise Http404(ITEM_NOT_FOUND)
+    return item
+
+
+def get_item_for_change(who, pk: int) -> Model:
+    """The action item if `who` may change it: a 404 for those who may not read it, else 403."""
+    item = get_item_for_read(who, pk)
+    if not may_change_item(who, item):
+        raise PermissionDenied(ITEM_CHANGERS_ONLY)
+    return item
+
+
+def readable_agenda(who, agenda: QuerySet) -> QuerySet:
+    """A meeting's agenda entries whose postmortems `who` may read, with their postmortems."""
+    return readable(who, agenda).select_related("postmortem")
+
+
+def readers_of(postmortem_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Who may read each of these postmortems that is restricted (ids of people), in a few
+    queries whatever their number; an unrestricted one is not in the answer: everyone may.
+
+    For what goes out to many people at once (a reminder sweep), where asking `may_read` for
+    each person and postmortem would cost a query each.
+    """
+    restricted = list(
+        Postmortem.objects.filter(pk__in=set(postmortem_ids), restricted=True).values_list(
+            "pk", "owner_id"
+        )
+    )
+    if not restricted:
+        return {}
+    readers: dict[int, set[int]] = defaultdict(set)
+    ids = [pk for pk, _ in restricted]
+    for pk, owner in restricted:
+        readers[pk].add(owner)
+    through = [
+        (Postmortem.coauthors.through, "user_id"),
+        (Postmortem.allowed_users.through, "user_id"),
+        (apps.get_model("reviews", "Reviewer"), "user_id"),
+    ]
+    for model, column in through:
+        for pk, user in model.objects.filter(postmortem__in=ids).values_list(
+            "postmortem_id", column
+        ):
+            readers[pk].add(user)
+    groups = Postmortem.allowed_groups.through.objects.filter(postmortem__in=ids)
+    for pk, user in groups.values_list("postmortem_id", "group__user"):
+        if user is not None:
+            readers[pk].add(user)
+    admins = set(get_user_model().objects.filter(is_superuser=True).values_list("pk", flat=True))
+    return {pk: people | admins for pk, people in readers.items()}
+
+
+# What leaves the site ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """What of one postmortem, and of the rows hanging on it, may go out to one recipient."""
+
+    reference: str  # "PM-12"; empty for an action item of no postmortem
+    title: str  # its title, or empty when it is restricted
+    url: str  # the absolute link to it
+    restricted: bool
+    reader: bool  # whether the recipient may read it
+
+    @property
+    def name(self) -> str:
+        """ "PM-12: Checkout outage", or just "PM-12" when it is restricted."""
+        return f"{self.reference}: {self.title}" if self.title else self.reference
+
+    def item_title(self, pk: int, title: str) -> str:
+        """An action item's title, or its number when the recipient may not read its postmortem."""
+        if self.restricted and not self.reader:
+            return f"Action item #{pk}"
+        return title
+
+    def text(self, value: str) -> str:
+        """A text of the postmortem (a comment, a note, a decision): never of a restricted one."""
+        return "" if self.restricted else value
+
+
+def outbound(postmortem: Postmortem | None, *, reader: bool) -> Outbound:
+    """The rule for everything that leaves the site: emails, calendar feeds and invitations,
+    chat messages, outbound webhooks, links shared elsewhere.
+
+    A restricted postmortem is named only by its reference and its link, never by its title
+    or any of its text (comments, notes, decisions), whoever receives it: mail is forwarded,
+    and calendars and chats are other companies' services. The titles of its action items go
+    out only to people who may read it (`reader`: `may_read()`, or `readers_of()` for many).
+    Downloads a reader makes on purpose (the Markdown export, the backup archive) are not
+    "leaving": they keep the text.
+    """
+    if postmortem is None:
+        return Outbound("", "", "", restricted=False, reader=reader)
+    url = settings.SITE_URL + reverse("postmortems:detail", args=[postmortem.pk])
+    title = "" if postmortem.restricted else postmortem.title
+    return Outbound(f"PM-{postmortem.pk}", title, url, postmortem.restricted, reader)

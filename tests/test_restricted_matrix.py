@@ -1,0 +1,539 @@
+"""Every URL of the site, walked as everyone who may not read a restricted postmortem.
+
+A restricted postmortem carries a marker in every text of it and of its rows: fields, timeline,
+factors, action items, comments, reviews, agenda entries and meeting notes. Each URL of the
+resolver is requested with the ids of that postmortem's own objects (a URL whose arguments
+cannot be mapped fails the test, so a URL added later is covered or noticed), by GET and by
+POST with its forms filled, each with and without htmx, following redirects to the flash
+messages. No answer to the roles below may hold the marker, and no row of the postmortem may
+change. The same GETs by its reader (or, for editing pages, its owner) must show the marker, or
+the walk proves nothing. Emails and chat webhooks sent on the way, by a reminder sweep, by a
+mention and by the end of the meeting follow `postmortems.access.outbound`.
+"""
+
+import json
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.core import mail
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from icalendar import Calendar
+
+from actions.models import ActionItem, CalendarToken, ReminderPreference, StatusChange
+from actions.reminders import reminders_send
+from postmortems.forms import SECTIONS
+from postmortems.models import (
+    ContributingFactor,
+    Draft,
+    LintAcknowledgement,
+    Postmortem,
+    TimelineEvent,
+)
+from reviews.models import AgendaItem, Attendance, Comment, Meeting, Reviewer, Transition
+from tests.factories import (
+    ActionItemFactory,
+    CalendarTokenFactory,
+    PostmortemFactory,
+    ReminderPreferenceFactory,
+    ServiceFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MARK = "qzsecret"  # in every text of the restricted postmortem: "qzsecret-title", …
+ROLES = ["anonymous", "outsider", "other_reader", "other_reviewer", "attendee"]
+METHODS = ["GET", "GET htmx", "POST", "POST htmx"]
+
+# URLs with no argument that show the restricted postmortem to its reader: checked too.
+LISTS_SHOWING_IT = {
+    "postmortems:list",
+    "actions:list",
+    "actions:export",
+    "actions:mine",
+    "actions:calendar",
+    "services:detail",
+}
+# The admin's own login and logout answer anyone; every other admin page needs staff.
+ADMIN_OPEN = {"admin:login", "admin:logout"}
+# Pages that sign the person out: the walk signs them in again after each.
+SIGNING_OUT = {"logout", "admin:logout"}
+# GET pages of the postmortem's objects that show none of its text, and why.
+SHOW_NO_TEXT = {
+    ("postmortems:section", "details"): "severity, key times and services: no text",
+    ("postmortems:section", "access"): "who may read it: people, not text",
+    ("postmortems:section_edit", "access"): "the same, as a form",
+    "postmortems:lint_summary": "the linter's findings; the marker is blameless wording",
+    "reviews:ics": "names it by its reference alone (access.outbound), checked below",
+    "reviews:add_action": "an empty form for a new action item",
+    "metrics:csv": "numbers; the repeat factors and budgets have no text of it",
+    "services:edit": "the service's own form",
+}
+
+
+# The site's URLs and their arguments ---------------------------------------------------
+
+
+def _patterns(resolver=None, prefix="", namespace=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            space = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _patterns(entry, prefix + str(entry.pattern), space)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name or ''}", prefix + str(entry.pattern)
+
+
+ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
+
+
+def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | None:
+    """The values to put in `argument` of a URL: the restricted postmortem's objects."""
+    space = name.split(":")[0] if ":" in name else ""
+    if space == "admin":
+        return _admin_values(route, argument, objects)
+    by_name = {
+        ("postmortems", "pk"): [objects["postmortem"].pk],
+        ("postmortems", "event_id"): [objects["event"].pk],
+        ("postmortems", "factor_id"): [objects["factor"].pk],
+        ("postmortems", "section"): list(SECTIONS),
+        ("actions", "pk"): [
+            objects["postmortem"].pk if "postmortem/<int:pk>" in route else objects["item"].pk
+        ],
+        ("reviews", "pk"): [objects["meeting"].pk],
+        ("reviews", "item_id"): [objects["agenda"].pk],
+        ("services", "pk"): [objects["service"].pk],
+        ("metrics", "chart"): objects["charts"],
+    }
+    values = by_name.get((space, argument))
+    return None if values is None else [str(value) for value in values]
+
+
+def _admin_values(route: str, argument: str, objects: dict) -> list[str] | None:
+    """The admin is for staff: every role is sent to its login. Its objects are the
+    restricted postmortem's rows where the admin has them."""
+    if argument in ("object_id", "id"):
+        parts = route.split("/")
+        try:
+            model = apps.get_model(parts[1], parts[2])
+        except (LookupError, IndexError):  # /admin/r/<content type>/<id>/: the postmortem's
+            model = Postmortem
+        row = next((o for o in objects.values() if type(o) is model), objects["postmortem"])
+        return [str(row.pk)]
+    if argument == "content_type_id":
+        return [str(ContentType.objects.get_for_model(Postmortem).pk)]
+    if argument == "app_label":
+        return ["postmortems"]
+    if argument == "url":
+        return ["postmortems/postmortem/"]
+    return None
+
+
+def _urls(objects: dict) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(name, the argument values as one label, path) of every URL, and the unmapped ones."""
+    urls, unmapped = [], []
+    for name, route in _patterns():
+        paths = [("", route)]
+        for match in ARGUMENT.finditer(route):
+            argument = match.group(2) or match.group(3)
+            values = _values(name, route, argument, objects)
+            if values is None:
+                unmapped.append(f"{name} {route} ({argument})")
+                paths = []
+                break
+            paths = [
+                # Labelled by the names among the values (sections, charts), not the ids.
+                (
+                    label if value.isdigit() else f"{label} {value}".strip(),
+                    path.replace(match.group(0), value, 1),
+                )
+                for label, path in paths
+                for value in values
+            ]
+        for label, path in paths:
+            path = "/" + path.lstrip("^").rstrip("$").replace("\\", "")
+            urls.append((name, label, path))
+    return urls, unmapped
+
+
+# The restricted postmortem, its rows, and the people ----------------------------------
+
+
+def _people() -> dict:
+    people = {
+        name: UserFactory(username=name, email=f"{name}@example.com")
+        for name in ["owner", "reader", "outsider", "other_reader", "other_reviewer", "attendee"]
+    }
+    people["admin"] = UserFactory(username="root", is_staff=True, is_superuser=True)
+    return people
+
+
+def _mark(field: str) -> str:
+    return f"{MARK}-{field}"
+
+
+def _world(people: dict) -> dict:
+    """The restricted postmortem with a marker in every text, on a meeting's agenda."""
+    now = timezone.now()
+    service = ServiceFactory(name="billing")
+    secret = PostmortemFactory(
+        owner=people["owner"],
+        restricted=True,
+        status="in_review",
+        title=_mark("title"),
+        summary=_mark("summary"),
+        impact=_mark("impact"),
+        went_well=_mark("went-well"),
+        went_poorly=_mark("went-poorly"),
+        got_lucky=_mark("got-lucky"),
+        no_actions_reason=_mark("no-actions-reason"),
+        started_at=now - timedelta(days=3),
+        mitigated_at=now - timedelta(days=3) + timedelta(minutes=30),
+    )
+    secret.allowed_users.add(people["reader"])
+    secret.services.add(service)
+    event = TimelineEvent.objects.create(
+        postmortem=secret,
+        occurred_at=now - timedelta(days=3),
+        kind="detection",
+        description=_mark("event"),
+        source_url=f"https://chat.example/{_mark('event-link')}",
+    )
+    factor = ContributingFactor.objects.create(
+        postmortem=secret, category="monitoring", description=_mark("factor")
+    )
+    item = ActionItemFactory(
+        postmortem=secret,
+        owner=people["reader"],
+        title=_mark("item"),
+        description=_mark("item-description"),
+        tracker_url=f"https://tracker.example/{_mark('item-link')}",
+        due_date=timezone.localdate() - timedelta(days=10),
+    )
+    item.note_change(by=people["owner"], note=_mark("item-history"))
+    comment = Comment.objects.create(postmortem=secret, author=people["owner"], body=_mark("c"))
+    reviewer = Reviewer.objects.create(
+        postmortem=secret, user=people["owner"], comment=_mark("review")
+    )
+    Transition.objects.create(
+        postmortem=secret, from_status="draft", to_status="in_review", reason=_mark("move")
+    )
+    LintAcknowledgement.objects.create(
+        postmortem=secret, location="summary", rule="x", text=_mark("ack"), reason=_mark("why")
+    )
+    Draft.objects.create(postmortem=secret, user=people["owner"], field="summary", text=_mark("d"))
+
+    public = PostmortemFactory(owner=people["owner"], title="Slow search")
+    Reviewer.objects.create(postmortem=public, user=people["other_reviewer"])
+    other = PostmortemFactory(owner=people["owner"], restricted=True, title="Another secret")
+    other.allowed_users.add(people["other_reader"])
+
+    meeting = Meeting.objects.create(
+        title="Weekly review", starts_at=now + timedelta(days=1), facilitator=people["reader"]
+    )
+    for name in ("reader", "attendee"):
+        Attendance.objects.create(meeting=meeting, user=people[name])
+    agenda = AgendaItem.objects.create(
+        meeting=meeting,
+        postmortem=secret,
+        position=1,
+        notes=_mark("agenda-notes"),
+        decision=_mark("agenda-decision"),
+    )
+    AgendaItem.objects.create(meeting=meeting, postmortem=public, position=2)
+    meeting.action_items.add(item)
+
+    # Each role owns something to be reminded of, with a calendar to subscribe to.
+    for name in ("reader", *ROLES[1:]):
+        ActionItemFactory(
+            postmortem=public,
+            owner=people[name],
+            title=f"Item of {name}",
+            due_date=timezone.localdate() - timedelta(days=1),
+        )
+        CalendarTokenFactory(user=people[name])
+    return {
+        "postmortem": secret,
+        "event": event,
+        "factor": factor,
+        "item": item,
+        "comment": comment,
+        "reviewer": reviewer,
+        "meeting": meeting,
+        "agenda": agenda,
+        "service": service,
+        "public": public,
+    }
+
+
+def _snapshot(secret: Postmortem, meeting: Meeting) -> dict:
+    """Every row of the restricted postmortem and of its children, and their histories."""
+    rows: dict = {}
+
+    def add(queryset):
+        for row in queryset.order_by("pk").values():
+            rows[queryset.model._meta.label, row[queryset.model._meta.pk.attname]] = row
+
+    add(Postmortem.objects.filter(pk=secret.pk))
+    for model in (
+        TimelineEvent,
+        ContributingFactor,
+        ActionItem,
+        Comment,
+        Reviewer,
+        Transition,
+        LintAcknowledgement,
+        Draft,
+        AgendaItem,
+    ):
+        add(model.objects.filter(postmortem=secret))
+    add(StatusChange.objects.filter(item__postmortem=secret))
+    add(Meeting.objects.filter(pk=meeting.pk))
+    add(Attendance.objects.filter(meeting=meeting))
+    add(Meeting.action_items.through.objects.filter(meeting=meeting))
+    for field in ("coauthors", "allowed_users", "allowed_groups", "services"):
+        add(getattr(Postmortem, field).through.objects.filter(postmortem=secret))
+    for model in (Postmortem, TimelineEvent, ContributingFactor, ActionItem):
+        key = {"id": secret.pk} if model is Postmortem else {"postmortem": secret}
+        rows[model._meta.label, "history"] = model.history.filter(**key).count()
+    return rows
+
+
+def _filled(name: str, objects: dict, people: dict, role) -> dict:
+    """Every field a form of the site may ask for, filled with valid values (no marker)."""
+    secret, agenda = objects["postmortem"], objects["agenda"]
+    someone = (role or people["outsider"]).pk
+    data = {
+        "title": "Filled title",
+        "severity": "2",
+        "time_zone": "UTC",
+        "summary": "Filled summary.",
+        "impact": "Filled impact.",
+        "went_well": "Filled.",
+        "went_poorly": "Filled.",
+        "got_lucky": "Filled.",
+        "started_at": "2026-03-02T14:00",
+        "allowed_users": [someone],
+        "occurred_at": "2026-03-02T14:30",
+        "kind": "prevent" if name.startswith(("actions:", "reviews:")) else "note",
+        "description": "Filled description.",
+        "source_url": "https://example.com/filled",
+        "category": "other",
+        "text": "14:02 anna: filled",
+        "day": "2026-03-02",
+        "confirm": "1",
+        "field": "summary",
+        "location": "summary",
+        "rule": "filled",
+        "reason": "Filled reason.",
+        "reviewers": [someone],
+        "verdict": "approved",
+        "comment": "Filled comment.",
+        "body": "Filled comment @owner",
+        "owner": someone,
+        "priority": "P2",
+        "due_date": "2026-12-01",
+        "status": "done",
+        "items": [objects["item"].pk],
+        "action": "done",
+        "no_actions_reason": "Filled.",
+        "tracker_url": "https://example.com/t",
+        "notes": "Filled notes.",
+        "decisions": "Filled decisions.",
+        "present": [someone],
+        "starts_at": "2026-12-01T10:00",
+        "duration_minutes": "60",
+        "attendees": [someone],
+        "agenda": [secret.pk],
+        "name": "filled-service",
+        "team": "Filled team",
+        "slo_target": "99.9",
+        "window_days": "30",
+        "hour": "9",
+        f"agenda-{agenda.pk}-notes": "Filled notes.",
+        f"agenda-{agenda.pk}-decision": "Filled decision.",
+    }
+    for field in ("title", "owner", "priority", "due_date", "kind"):
+        data[f"action-{agenda.pk}-{field}"] = data[field]
+    return data
+
+
+# Requests ---------------------------------------------------------------------------------
+
+
+def _text(response) -> str:
+    """Everything an answer shows: its body, headers, the redirects it went through."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    parts = [body.decode(errors="replace"), *(f"{k}: {v}" for k, v in response.items())]
+    parts += [url for url, _ in getattr(response, "redirect_chain", [])]
+    return "\n".join(parts)
+
+
+def _request(client: Client, method: str, path: str, data: dict, query: dict, follow=True):
+    headers = {"HX-Request": "true"} if "htmx" in method else {}
+    if method.startswith("GET"):
+        return client.get(path, query, follow=follow, headers=headers)
+    return client.post(path, data, follow=follow, headers=headers)
+
+
+def _query(name: str, objects: dict, user) -> dict:
+    """Query strings that point list pages at the restricted postmortem."""
+    if name == "actions:calendar":
+        token = CalendarToken.objects.filter(user=user).first() if user else None
+        return {"token": token.key if token else ""}
+    if name == "postmortems:list":
+        return {"q": objects["postmortem"].reference}
+    if name in ("actions:list", "actions:export"):
+        return {"postmortem": objects["postmortem"].pk}
+    if name == "metrics:index":
+        return {"service": objects["service"].pk}
+    return {}
+
+
+class Hooks(BaseHTTPRequestHandler):
+    """A chat webhook on loopback that keeps every body posted to it."""
+
+    received: list[tuple[str, str]] = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.received.append((self.path, body["text"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def hooks(settings):
+    settings.REMINDER_WEBHOOK_ALLOW_PRIVATE = True
+    Hooks.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hooks)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def _outbound_leaks(readers: set[str]) -> list[str]:
+    """Emails and webhook bodies that say more of the postmortem than access.outbound allows:
+    its action items' titles, to its readers only; nothing else of it, to anyone."""
+    sent = [
+        (m.to[0].split("@")[0], f"{m.subject}\n{m.body}\n{m.alternatives[0][0]}")
+        for m in mail.outbox
+    ]
+    sent += [(path.strip("/"), text) for path, text in Hooks.received]
+    leaks = []
+    for person, text in sent:
+        found = set(re.findall(rf"{MARK}-[\w-]+", text))
+        allowed = {_mark("item")} if person in readers else set()
+        if found - allowed:
+            leaks.append(f"to {person}: {sorted(found - allowed)}")
+    return leaks
+
+
+@pytest.mark.timeout(600)
+def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to_those_who_may_not_read_it(
+    hooks, celery_eager, django_capture_on_commit_callbacks
+):
+    people = _people()
+    objects = _world(people)
+    secret, meeting = objects["postmortem"], objects["meeting"]
+    for name in ("reader", *ROLES[1:], "owner"):
+        ReminderPreferenceFactory(user=people[name], webhook_url=f"{hooks}/{name}")
+
+    reader = Client()
+    reader.force_login(people["reader"])
+    objects["charts"] = list(reader.get("/metrics/").context["charts"])
+    urls, unmapped = _urls(objects)
+    route_of = dict(_patterns())
+    assert not unmapped, f"URLs whose arguments this test cannot map: {unmapped}"
+
+    before = _snapshot(secret, meeting)
+    leaks, admin_open, requests = [], [], 0
+    for role in ROLES:
+        user = people.get(role)
+        client, signed_out = Client(), True
+        for name, label, path in urls:
+            methods = METHODS[::2] if name.startswith("admin:") else METHODS
+            for method in methods:
+                if user is not None and (signed_out or name in SIGNING_OUT):
+                    client.force_login(user)
+                signed_out = name in SIGNING_OUT
+                data = _filled(name, objects, people, user)
+                query = _query(name, objects, user)
+                if name.startswith("admin:"):
+                    # Not followed: the admin's login page says nothing of the postmortem.
+                    response = _request(client, method, path, data, query, follow=False)
+                    to_login = response.get("Location", "").startswith(("/admin/login/", "/login/"))
+                    if name not in ADMIN_OPEN and not to_login:
+                        admin_open.append(f"{role} {method} {path}")
+                else:
+                    response = _request(client, method, path, data, query)
+                requests += 1
+                if MARK in _text(response).lower():
+                    leaks.append(f"{role} {method} {path} ({name} {label})")
+                assert response.status_code < 500, (role, method, path)
+    assert not admin_open, f"admin pages that answered without a staff login: {admin_open}"
+    assert not leaks, f"{len(leaks)} answers showed the restricted postmortem: {leaks}"
+    assert _snapshot(secret, meeting) == before, "a role changed the restricted postmortem"
+    assert not _outbound_leaks(readers=set()), "mail or webhooks sent while walking leaked"
+
+    # Positive control: its reader (its owner, for editing) sees the marker on each page.
+    blind = []
+    owner = Client()
+    owner.force_login(people["owner"])
+    shown = 0
+    for name, label, path in urls:
+        exempt = SHOW_NO_TEXT.get((name, label)) or SHOW_NO_TEXT.get(name)
+        has_arguments = ARGUMENT.search(route_of[name]) is not None
+        if name.startswith("admin:") or exempt or not (has_arguments or name in LISTS_SHOWING_IT):
+            continue
+        query = _query(name, objects, people["reader"])
+        response = _request(reader, "GET", path, {}, query)
+        if response.status_code == 405:
+            continue
+        if response.status_code == 403:
+            response = _request(owner, "GET", path, {}, query)
+        shown += 1
+        if response.status_code != 200 or MARK not in _text(response).lower():
+            blind.append(f"{path} ({name}): {response.status_code}")
+    assert not blind, f"its readers do not see it there, so the walk proves nothing: {blind}"
+    invitation = Calendar.from_ical(reader.get(f"/reviews/{meeting.pk}/invite.ics").content)
+    (event,) = invitation.walk("VEVENT")
+    assert f"- {secret.reference}\n" in str(event.get("description"))
+    admin = Client()
+    admin.force_login(people["admin"])
+    change = f"/admin/postmortems/postmortem/{secret.pk}/change/"
+    assert MARK in admin.get(change).content.decode()
+
+    # What leaves the site: a reminder sweep, a mention, the end of the meeting. (The walk
+    # saved each role's reminder settings from the filled form: their webhooks again.)
+    for name in ("reader", *ROLES[1:], "owner"):
+        ReminderPreference.objects.filter(user=people[name]).update(webhook_url=f"{hooks}/{name}")
+    noon = datetime.combine(timezone.localdate(), datetime.min.time(), tzinfo=UTC)
+    with time_machine.travel(noon + timedelta(hours=12), tick=False):
+        assert reminders_send().sent == 6  # the reader, the owner and the four roles
+    mentions = " ".join(f"@{name}" for name in people)
+    with django_capture_on_commit_callbacks(execute=True):
+        reader.post(f"/postmortems/{secret.pk}/comments/", {"body": f"{_mark('m')} {mentions}"})
+        reader.post(f"/reviews/{meeting.pk}/end/")
+    readers = {"reader", "owner", "root"}
+    sent_to = {m.to[0].split("@")[0] for m in mail.outbox}
+    assert {"reader", "owner", "attendee", "outsider"} <= sent_to
+    assert {path.strip("/") for path, _ in Hooks.received} >= {"reader", "owner", "outsider"}
+    assert any(_mark("item") in text for _, text in Hooks.received)  # to its reader
+    assert not _outbound_leaks(readers), _outbound_leaks(readers)
+
+    counts = f"{len(urls)} URLs × {len(METHODS)} methods × {len(ROLES)} roles"
+    print(f"\n{counts}: {requests} requests, {shown} positive controls, {len(mail.outbox)} emails")
