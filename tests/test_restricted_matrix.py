@@ -56,6 +56,7 @@ METHODS = ["GET", "GET htmx", "POST", "POST htmx"]
 # URLs with no argument that show the restricted postmortem to its reader: checked too.
 LISTS_SHOWING_IT = {
     "postmortems:list",
+    "postmortems:pick",
     "actions:list",
     "actions:export",
     "actions:mine",
@@ -72,6 +73,7 @@ SHOW_NO_TEXT = {
     ("postmortems:section", "access"): "who may read it: people, not text",
     ("postmortems:section_edit", "access"): "the same, as a form",
     "postmortems:lint_summary": "the linter's findings; the marker is blameless wording",
+    "postmortems:review_panel": "reviewers and verdicts: people; their comments are in the discussion",
     "reviews:ics": "names it by its reference alone (access.outbound), checked below",
     "reviews:add_action": "an empty form for a new action item",
     "metrics:csv": "numbers; the repeat factors and budgets have no text of it",
@@ -388,7 +390,7 @@ def _query(name: str, objects: dict, user) -> dict:
     if name == "actions:calendar":
         token = CalendarToken.objects.filter(user=user).first() if user else None
         return {"token": token.key if token else ""}
-    if name == "postmortems:list":
+    if name in ("postmortems:list", "postmortems:pick", "reviews:waiting"):
         return {"q": objects["postmortem"].reference}
     if name in ("actions:list", "actions:export"):
         return {"postmortem": objects["postmortem"].pk}
