@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from actions.forms import ActionItemForm
 from config.fields import ModelMultipleChoiceField
+from config.versioning import VersionedFormMixin
 from postmortems.forms import LocalDateTimeField
 from postmortems.models import Postmortem
 from reviews.models import AgendaItem, Meeting, Reviewer
@@ -103,7 +104,18 @@ class MeetingForm(forms.ModelForm):
         return timezone.make_aware(value) if value else value
 
 
-class AgendaItemForm(forms.ModelForm):
+class AutosavedNotesMixin(VersionedFormMixin):
+    """Notes saved as they are typed: a stale window stops saving until the person decides."""
+
+    def conflict_message(self, saved) -> str:
+        return (
+            "Not saved: these notes were saved from another window meanwhile. Theirs are "
+            "below; yours stay in the boxes and are not saved while this shows. Copy what you "
+            "need of theirs into yours, then press “Keep mine”."
+        )
+
+
+class AgendaItemForm(AutosavedNotesMixin, forms.ModelForm):
     class Meta:
         model = AgendaItem
         fields = ["notes", "decision"]
@@ -113,7 +125,7 @@ class AgendaItemForm(forms.ModelForm):
         }
 
 
-class MeetingNotesForm(forms.ModelForm):
+class MeetingNotesForm(AutosavedNotesMixin, forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["notes", "decisions"]

@@ -6,6 +6,7 @@ from django.core import mail
 from django.urls import reverse
 
 from actions.models import ActionItem
+from postmortems.forms import AccessForm, SummaryForm
 from reviews.models import Comment, Reviewer
 from reviews.services import comment_notify_mentions
 from tests.factories import ActionItemFactory, PostmortemFactory, UserFactory
@@ -87,8 +88,11 @@ def test_reading(client, people, role, restricted):
 def test_writing(client, people, role, restricted):
     postmortem = _postmortem(people, restricted=restricted)
     client = _client(client, people, role)
+    version = SummaryForm(instance=postmortem).saved_version()  # what the summary form carries
     for name, args, data in WRITE_URLS:
-        response = client.post(reverse(name, args=[postmortem.pk, *args]), data)
+        response = client.post(
+            reverse(name, args=[postmortem.pk, *args]), {**data, "version": version}
+        )
         if role == "anonymous":
             assert response.status_code == 302 and "/login/" in response["Location"], name
         elif role in EDITORS:
@@ -149,7 +153,11 @@ def test_an_editor_restricts_a_postmortem_from_its_page(client, people):
     client.force_login(people["owner"])
     client.post(
         reverse("postmortems:section_edit", args=[postmortem.pk, "access"]),
-        {"restricted": "on", "allowed_users": [people["allowed"].pk]},
+        {
+            "restricted": "on",
+            "allowed_users": [people["allowed"].pk],
+            "version": AccessForm(instance=postmortem).saved_version(),
+        },
     )
     postmortem.refresh_from_db()
     assert postmortem.restricted
