@@ -349,7 +349,7 @@ def test_meeting_notes_autosave_again_and_again_but_a_stale_window_is_refused(
     assert '<div class="conflict-theirs border rounded p-2 bg-body">TTLs reviewed</div>' in body
     assert Meeting.objects.get().notes == "TTLs reviewed"
 
-    keep_mine = re.search(r'hx-vals=\'\{"version": "([0-9a-f]+)"\}\'', body)[1]
+    keep_mine = re.search(r'data-version="([0-9a-f]+)"', body)[1]
     other_window.post(url, {"notes": "Old window", "decisions": "", "version": keep_mine}, **HTMX)
     assert Meeting.objects.get().notes == "Old window"
 
