@@ -43,7 +43,7 @@ def _eventually(check, seconds: float = 5.0) -> None:
 
 def test_saving_cancels_the_autosave_so_reopening_offers_nothing(page, postmortem):
     drafts_sent: list[str] = []
-    page.on("request", lambda r: drafts_sent.append(r.url) if "/draft/" in r.url else None)
+    page.on("request", lambda r: drafts_sent.append(r.url) if "/drafts/" in r.url else None)
     log_in(page, "author")
     page.goto(postmortem.get_absolute_url())
     page.get_by_role("link", name="Edit summary").click()
