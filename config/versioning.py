@@ -88,10 +88,7 @@ class VersionedFormMixin:
         if submitted == current:
             return cleaned
         self.conflicts = [
-            (
-                self.fields[name].label or saved._meta.get_field(name).verbose_name,
-                _shown(saved, name),
-            )
+            (self[name].label, _shown(saved, name))
             for name in self.versioned_fields()
             if not self.fields[name].widget.is_hidden
         ]

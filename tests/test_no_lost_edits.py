@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from actions.forms import ActionItemForm
 from actions.models import ActionItem, Status
+from postmortems.forms import TimelineEventForm
 from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
 from reviews.models import AgendaItem, Meeting
 from reviews.services import meeting_create
@@ -249,6 +250,31 @@ def test_saving_an_item_keeps_a_status_change_saved_while_the_form_was_checked(a
     item.refresh_from_db()
     assert (item.title, item.status) == ("Renamed", Status.DONE)
     assert item.completed_at is not None
+
+
+def test_of_two_saves_that_read_the_row_at_once_only_the_first_is_written(author, postmortem):
+    event = TimelineEventFactory(postmortem=postmortem, description="Original")
+    # Two requests fetched the event before either saved: the check reads it again.
+    rows = [TimelineEvent.objects.get(pk=event.pk) for _ in range(2)]
+    data = {"occurred_at": "2026-03-02T14:05", "kind": "note", "version": _form_version(event)}
+    forms = [
+        TimelineEventForm({**data, "description": text}, instance=row)
+        for row, text in zip(rows, ["First", "Second"], strict=True)
+    ]
+    assert forms[0].save_if_current()
+    assert not forms[1].save_if_current()
+    assert forms[1].conflicts == [
+        ("When", rows[0].occurred_at),
+        ("Kind", "Note"),
+        ("Description", "First"),
+        ("Source link", ""),
+        ("Starred", False),
+    ]
+    assert TimelineEvent.objects.get().description == "First"
+
+
+def _form_version(event) -> str:
+    return TimelineEventForm(instance=event).saved_version()
 
 
 def test_a_stale_contributing_factor_edit_is_refused(author_client, coauthor_client, postmortem):
