@@ -25,6 +25,7 @@ from actions.models import (
 from actions.services import BULK_ACTIONS
 from config.fields import ModelChoiceField, TimeZoneField
 from config.forms import DistinctIdsMixin
+from config.versioning import VersionedFormMixin
 from postmortems.models import Postmortem
 
 REASON_REQUIRED = "Say why the item is blocked or won't be done."
@@ -103,7 +104,7 @@ class DateInput(forms.DateInput):
 ROW_FIELDS = ["owner", "priority", "due_date", "kind"]
 
 
-class ActionItemForm(DistinctIdsMixin, forms.ModelForm):
+class ActionItemForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     title = forms.CharField(
         max_length=200,
         widget=forms.TextInput(
@@ -137,6 +138,7 @@ class ActionItemForm(DistinctIdsMixin, forms.ModelForm):
             ].help_text = "Jira, GitHub, Linear… where the work is tracked."
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.render_hidden_fields = True  # the version, which is not in the layout
         # Subclasses may drop fields (a meeting's form keeps the essentials): lay out what is left.
         widths = {"owner": "col-md-4", "priority": "col-md-3", "due_date": "col-md-3"}
         row = [
@@ -190,7 +192,7 @@ class ActionItemForm(DistinctIdsMixin, forms.ModelForm):
         return "; ".join(parts)
 
 
-class StatusForm(forms.Form):
+class StatusForm(VersionedFormMixin, forms.Form):
     status = forms.ChoiceField(choices=Status.choices)
     reason = forms.CharField(
         required=False,
@@ -201,8 +203,18 @@ class StatusForm(forms.Form):
     )
 
     def __init__(self, *args, item: ActionItem, **kwargs):
+        self.instance = self.item = item
         super().__init__(*args, **kwargs)
-        self.item = item
+
+    def version_of(self, row) -> str:
+        # The status it was shown with: lists render a row's buttons without a form.
+        return row.status
+
+    def conflict_message(self, saved) -> str:
+        return (
+            f"Someone changed this item's status to {saved.get_status_display()} meanwhile, "
+            "so yours was not saved. Choose again if you still want to change it."
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -236,6 +248,15 @@ class BulkForm(forms.Form):
     reason = forms.CharField(
         required=False, max_length=5_000, label="Reason", widget=forms.TextInput()
     )
+    # When the list was drawn: an item changed after that is skipped, not overwritten.
+    loaded_at = forms.DateTimeField(
+        widget=forms.HiddenInput,
+        initial=lambda: timezone.now().isoformat(),
+        error_messages={
+            "required": "The list was sent without the time it was loaded, so nothing was "
+            "changed. Reload the list and choose again."
+        },
+    )
 
     def __init__(self, *args, items=None, **kwargs):
         """`items`: those the person may read (postmortems.access), among which they tick."""
@@ -257,7 +278,7 @@ class BulkForm(forms.Form):
         return cleaned
 
 
-class NoActionsReasonForm(DistinctIdsMixin, forms.ModelForm):
+class NoActionsReasonForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     no_actions_reason = forms.CharField(
         label="Why no action items are needed",
         required=False,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -116,6 +116,7 @@ BULK_ACTIONS = {
 class BulkResult:
     changed: list[ActionItem] = field(default_factory=list)
     skipped: list[ActionItem] = field(default_factory=list)
+    stale: list[ActionItem] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -127,8 +128,13 @@ def action_items_bulk_update(
     owner=None,
     due_date: date | None = None,
     reason: str = "",
+    loaded_at: datetime | None = None,
 ) -> BulkResult:
-    """Apply one change to every item `by` may change; the others are skipped, not failed."""
+    """Apply one change to every item `by` may change; the others are skipped, not failed.
+
+    An item saved after `loaded_at` (when the list was drawn) is left as it is, in `stale`:
+    the person chose it from what the list showed then.
+    """
     result = BulkResult()
     editor_of: dict[int, bool] = {}
     for item in items:
@@ -136,6 +142,9 @@ def action_items_bulk_update(
             editor_of[item.postmortem_id] = access.may_edit(by, item.postmortem)
         if not access.may_change_item(by, item, editor=editor_of.get(item.postmortem_id)):
             result.skipped.append(item)
+            continue
+        if loaded_at is not None and item.updated_at > loaded_at:
+            result.stale.append(item)
             continue
         if action == "reassign":
             item.reassign(owner, by=by)

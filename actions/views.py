@@ -150,6 +150,7 @@ def item_bulk(request: HttpRequest) -> HttpResponse:
         owner=data["owner"],
         due_date=data["due_date"],
         reason=data["reason"],
+        loaded_at=data["loaded_at"],
     )
     if result.changed:
         count = len(result.changed)
@@ -160,6 +161,13 @@ def item_bulk(request: HttpRequest) -> HttpResponse:
         # Only items one may read reach here: the others fail as unknown ids do.
         names = ", ".join(f"#{item.pk} {item.title}" for item in result.skipped)
         messages.warning(request, f"Skipped {len(result.skipped)} you can't change: {names}.")
+    if result.stale:
+        names = ", ".join(f"#{item.pk} {item.title}" for item in result.stale)
+        messages.warning(
+            request,
+            f"Left {len(result.stale)} as they were: changed by someone after you loaded the "
+            f"list ({names}). Check them and choose again.",
+        )
     return redirect(back)
 
 
@@ -275,9 +283,8 @@ def _detail_context(
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = access.get_item_for_change(request, pk)
     form = ActionItemForm(request.POST or None, instance=item)
-    if form.is_valid():
+    if form.save_if_current():
         note = form.change_note()
-        form.save()
         if note:
             item.note_change(by=request.user, note=note)
         messages.success(request, "Action item saved.")
@@ -302,11 +309,10 @@ def item_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Quick status change; answers with the fragment that sent it (section, panel or row)."""
     item = access.get_item_for_change(request, pk)
     form = StatusForm(request.POST, item=item)
-    if form.is_valid():
-        try:
-            form.save(by=request.user)
-        except ValidationError as error:
-            form.add_error(None, error)
+    try:
+        form.save_if_current(by=request.user)
+    except ValidationError as error:
+        form.add_error(None, error)
     if not request.htmx:
         for error in form.errors.values():
             messages.error(request, " ".join(error))
@@ -354,8 +360,9 @@ def postmortem_item_create(request: HttpRequest, pk: int) -> HttpResponse:
 def postmortem_no_actions_reason(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = access.get_postmortem_for_edit(request, pk)
     form = NoActionsReasonForm(request.POST, instance=postmortem)
-    if form.is_valid():
-        form.save(commit=False).save(update_fields=["no_actions_reason", "updated_at"])
+    form.save_if_current()
     if not request.htmx:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
         return redirect(f"{postmortem.get_absolute_url()}#action-items")
-    return _section(request, postmortem)
+    return _section(request, postmortem, reason_form=form if form.errors else None)

@@ -159,7 +159,22 @@ def postmortem_history(postmortem: Postmortem) -> list[HistoryEntry]:
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
 
 
-def draft_save(*, postmortem: Postmortem, user, field: str, text: str, base_version: str) -> Draft:
+def _same_text(draft_text: str, saved_text: str) -> bool:
+    # Browsers send line breaks as CRLF and the form strips the saved text.
+    return draft_text.replace("\r\n", "\n").strip() == saved_text.replace("\r\n", "\n").strip()
+
+
+def draft_save(
+    *, postmortem: Postmortem, user, field: str, text: str, base_version: str
+) -> Draft | None:
+    """Keep `text` as `user`'s draft of `field`; None if it is the saved text already.
+
+    An autosave that arrives after the save it led to holds what was saved: kept, it would
+    be restored as unsaved text with a version that looks like someone else's change.
+    """
+    if _same_text(text, getattr(postmortem, field)):
+        Draft.objects.filter(postmortem=postmortem, user=user, field=field).delete()
+        return None
     draft, created = Draft.objects.get_or_create(
         postmortem=postmortem,
         user=user,
@@ -174,4 +189,9 @@ def draft_save(*, postmortem: Postmortem, user, field: str, text: str, base_vers
 
 
 def drafts_for(*, postmortem: Postmortem, user, fields) -> list[Draft]:
-    return list(Draft.objects.filter(postmortem=postmortem, user=user, field__in=list(fields)))
+    """`user`'s drafts of `fields` that differ from the saved text; the others are deleted."""
+    drafts = list(Draft.objects.filter(postmortem=postmortem, user=user, field__in=list(fields)))
+    stale = [d.pk for d in drafts if _same_text(d.text, getattr(postmortem, d.field))]
+    if stale:
+        Draft.objects.filter(pk__in=stale).delete()
+    return [draft for draft in drafts if draft.pk not in stale]

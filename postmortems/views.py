@@ -231,9 +231,8 @@ def draft_autosave(request: HttpRequest, pk: int) -> JsonResponse:
     if not form.is_valid():
         return JsonResponse({"saved": False, "errors": form.errors}, status=400)
     draft = draft_save(postmortem=postmortem, user=request.user, **form.cleaned_data)
-    return JsonResponse(
-        {"saved": True, "at": timezone.localtime(draft.saved_at).strftime("%H:%M:%S")}
-    )
+    at = draft.saved_at if draft else timezone.now()  # no draft: the text is saved already
+    return JsonResponse({"saved": True, "at": timezone.localtime(at).strftime("%H:%M:%S")})
 
 
 @require_POST
@@ -287,8 +286,7 @@ def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     postmortem = access.get_postmortem_for_edit(request, pk)
     event = get_object_or_404(TimelineEvent, pk=event_id, postmortem=postmortem)
     form = TimelineEventForm(request.POST or None, instance=event, incident_tz=postmortem.time_zone)
-    if form.is_valid():
-        form.save()
+    if form.save_if_current():
         if set(form.changed_data) - NOT_REVIEWED:
             postmortem.mark_text_changed()
         return _after_timeline_change(request, postmortem)
@@ -375,8 +373,7 @@ def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
     postmortem = access.get_postmortem_for_edit(request, pk)
     factor = get_object_or_404(ContributingFactor, pk=factor_id, postmortem=postmortem)
     form = ContributingFactorForm(request.POST or None, instance=factor)
-    if form.is_valid():
-        form.save()
+    if form.save_if_current():
         if set(form.changed_data) - NOT_REVIEWED:
             postmortem.mark_text_changed()
         if not request.htmx:

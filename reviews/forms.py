@@ -7,6 +7,7 @@ from actions.forms import ActionItemForm
 from config.fields import ModelMultipleChoiceField, is_id
 from config.forms import DistinctIdsMixin
 from postmortems import access
+from config.versioning import VersionedFormMixin
 from postmortems.forms import LocalDateTimeField
 from postmortems.models import Postmortem
 from reviews.models import AgendaItem, Meeting, Reviewer
@@ -136,7 +137,18 @@ class MeetingForm(forms.ModelForm):
         return timezone.make_aware(value) if value else value
 
 
-class AgendaItemForm(DistinctIdsMixin, forms.ModelForm):
+class AutosavedNotesMixin(VersionedFormMixin):
+    """Notes saved as they are typed: a stale window stops saving until the person decides."""
+
+    def conflict_message(self, saved) -> str:
+        return (
+            "Not saved: these notes were saved from another window meanwhile. Theirs are "
+            "below; yours stay in the boxes and are not saved while this shows. Copy what you "
+            "need of theirs into yours, then press “Keep mine”."
+        )
+
+
+class AgendaItemForm(DistinctIdsMixin, AutosavedNotesMixin, forms.ModelForm):
     class Meta:
         model = AgendaItem
         fields = ["notes", "decision"]
@@ -146,7 +158,7 @@ class AgendaItemForm(DistinctIdsMixin, forms.ModelForm):
         }
 
 
-class MeetingNotesForm(DistinctIdsMixin, forms.ModelForm):
+class MeetingNotesForm(DistinctIdsMixin, AutosavedNotesMixin, forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["notes", "decisions"]

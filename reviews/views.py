@@ -233,9 +233,7 @@ def agenda_item_save(request: HttpRequest, pk: int, item_id: int) -> HttpRespons
     meeting = _get_meeting_to_run(request, pk)
     item = _get_agenda_item(request, meeting, item_id)
     form = AgendaItemForm(request.POST, instance=item, prefix=f"agenda-{item.pk}")
-    saved = form.is_valid()
-    if saved:
-        form.save()
+    saved = form.save_if_current()
     return render(request, "reviews/includes/saved.html", {"saved": saved, "form": form})
 
 
@@ -243,9 +241,7 @@ def agenda_item_save(request: HttpRequest, pk: int, item_id: int) -> HttpRespons
 def meeting_notes_save(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_meeting_to_run(request, pk)
     form = MeetingNotesForm(request.POST, instance=meeting)
-    saved = form.is_valid()
-    if saved:
-        form.save()
+    saved = form.save_if_current()
     return render(request, "reviews/includes/saved.html", {"saved": saved, "form": form})
 
 

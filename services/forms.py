@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from config.fields import ModelMultipleChoiceField
+from config.versioning import VersionedFormMixin
 from postmortems.models import Severity
 from services.models import Service
 
@@ -13,7 +14,7 @@ MAX_RANGE_DAYS = 5 * 366
 EARLIEST, LATEST = date(1970, 1, 1), date(2199, 12, 31)
 
 
-class ServiceForm(forms.ModelForm):
+class ServiceForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Service
         fields = ["name", "team", "description", "slo_target", "window_days"]

@@ -57,8 +57,7 @@ def service_create(request: HttpRequest) -> HttpResponse:
 def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     service = get_object_or_404(Service, pk=pk)
     form = ServiceForm(request.POST or None, instance=service)
-    if form.is_valid():
-        form.save()
+    if form.save_if_current():
         messages.success(request, f"Service “{service.name}” saved.")
         return redirect(service)
     return render(request, "services/service_form.html", _form_context(form))

@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from actions.models import ActionItem, Status
 from tests.factories import ActionItemFactory, PostmortemFactory
@@ -25,6 +26,11 @@ def items(author, reviewer):
     ]
 
 
+def _loaded() -> dict:
+    """What the list sends with a bulk change: when it was drawn."""
+    return {"loaded_at": timezone.now().isoformat()}
+
+
 def _messages(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
@@ -35,6 +41,7 @@ def test_reassigning_changes_the_items_one_may_change_and_reports_the_rest(
     response = author_client.post(
         BULK,
         {
+            **_loaded(),
             "items": [i.pk for i in items],
             "action": "reassign",
             "owner": author.pk,
@@ -53,14 +60,16 @@ def test_reassigning_changes_the_items_one_may_change_and_reports_the_rest(
 
 
 def test_moving_the_due_date(author_client, items):
-    author_client.post(BULK, {"items": [items[0].pk], "action": "move", "due_date": "2027-01-15"})
+    author_client.post(
+        BULK, {**_loaded(), "items": [items[0].pk], "action": "move", "due_date": "2027-01-15"}
+    )
     items[0].refresh_from_db()
     assert items[0].due_date == date(2027, 1, 15)
 
 
 def test_closing_as_wont_do_needs_a_reason_and_records_each_change(author_client, items):
     response = author_client.post(
-        BULK, {"items": [items[0].pk, items[1].pk], "action": "wont_do"}, follow=True
+        BULK, {**_loaded(), "items": [items[0].pk, items[1].pk], "action": "wont_do"}, follow=True
     )
     assert _messages(response) == ["Say why these items won't be done."]
     items[0].refresh_from_db()
@@ -68,7 +77,12 @@ def test_closing_as_wont_do_needs_a_reason_and_records_each_change(author_client
 
     author_client.post(
         BULK,
-        {"items": [items[0].pk, items[1].pk], "action": "wont_do", "reason": "Service retired"},
+        {
+            **_loaded(),
+            "items": [items[0].pk, items[1].pk],
+            "action": "wont_do",
+            "reason": "Service retired",
+        },
     )
     for item in items[:2]:
         item.refresh_from_db()
@@ -78,13 +92,13 @@ def test_closing_as_wont_do_needs_a_reason_and_records_each_change(author_client
 
 
 def test_closing_as_done(author_client, items):
-    author_client.post(BULK, {"items": [items[1].pk], "action": "done"})
+    author_client.post(BULK, {**_loaded(), "items": [items[1].pk], "action": "done"})
     items[1].refresh_from_db()
     assert items[1].status == Status.DONE and items[1].completed_at
 
 
 def test_nothing_ticked_is_a_clear_message(author_client):
-    response = author_client.post(BULK, {"action": "done"}, follow=True)
+    response = author_client.post(BULK, {**_loaded(), "action": "done"}, follow=True)
     assert _messages(response) == ["Tick the items to change first."]
 
 
@@ -100,5 +114,7 @@ def test_a_failure_changes_nothing(author_client, author, monkeypatch, items):
     monkeypatch.setattr(ActionItem, "complete", complete_then_fail)
     author_client.raise_request_exception = True
     with pytest.raises(RuntimeError):
-        author_client.post(BULK, {"items": [items[0].pk, items[1].pk], "action": "done"})
+        author_client.post(
+            BULK, {**_loaded(), "items": [items[0].pk, items[1].pk], "action": "done"}
+        )
     assert not ActionItem.objects.filter(status=Status.DONE).exists()

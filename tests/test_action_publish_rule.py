@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from actions.forms import NoActionsReasonForm
 from actions.services import action_items_missing_reason
 from tests.factories import ActionItemFactory
 
@@ -33,14 +34,18 @@ def test_the_page_says_what_is_missing(author_client, postmortem):
 
 def test_an_author_records_and_clears_the_reason_in_place(author_client, postmortem):
     url = reverse("actions:no_actions_reason", args=[postmortem.pk])
+    version = NoActionsReasonForm(instance=postmortem).saved_version()
     body = author_client.post(
-        url, {"no_actions_reason": "Vendor outage, nothing to change."}, **HTMX
+        url, {"no_actions_reason": "Vendor outage, nothing to change.", "version": version}, **HTMX
     ).content.decode()
     assert "Vendor outage, nothing to change." in body and MESSAGE not in body
     postmortem.refresh_from_db()
     assert postmortem.no_actions_reason == "Vendor outage, nothing to change."
 
-    body = author_client.post(url, {"no_actions_reason": ""}, **HTMX).content.decode()
+    version = NoActionsReasonForm(instance=postmortem).saved_version()
+    body = author_client.post(
+        url, {"no_actions_reason": "", "version": version}, **HTMX
+    ).content.decode()
     postmortem.refresh_from_db()
     assert postmortem.no_actions_reason == "" and MESSAGE in body
 

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from actions.forms import ActionItemForm
 from actions.models import ActionItem, Status
 from tests.factories import ActionItemFactory, UserFactory
 
@@ -17,6 +18,8 @@ HTMX_SECTION = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "action-items"}
 
 
 def _status(client, item, **data):
+    # Sent from a page showing the item's current status.
+    data = {"version": ActionItem.objects.get(pk=item.pk).status, **data}
     return client.post(reverse("actions:status", args=[item.pk]), data, **HTMX_SECTION)
 
 
@@ -142,7 +145,7 @@ def test_the_item_page_changes_status_in_place_and_shows_the_history(author_clie
 
     response = author_client.post(
         reverse("actions:status", args=[item.pk]),
-        {"status": "wont_do", "reason": "Replaced by the new queue"},
+        {"status": "wont_do", "reason": "Replaced by the new queue", "version": "open"},
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="item-status",
     )
@@ -173,6 +176,7 @@ def test_editing_an_item_records_what_changed(author_client, author, reviewer):
             "priority": item.priority,
             "due_date": "2026-05-01",
             "kind": item.kind,
+            "version": ActionItemForm(instance=item).saved_version(),
         },
     )
     assert response.status_code == 302

@@ -67,8 +67,12 @@ def test_state_changes_need_a_csrf_token_and_htmx_sends_it(author, postmortem):
     page = browser.get(postmortem.get_absolute_url())
     token = page.cookies["csrftoken"].value
     assert 'hx-headers=\'{"X-CSRFToken": "' in page.content.decode()
+    version = re.search(r'name="version" value="(\w+)"', browser.get(url).content.decode())[1]
     response = browser.post(
-        url, {"summary": "real"}, HTTP_X_CSRFTOKEN=token, HTTP_HX_REQUEST="true"
+        url,
+        {"summary": "real", "version": version},
+        HTTP_X_CSRFTOKEN=token,
+        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     postmortem.refresh_from_db()

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from postmortems.forms import ContributingFactorForm
 from postmortems.models import ContributingFactor
 from tests.factories import ContributingFactorFactory
 
@@ -32,7 +33,11 @@ def test_editing_and_deleting_a_factor(author_client, postmortem):
     factor = ContributingFactorFactory(postmortem=postmortem)
     author_client.post(
         reverse("postmortems:factor_edit", args=[postmortem.pk, factor.pk]),
-        {"category": "tooling", "description": "Changed"},
+        {
+            "category": "tooling",
+            "description": "Changed",
+            "version": ContributingFactorForm(instance=factor).saved_version(),
+        },
     )
     factor.refresh_from_db()
     assert (factor.category, factor.description) == ("tooling", "Changed")

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from actions.models import ActionItem
 from tests.factories import ActionItemFactory, ContributingFactorFactory
+from postmortems.forms import SummaryForm
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +14,10 @@ pytestmark = pytest.mark.django_db
 def test_the_history_shows_who_changed_what_and_when(author_client, author, postmortem):
     author_client.post(
         reverse("postmortems:section_edit", args=[postmortem.pk, "summary"]),
-        {"summary": "The queue stalled for six hours."},
+        {
+            "summary": "The queue stalled for six hours.",
+            "version": SummaryForm(instance=postmortem).saved_version(),
+        },
     )
     author_client.post(
         reverse("postmortems:event_create", args=[postmortem.pk]),
@@ -39,11 +43,16 @@ def test_outsiders_cannot_read_the_history_of_a_restricted_postmortem(outsider_c
 
 
 def test_an_action_items_audit_trail_shows_field_changes(author_client, author, postmortem):
+    from actions.forms import ActionItemForm
+    from actions.models import ActionItem
+    from tests.factories import ActionItemFactory
+
     item = ActionItemFactory(postmortem=postmortem, owner=author, title="Alert on lag")
     response = author_client.post(
         reverse("actions:edit", args=[item.pk]),
         {"title": "Alert on lag over 30 s", "owner": author.pk, "priority": "P1",
-         "due_date": item.due_date.isoformat(), "kind": "detect"},
+         "due_date": item.due_date.isoformat(), "kind": "detect",
+         "version": ActionItemForm(instance=item).saved_version()},
     )  # fmt: skip
     assert response.status_code == 302
     assert ActionItem.objects.get().title == "Alert on lag over 30 s"

@@ -7,6 +7,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from actions.models import ActionItem
+from reviews.forms import AgendaItemForm, MeetingNotesForm
 from reviews.models import AgendaItem, Attendance, Meeting
 from reviews.services import meeting_create, suggested_agenda
 from tests.factories import ActionItemFactory, PostmortemFactory
@@ -168,12 +169,21 @@ def test_notes_decisions_and_attendance_are_recorded(author_client, meeting, rev
     item = meeting.agenda.get()
     response = author_client.post(
         reverse("reviews:agenda_item", args=[meeting.pk, item.pk]),
-        {f"agenda-{item.pk}-notes": "Discussed TTLs", f"agenda-{item.pk}-decision": "Publish"},
+        {
+            f"agenda-{item.pk}-notes": "Discussed TTLs",
+            f"agenda-{item.pk}-decision": "Publish",
+            f"agenda-{item.pk}-version": AgendaItemForm(instance=item).saved_version(),
+        },
     )
     assert "Saved" in response.content.decode()
     author_client.post(reverse("reviews:attendance", args=[meeting.pk]), {"present": [reviewer.pk]})
     author_client.post(
-        reverse("reviews:notes", args=[meeting.pk]), {"decisions": "Ship it", "notes": ""}
+        reverse("reviews:notes", args=[meeting.pk]),
+        {
+            "decisions": "Ship it",
+            "notes": "",
+            "version": MeetingNotesForm(instance=meeting).saved_version(),
+        },
     )
     item.refresh_from_db()
     meeting.refresh_from_db()

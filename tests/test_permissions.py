@@ -17,6 +17,8 @@ from actions.reminders import reminders_send
 from postmortems import access
 from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
 from reviews.models import Comment, Meeting, Reviewer
+from postmortems.forms import AccessForm, SummaryForm
+from reviews.models import Comment, Reviewer
 from reviews.services import comment_notify_mentions
 from tests.factories import (
     ActionItemFactory,
@@ -105,8 +107,11 @@ def test_reading(client, people, role, restricted):
 def test_writing(client, people, role, restricted):
     postmortem = _postmortem(people, restricted=restricted)
     client = _client(client, people, role)
+    version = SummaryForm(instance=postmortem).saved_version()  # what the summary form carries
     for name, args, data in WRITE_URLS:
-        response = client.post(reverse(name, args=[postmortem.pk, *args]), data)
+        response = client.post(
+            reverse(name, args=[postmortem.pk, *args]), {**data, "version": version}
+        )
         if role == "anonymous":
             assert response.status_code == 302 and "/login/" in response["Location"], name
         elif role in EDITORS:
@@ -167,7 +172,11 @@ def test_an_editor_restricts_a_postmortem_from_its_page(client, people):
     client.force_login(people["owner"])
     client.post(
         reverse("postmortems:section_edit", args=[postmortem.pk, "access"]),
-        {"restricted": "on", "allowed_users": [people["allowed"].pk]},
+        {
+            "restricted": "on",
+            "allowed_users": [people["allowed"].pk],
+            "version": AccessForm(instance=postmortem).saved_version(),
+        },
     )
     postmortem.refresh_from_db()
     assert postmortem.restricted

@@ -3,11 +3,18 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
+from postmortems.forms import SECTIONS
+
 pytestmark = pytest.mark.django_db
 
 
 def _edit_url(postmortem, section):
     return reverse("postmortems:section_edit", args=[postmortem.pk, section])
+
+
+def _version(postmortem, section) -> str:
+    """The version the section's form carries when it opens."""
+    return SECTIONS[section][1](instance=postmortem).saved_version()
 
 
 def test_a_section_opens_as_a_form_in_place(author_client, postmortem):
@@ -20,7 +27,7 @@ def test_a_section_opens_as_a_form_in_place(author_client, postmortem):
 def test_saving_a_section_returns_its_display(author_client, postmortem):
     response = author_client.post(
         _edit_url(postmortem, "summary"),
-        {"summary": "The *queue* stalled."},
+        {"summary": "The *queue* stalled.", "version": _version(postmortem, "summary")},
         HTTP_HX_REQUEST="true",
     )
     assert "<em>queue</em>" in response.content.decode()
@@ -29,7 +36,10 @@ def test_saving_a_section_returns_its_display(author_client, postmortem):
 
 
 def test_without_htmx_saving_redirects_to_the_document(author_client, postmortem):
-    response = author_client.post(_edit_url(postmortem, "impact"), {"impact": "Slow logins."})
+    response = author_client.post(
+        _edit_url(postmortem, "impact"),
+        {"impact": "Slow logins.", "version": _version(postmortem, "impact")},
+    )
     assert response["Location"] == postmortem.get_absolute_url()
 
 
@@ -39,6 +49,7 @@ def test_key_times_before_the_start_are_refused_and_nothing_is_lost(author_clien
         {
             "title": "Renamed",
             "severity": "2",
+            "version": _version(postmortem, "details"),
             "time_zone": "UTC",
             "started_at": "2026-03-02T14:00",
             "detected_at": "2026-03-02T13:00",
@@ -58,6 +69,7 @@ def test_details_are_saved_in_the_incident_time_zone(author_client, postmortem):
         {
             "title": "Renamed",
             "severity": "2",
+            "version": _version(postmortem, "details"),
             "time_zone": "America/New_York",
             "started_at": "2026-03-02T09:00",
             "resolved_at": "2026-03-02T10:30",
@@ -93,5 +105,8 @@ def test_only_editors_may_edit(outsider_client, postmortem):
 def test_co_authors_may_edit(client, postmortem, outsider):
     postmortem.coauthors.add(outsider)
     client.force_login(outsider)
-    response = client.post(_edit_url(postmortem, "summary"), {"summary": "co-written"})
+    response = client.post(
+        _edit_url(postmortem, "summary"),
+        {"summary": "co-written", "version": _version(postmortem, "summary")},
+    )
     assert response.status_code == 302

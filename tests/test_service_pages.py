@@ -6,6 +6,7 @@ import time_machine
 from django.urls import reverse
 
 from postmortems.models import Postmortem
+from services.forms import ServiceForm
 from services.models import Service
 from tests.factories import PostmortemFactory, ServiceFactory
 
@@ -84,13 +85,11 @@ def test_a_service_name_is_refused_when_it_exists_in_another_case(author_client,
 
 def test_editing_a_service_refuses_a_target_of_100_percent(author_client, checkout):
     url = reverse("services:edit", args=[checkout.pk])
-    response = author_client.post(
-        url, {"name": "checkout", "team": "Payments", "slo_target": "100", "window_days": "30"}
-    )
+    version = ServiceForm(instance=checkout).saved_version()
+    data = {"name": "checkout", "team": "Payments", "window_days": "30", "version": version}
+    response = author_client.post(url, {**data, "slo_target": "100"})
     assert "above 0 and below 100" in response.content.decode()
-    response = author_client.post(
-        url, {"name": "checkout", "team": "Payments", "slo_target": "99.99", "window_days": "28"}
-    )
+    response = author_client.post(url, {**data, "slo_target": "99.99", "window_days": "28"})
     assert response["Location"] == checkout.get_absolute_url()
     checkout.refresh_from_db()
     assert checkout.budget_minutes == Decimal("4.032")

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
+from postmortems.forms import TimelineEventForm
 from postmortems.models import TimelineEvent
 from tests.factories import TimelineEventFactory
 
@@ -61,7 +62,12 @@ def test_editing_an_event_moves_it_into_place(author_client, postmortem):
     second = TimelineEventFactory(postmortem=postmortem, description="Second")
     response = author_client.post(
         reverse("postmortems:event_edit", args=[postmortem.pk, second.pk]),
-        {"occurred_at": "2026-03-02T13:00", "kind": "note", "description": "Second, earlier"},
+        {
+            "occurred_at": "2026-03-02T13:00",
+            "kind": "note",
+            "description": "Second, earlier",
+            "version": TimelineEventForm(instance=second).saved_version(),
+        },
         HTTP_HX_REQUEST="true",
     )
     body = response.content.decode()

@@ -22,5 +22,5 @@ def action_section(context, postmortem) -> ActionSection:
         section.add_form = context.get("add_form") or ActionItemForm(
             initial={"owner": request.user.pk}
         )
-        section.reason_form = NoActionsReasonForm(instance=postmortem)
+        section.reason_form = context.get("reason_form") or NoActionsReasonForm(instance=postmortem)
     return section

@@ -25,16 +25,40 @@
     }
   }
 
+  // Saving the form supersedes its autosave: a draft stored after the save would hold the
+  // old version, and reopening would offer it back as unsaved text in conflict with itself.
+  function guard(form) {
+    form.autosaveTimers = new Map();
+    form.autosaveSending = new Set();
+    const cancel = () => {
+      form.autosaveTimers.forEach((timer) => clearTimeout(timer));
+      form.autosaveTimers.clear();
+    };
+    form.addEventListener("submit", cancel);
+    form.addEventListener("htmx:confirm", (event) => {
+      if (event.detail.elt !== form) return;
+      cancel();
+      // An autosave already sent must reach the server before the save that follows it.
+      if (!form.autosaveSending.size) return;
+      event.preventDefault();
+      Promise.allSettled([...form.autosaveSending]).then(() => event.detail.issueRequest(true));
+    });
+  }
+
   function attach(root) {
     const forms = root.matches?.("form[data-draft-url]") ? [root] : root.querySelectorAll("form[data-draft-url]");
     for (const form of forms) {
+      if (!form.autosaveTimers) guard(form);
       for (const field of form.querySelectorAll("textarea[data-autosave]")) {
         if (field.autosaveAttached) continue;
         field.autosaveAttached = true;
-        let timer;
         field.addEventListener("input", () => {
-          clearTimeout(timer);
-          timer = setTimeout(() => save(field, form), IDLE_MS);
+          clearTimeout(form.autosaveTimers.get(field));
+          form.autosaveTimers.set(field, setTimeout(() => {
+            form.autosaveTimers.delete(field);
+            const sent = save(field, form).finally(() => form.autosaveSending.delete(sent));
+            form.autosaveSending.add(sent);
+          }, IDLE_MS));
         });
       }
     }

@@ -30,4 +30,15 @@
     show(current);
   }
   document.addEventListener("DOMContentLoaded", start);
+
+  // Notes save as they are typed; after a conflict, "Keep mine" saves them over the other
+  // window's with the version the conflict showed. Sent by the form itself, it waits for
+  // any autosave still on its way instead of racing it.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-keep-mine]");
+    if (!button) return;
+    const form = button.closest("form");
+    form.querySelector(`input[name="${button.dataset.versionField}"]`).value = button.dataset.version;
+    htmx.trigger(form, "change");
+  });
 })();
