@@ -6,8 +6,8 @@ from django.utils import timezone
 from actions.forms import ActionItemForm
 from config.fields import ModelMultipleChoiceField, is_id
 from config.forms import DistinctIdsMixin
-from postmortems import access
 from config.versioning import VersionedFormMixin
+from postmortems import access
 from postmortems.forms import LocalDateTimeField
 from postmortems.models import Postmortem
 from reviews.models import AgendaItem, Meeting, Reviewer

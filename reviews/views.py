@@ -83,7 +83,9 @@ def reviewers_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def review_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The review panel alone: the page redraws it after an edit, as approvals may go stale."""
     postmortem = access.get_postmortem_for_read(request, pk)
-    context = review_panel_context(request, postmortem, can_edit=access.may_edit(request, postmortem))
+    context = review_panel_context(
+        request, postmortem, can_edit=access.may_edit(request, postmortem)
+    )
     return render(request, "reviews/includes/review_panel.html", context)
 
 

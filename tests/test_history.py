@@ -5,8 +5,8 @@ import time_machine
 from django.urls import reverse
 
 from actions.models import ActionItem
-from tests.factories import ActionItemFactory, ContributingFactorFactory
 from postmortems.forms import SummaryForm
+from tests.factories import ActionItemFactory, ContributingFactorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,6 @@ def test_outsiders_cannot_read_the_history_of_a_restricted_postmortem(outsider_c
 
 def test_an_action_items_audit_trail_shows_field_changes(author_client, author, postmortem):
     from actions.forms import ActionItemForm
-    from actions.models import ActionItem
     from tests.factories import ActionItemFactory
 
     item = ActionItemFactory(postmortem=postmortem, owner=author, title="Alert on lag")

@@ -401,7 +401,7 @@ def test_a_bulk_change_leaves_items_changed_after_the_list_was_loaded(
 ):
     untouched = ActionItemFactory(postmortem=postmortem, owner=author, title="Untouched")
     changed = ActionItemFactory(postmortem=postmortem, owner=author, title="Dropped meanwhile")
-    page = author_client.get(reverse("actions:list")).content.decode()
+    page = author_client.get(reverse("actions:list"), follow=True).content.decode()
     loaded_at = html.unescape(re.search(r'name="loaded_at" value="([^"]+)"', page)[1])
     coauthor_client.post(
         reverse("actions:status", args=[changed.pk]),
