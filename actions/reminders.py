@@ -87,12 +87,18 @@ class Line:
 
 
 @dataclass(frozen=True)
-class Draft:
+class LateDraft:
+    """A draft postmortem past its review deadline, as its owner's digest lists it."""
+
     id: int
     url: str
     title: str
     severity: int
     deadline: datetime
+
+    @property
+    def reference(self) -> str:
+        return f"PM-{self.id}"
 
 
 class Row(NamedTuple):
@@ -125,11 +131,15 @@ class Digest:
     overdue: list[Line] = field(default_factory=list)
     due_soon: list[Line] = field(default_factory=list)
     escalated: list[Line] = field(default_factory=list)
-    drafts: list[Draft] = field(default_factory=list)
+    drafts: list[LateDraft] = field(default_factory=list)
     reminder_id: int | None = None  # an earlier row for this day that failed or went stale
 
     def __bool__(self) -> bool:
         return bool(self.overdue or self.due_soon or self.escalated or self.drafts)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return _zone(self.time_zone)
 
     def lines(self) -> Iterable[tuple[Line, str]]:
         for section, lines in (
@@ -158,7 +168,7 @@ class Digest:
         def source(line: Line) -> str:
             return f" · {line.postmortem}" if line.postmortem else ""
 
-        zone = _zone(self.time_zone)
+        zone = self.zone
         soon = f"Due in the next {settings.REMINDER_DUE_SOON_DAYS} days"
         escalated = (
             f"Overdue for more than {settings.REMINDER_ESCALATE_AFTER_DAYS} days "
@@ -373,7 +383,9 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
     ):
         deadline = review_deadline(severity=severity, resolved_at=resolved_at, time_zone=time_zone)
         if owner_id in due and deadline is not None and deadline <= now:
-            due[owner_id].drafts.append(Draft(pk, postmortem_url(pk), title, severity, deadline))
+            due[owner_id].drafts.append(
+                LateDraft(pk, postmortem_url(pk), title, severity, deadline)
+            )
 
     return [digest for digest in due.values() if digest]
 

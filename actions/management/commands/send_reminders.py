@@ -54,5 +54,8 @@ class Command(BaseCommand):
         for line, section in digest.lines():
             lines.append(f"  {section:<9} #{line.id} {line.title} (due {line.due_date:%Y-%m-%d})")
         for draft in digest.drafts:
-            lines.append(f"  draft     {draft.reference} {draft.title}")
+            due = draft.deadline.astimezone(digest.zone)
+            lines.append(
+                f"  draft     {draft.reference} {draft.title} (review due {due:%Y-%m-%d %H:%M})"
+            )
         return "\n".join(lines)
