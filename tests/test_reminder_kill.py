@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = 201
 HEARTBEAT, TIMEOUT = 0.25, 1.0
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
 
 class MailServer:
@@ -43,16 +43,16 @@ class MailServer:
         self.port = 0
         self.received: Counter[str] = Counter()
         self.changed = threading.Condition()
-        self.held = False  # while set, the answer to the next message waits for release()
-        self.holding = False
+        self.held = False  # while set, the next message and its sender wait for release()
+        self.holding = None  # that sender's connection
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        if self.held:
+        if self.held and self.holding is None:
             with self.changed:
-                self.holding = True
+                self.holding = session
                 self.changed.notify_all()
-            while self.held:
-                await asyncio.sleep(0.01)
+        while self.held and session is self.holding:
+            await asyncio.sleep(0.01)
         with self.changed:
             self.received.update(envelope.rcpt_tos)
             self.changed.notify_all()
@@ -67,7 +67,7 @@ class MailServer:
             assert self.changed.wait_for(condition, timeout), f"waited {timeout} s; {self.kept()}"
 
     def release(self) -> None:
-        self.held = self.holding = False
+        self.held, self.holding = False, None
 
 
 def free_port() -> int:
@@ -161,7 +161,7 @@ def test_a_sweep_killed_mid_send_is_finished_by_the_next_with_at_most_one_twice(
             mail_server.wait_for(lambda: mail_server.kept() >= kill_after)
         else:  # once it has claimed everyone, before the server keeps its first message
             mail_server.held = True
-            mail_server.wait_for(lambda: mail_server.holding)
+            mail_server.wait_for(lambda: mail_server.holding is not None)
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=30)
         mail_server.release()
@@ -196,7 +196,7 @@ def test_a_live_sweeps_claims_are_never_taken_however_slow_its_mail_server(
         slow = start_sweep(url, mail_server.port)
         mail_server.wait_for(lambda: mail_server.kept() >= 10)
         mail_server.held = True  # the mail server stops answering the slow sweep
-        mail_server.wait_for(lambda: mail_server.holding)
+        mail_server.wait_for(lambda: mail_server.holding is not None)
         time.sleep(TIMEOUT + HEARTBEAT)  # longer than a dead sweep's heartbeat may be silent
         output = finish(start_sweep(url, mail_server.port, now="2026-03-10T12:02"))
         assert "0 claimed by this run, 0 sent" in output
