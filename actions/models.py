@@ -459,6 +459,9 @@ class ReminderSweep(models.Model):
     claimed = models.PositiveIntegerField(default=0)
     sent = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(
+        default=0, help_text="Digests another sweep still held when this one finished."
+    )
     claim = models.CharField(
         max_length=32, blank=True, db_index=True, help_text="Marks the reminders it claimed."
     )
