@@ -597,13 +597,11 @@ def reminders_send(*, now: datetime | None = None) -> ReminderSweep:
     sweep.due, sweep.claimed, sweep.sent, sweep.failed = (
         len(digests), len(mine), len(sent), failed
     )  # fmt: skip
-    sweep.held = (
-        Reminder.objects.filter(
-            status=Reminder.Status.PENDING, day__gte=now.date() - timedelta(days=1)
-        )
-        .exclude(claim=token)
-        .count()
-    )
+    # Rows that other running sweeps hold, or killed ones whose heartbeat is not stale yet.
+    others = ReminderSweep.live(timezone.now()).exclude(pk=sweep.pk).values("claim")
+    sweep.held = Reminder.objects.filter(
+        status=Reminder.Status.PENDING, day__gte=now.date() - timedelta(days=1), claim__in=others
+    ).count()
     sweep.finished_at = timezone.now()
     sweep.save(update_fields=["due", "claimed", "sent", "failed", "held", "finished_at"])
     ReminderSweep.objects.filter(started_at__lt=sweep.started_at - SWEEPS_KEPT).delete()

@@ -294,6 +294,16 @@ def test_a_claim_is_left_alone_while_its_sweep_beats_and_taken_over_once_it_stop
     assert (live.status, live.attempts) == ("sent", 2)
 
 
+def test_a_sweep_counts_the_digests_that_running_sweeps_still_hold(ana, ben):
+    new_item(owner=ana, due_date=date(2026, 3, 1))  # ben has nothing due any more
+    now = at(TUESDAY, 9, 30)
+    claimed_by_sweep(ana, heartbeat_at=now - timedelta(seconds=30))
+    claimed_by_sweep(ben, heartbeat_at=now - timedelta(minutes=5))
+    assert sweep(now).held == 1  # so the task runs again, in case ana's sweep was killed
+    later = sweep(now + timedelta(minutes=2))
+    assert (later.sent, later.held) == (1, 0)  # ben's dead claim alone runs nothing again
+
+
 def test_a_digest_claimed_by_another_sweep_meanwhile_is_not_sent_twice(ana, ben):
     cai, dan = UserFactory(username="cai"), UserFactory(username="dan")
     for owner in (ana, ben, cai, dan):
