@@ -41,9 +41,10 @@ class Command(BaseCommand):
                 self.stdout.write(self._describe(digest))
             return
         sweep = reminders_send(now=now)
+        held = f", {sweep.held} held by another running sweep" if sweep.held else ""
         self.stdout.write(
             f"As of {now.isoformat()}: {sweep.due} digest(s) due, {sweep.claimed} claimed "
-            f"by this run, {sweep.sent} sent, {sweep.failed} failed."
+            f"by this run, {sweep.sent} sent, {sweep.failed} failed{held}."
         )
         if sweep.failed:
             raise CommandError(f"{sweep.failed} digest(s) failed; the next run retries them.")
