@@ -131,6 +131,7 @@ class Digest:
     time_zone: str
     day: date
     webhook_url: str = ""
+    preferences_url: str = ""
     overdue: list[Line] = field(default_factory=list)
     due_soon: list[Line] = field(default_factory=list)
     escalated: list[Line] = field(default_factory=list)
@@ -215,10 +216,6 @@ class Digest:
             ),
         ]
         return [block for block in blocks if block.rows]
-
-    @property
-    def preferences_url(self) -> str:
-        return settings.SITE_URL + reverse("actions:preferences")
 
     def message(self) -> EmailMultiAlternatives:
         return emails.build("reminder", [self.email], {"digest": self, "blocks": self.blocks()})
@@ -311,6 +308,7 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
     now = now or timezone.now()
     clock = timezone.now()  # heartbeats age by the real clock, even when `now` replays a moment
     due: dict[int, Digest] = {}
+    preferences_url = settings.SITE_URL + reverse("actions:preferences")
     for person in _candidates(now):
         time_zone = person["reminder_preference__time_zone"] or settings.TIME_ZONE
         day, hour = _local_day(now, time_zone)
@@ -324,6 +322,7 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
             time_zone=time_zone,
             day=day,
             webhook_url=person["reminder_preference__webhook_url"] or "",
+            preferences_url=preferences_url,
         )
     if not due:
         return []
