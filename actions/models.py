@@ -385,7 +385,8 @@ class Reminder(models.Model):
     """One person's digest for one of their local days.
 
     The row is the claim: a sweep inserts it (unique per person and day) before sending, so two
-    sweeps never both send. `claim` names the sweep that holds it.
+    sweeps never both send. `claim` names the sweep that holds it; a pending row whose sweep
+    stopped writing its heartbeat (a killed worker) is taken over by a later sweep.
     """
 
     class Status(models.TextChoices):
@@ -458,12 +459,32 @@ class ReminderSweep(models.Model):
     claimed = models.PositiveIntegerField(default=0)
     sent = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(
+        default=0, help_text="Digests another sweep still held when this one finished."
+    )
+    claim = models.CharField(
+        max_length=32, blank=True, db_index=True, help_text="Marks the reminders it claimed."
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Written every REMINDER_HEARTBEAT while it runs."
+    )
 
     class Meta:
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
         return f"Sweep at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def live(cls, clock: datetime) -> models.QuerySet[ReminderSweep]:
+        """Sweeps still running at `clock`: their claims are never taken over."""
+        return cls.objects.filter(
+            finished_at__isnull=True,
+            heartbeat_at__gte=clock - settings.REMINDER_HEARTBEAT_TIMEOUT,
+        )
+
+    def beat(self) -> None:
+        ReminderSweep.objects.filter(pk=self.pk).update(heartbeat_at=timezone.now())
 
     @classmethod
     def last_finished_at(cls) -> datetime | None:

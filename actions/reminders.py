@@ -3,19 +3,22 @@
 A sweep (hourly, from Celery beat, or `manage.py send_reminders`) works in a fixed number of
 queries whatever the number of items: it reads the candidates, their reminders of the last
 days, the open items due soon and the late drafts in four queries, builds every digest in
-memory, claims them all at once, then sends them over one SMTP connection. Writing each
-status right after its send keeps the window in which a killed worker leaves a sent digest
-unrecorded down to one message; that is one small UPDATE per recipient, none per item.
+memory, claims them all at once, then sends them over one SMTP connection. Each status is
+written right after its send, so a killed worker leaves at most one sent digest unrecorded;
+that is one UPDATE by primary key per recipient, none per item. While it runs, a sweep
+writes a heartbeat; a later sweep takes over the claims of one whose heartbeat went quiet.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
@@ -24,8 +27,8 @@ from typing import NamedTuple
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -88,12 +91,18 @@ class Line:
 
 
 @dataclass(frozen=True)
-class Draft:
+class LateDraft:
+    """A draft postmortem past its review deadline, as its owner's digest lists it."""
+
     id: int
     url: str
     title: str  # empty for a restricted one (access.outbound)
     severity: int
     deadline: datetime
+
+    @property
+    def reference(self) -> str:
+        return f"PM-{self.id}"
 
 
 class Row(NamedTuple):
@@ -123,14 +132,20 @@ class Digest:
     time_zone: str
     day: date
     webhook_url: str = ""
+    preferences_url: str = ""
     overdue: list[Line] = field(default_factory=list)
     due_soon: list[Line] = field(default_factory=list)
     escalated: list[Line] = field(default_factory=list)
-    drafts: list[Draft] = field(default_factory=list)
+    drafts: list[LateDraft] = field(default_factory=list)
     reminder_id: int | None = None  # an earlier row for this day that failed or went stale
+    reminder_claim: str = ""  # that row's claim when planned: only then may it be taken over
 
     def __bool__(self) -> bool:
         return bool(self.overdue or self.due_soon or self.escalated or self.drafts)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return _zone(self.time_zone)
 
     def lines(self) -> Iterable[tuple[Line, str]]:
         for section, lines in (
@@ -159,7 +174,7 @@ class Digest:
         def source(line: Line) -> str:
             return f" · {line.postmortem}" if line.postmortem else ""
 
-        zone = _zone(self.time_zone)
+        zone = self.zone
         soon = f"Due in the next {settings.REMINDER_DUE_SOON_DAYS} days"
         escalated = (
             f"Overdue for more than {settings.REMINDER_ESCALATE_AFTER_DAYS} days "
@@ -202,10 +217,6 @@ class Digest:
             ),
         ]
         return [block for block in blocks if block.rows]
-
-    @property
-    def preferences_url(self) -> str:
-        return settings.SITE_URL + reverse("actions:preferences")
 
     def message(self) -> EmailMultiAlternatives:
         return emails.build("reminder", [self.email], {"digest": self, "blocks": self.blocks()})
@@ -289,13 +300,13 @@ def _candidates(now: datetime) -> list[dict]:
     )
 
 
-def _blocking(status: str, attempts: int, claimed_at: datetime, now: datetime) -> bool:
+def _blocking(status: str, attempts: int, held: bool) -> bool:
     """Whether an existing row for today means: nothing to do for this person now."""
     if status == Reminder.Status.SENT:
         return True
     if status == Reminder.Status.FAILED:
         return attempts >= settings.REMINDER_MAX_ATTEMPTS
-    return claimed_at >= now - settings.REMINDER_CLAIM_TIMEOUT  # another sweep is sending
+    return held  # a live sweep is sending it
 
 
 def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
@@ -303,8 +314,9 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
     had today's digest, their overdue and due-soon items, the items escalated to them and
     their drafts past the review deadline. Empty digests are left out. Reads only."""
     now = now or timezone.now()
-    clock = timezone.now()  # claims age by the real clock, even when `now` replays a moment
+    clock = timezone.now()  # heartbeats age by the real clock, even when `now` replays a moment
     due: dict[int, Digest] = {}
+    preferences_url = settings.SITE_URL + reverse("actions:preferences")
     for person in _candidates(now):
         time_zone = person["reminder_preference__time_zone"] or settings.TIME_ZONE
         day, hour = _local_day(now, time_zone)
@@ -318,22 +330,25 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
             time_zone=time_zone,
             day=day,
             webhook_url=person["reminder_preference__webhook_url"] or "",
+            preferences_url=preferences_url,
         )
     if not due:
         return []
 
     days = {digest.day for digest in due.values()}
+    # One statement, so a row's claim and its sweep's heartbeat are read at the same moment.
+    held = Exists(ReminderSweep.live(clock).filter(claim=OuterRef("claim")))
     existing = Reminder.objects.filter(day__gte=min(days), day__lte=max(days)).values_list(
-        "id", "recipient_id", "day", "status", "attempts", "claimed_at"
+        "id", "recipient_id", "day", "status", "attempts", "claim", held
     )
-    for pk, recipient_id, day, status, attempts, claimed_at in existing:
+    for pk, recipient_id, day, status, attempts, claim, live in existing:
         digest = due.get(recipient_id)
         if digest is None or digest.day != day:
             continue
-        if _blocking(status, attempts, claimed_at, clock):
+        if _blocking(status, attempts, live):
             del due[recipient_id]
         else:
-            digest.reminder_id = pk
+            digest.reminder_id, digest.reminder_claim = pk, claim
 
     soon, escalate_after = settings.REMINDER_DUE_SOON_DAYS, settings.REMINDER_ESCALATE_AFTER_DAYS
     rows = (
@@ -387,7 +402,9 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
         deadline = review_deadline(severity=severity, resolved_at=resolved_at, time_zone=time_zone)
         if owner_id in due and deadline is not None and deadline <= now:
             title = _outbound(pk, title, restricted, reader=True).title
-            due[owner_id].drafts.append(Draft(pk, postmortem_url(pk), title, severity, deadline))
+            due[owner_id].drafts.append(
+                LateDraft(pk, postmortem_url(pk), title, severity, deadline)
+            )
 
     return [digest for digest in due.values() if digest]
 
@@ -399,8 +416,9 @@ def _claim(digests: list[Digest], *, token: str, clock: datetime) -> list[Digest
     """Take the rows for these digests; return the digests this sweep now owns.
 
     New rows are inserted under the (recipient, day) constraint, so of two sweeps inserting
-    the same row one gets nothing. Failed and stale rows are taken with a conditional UPDATE
-    that re-checks their state, so again only one sweep matches.
+    the same row one gets nothing. Failed rows, and pending rows still held by the dead sweep
+    seen when planning, are taken with a conditional UPDATE that re-checks their state, so
+    again only one sweep matches, and a live sweep's claim is never taken.
     """
     Reminder.objects.bulk_create(
         [
@@ -412,12 +430,10 @@ def _claim(digests: list[Digest], *, token: str, clock: datetime) -> list[Digest
     )
     retry = [d.reminder_id for d in digests if d.reminder_id is not None]
     if retry:
+        dead = {d.reminder_claim for d in digests if d.reminder_id is not None}
         Reminder.objects.filter(pk__in=retry).filter(
             Q(status=Reminder.Status.FAILED, attempts__lt=settings.REMINDER_MAX_ATTEMPTS)
-            | Q(
-                status=Reminder.Status.PENDING,
-                claimed_at__lt=clock - settings.REMINDER_CLAIM_TIMEOUT,
-            )
+            | Q(status=Reminder.Status.PENDING, claim__in=dead)
         ).update(
             claim=token,
             claimed_at=clock,
@@ -467,41 +483,16 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:1000]
 
 
-class _Outcomes:
-    """Statuses of sent digests, written in small groups rather than a commit per email.
+def _record(digest: Digest, error: str | None, *, token: str) -> bool:
+    """Write one send's outcome before the next send starts: one UPDATE by primary key.
 
-    A worker killed mid-sweep leaves at most one group (FLUSH_EVERY emails or FLUSH_SECONDS
-    of sending) sent but still pending; those go out again once their claim is stale.
+    False when the row is no longer this sweep's: another took it over, presuming this one dead.
     """
-
-    FLUSH_EVERY = 50
-    FLUSH_SECONDS = 0.5
-
-    def __init__(self, token: str):
-        self.token = token
-        self.sent: list[int] = []
-        self.failed: list[tuple[int, str]] = []
-        self.flushed = time.monotonic()
-
-    def add(self, digest: Digest, error: str | None) -> None:
-        if error is None:
-            self.sent.append(digest.reminder_id)
-        else:
-            logger.warning("Reminder to %s failed: %s", digest.email, error)
-            self.failed.append((digest.reminder_id, error))
-        waiting = len(self.sent) + len(self.failed)
-        if waiting >= self.FLUSH_EVERY or time.monotonic() - self.flushed >= self.FLUSH_SECONDS:
-            self.flush()
-
-    def flush(self) -> None:
-        mine = Reminder.objects.filter(claim=self.token)
-        if self.sent:
-            mine.filter(pk__in=self.sent).update(
-                status=Reminder.Status.SENT, sent_at=timezone.now(), last_error=""
-            )
-        for pk, error in self.failed:
-            mine.filter(pk=pk).update(status=Reminder.Status.FAILED, last_error=error)
-        self.sent, self.failed, self.flushed = [], [], time.monotonic()
+    mine = Reminder.objects.filter(pk=digest.reminder_id, claim=token)
+    if error is None:
+        return bool(mine.update(status=Reminder.Status.SENT, sent_at=timezone.now(), last_error=""))
+    logger.warning("Reminder to %s failed: %s", digest.email, error)
+    return bool(mine.update(status=Reminder.Status.FAILED, last_error=error))
 
 
 def _send_emails(digests: list[Digest], *, token: str) -> tuple[list[Digest], int]:
@@ -513,7 +504,6 @@ def _send_emails(digests: list[Digest], *, token: str) -> tuple[list[Digest], in
     started = time.monotonic()
     budget = settings.REMINDER_SEND_BUDGET.total_seconds()
     connection = get_connection()
-    outcomes = _Outcomes(token)
     sent: list[Digest] = []
     failed = connect_failures = 0
     try:
@@ -536,14 +526,16 @@ def _send_emails(digests: list[Digest], *, token: str) -> tuple[list[Digest], in
                 except Exception as exc:
                     error = _error_text(exc)
                     connection.close()  # the session may be unusable; the next opens anew
+            if not _record(digest, error, token=token):
+                # Its claims were taken over: the rest go out from the sweep that took them.
+                logger.warning("Reminder sweep %s lost its claims; stopping.", token)
+                break
             if error is None:
                 sent.append(digest)
             else:
                 failed += 1
-            outcomes.add(digest, error)
     finally:
         connection.close()
-        outcomes.flush()
     return sent, failed
 
 
@@ -574,20 +566,57 @@ def _send_webhooks(digests: list[Digest], *, token: str) -> None:
         )
 
 
+@contextmanager
+def _heartbeat(sweep: ReminderSweep) -> Iterator[None]:
+    """Write the sweep's heartbeat every REMINDER_HEARTBEAT while the block runs.
+
+    From a thread of its own, so that a slow plan or a slow mail server never makes a live
+    sweep look dead; a killed worker's heartbeat stops with it.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.REMINDER_HEARTBEAT.total_seconds()):
+                try:
+                    sweep.beat()
+                except DatabaseError as exc:
+                    logger.warning("Reminder sweep heartbeat failed: %s", exc)
+        finally:
+            connection.close()  # this thread's own
+
+    thread = threading.Thread(target=beat, name=f"reminder-heartbeat-{sweep.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def reminders_send(*, now: datetime | None = None) -> ReminderSweep:
     """Claim and send every digest due at `now` (default: the present); record the sweep."""
     now = now or timezone.now()
-    sweep = ReminderSweep.objects.create(started_at=timezone.now(), as_of=now)
+    clock = timezone.now()
     token = uuid.uuid4().hex
-    digests = reminders_plan(now=now)
-    mine = _claim(digests, token=token, clock=timezone.now()) if digests else []
-    sent, failed = _send_emails(mine, token=token)
-    _send_webhooks(sent, token=token)
+    sweep = ReminderSweep.objects.create(
+        started_at=clock, as_of=now, claim=token, heartbeat_at=clock
+    )
+    with _heartbeat(sweep):
+        digests = reminders_plan(now=now)
+        mine = _claim(digests, token=token, clock=timezone.now()) if digests else []
+        sent, failed = _send_emails(mine, token=token)
+        _send_webhooks(sent, token=token)
     sweep.due, sweep.claimed, sweep.sent, sweep.failed = (
         len(digests), len(mine), len(sent), failed
     )  # fmt: skip
+    # Rows that other running sweeps hold, or killed ones whose heartbeat is not stale yet.
+    others = ReminderSweep.live(timezone.now()).exclude(pk=sweep.pk).values("claim")
+    sweep.held = Reminder.objects.filter(
+        status=Reminder.Status.PENDING, day__gte=now.date() - timedelta(days=1), claim__in=others
+    ).count()
     sweep.finished_at = timezone.now()
-    sweep.save(update_fields=["due", "claimed", "sent", "failed", "finished_at"])
+    sweep.save(update_fields=["due", "claimed", "sent", "failed", "held", "finished_at"])
     ReminderSweep.objects.filter(started_at__lt=sweep.started_at - SWEEPS_KEPT).delete()
     return sweep
 

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from actions import reminders
@@ -15,4 +16,7 @@ from actions import reminders
 def send_overdue_reminders() -> dict[str, int]:
     """Email the daily digests that are due this hour (Celery beat runs it hourly)."""
     sweep = reminders.reminders_send()
+    if sweep.held:  # by a sweep that may have been killed: run again once it would count as dead
+        wait = settings.REMINDER_HEARTBEAT_TIMEOUT + settings.REMINDER_HEARTBEAT
+        send_overdue_reminders.apply_async(countdown=wait.total_seconds())
     return {"due": sweep.due, "sent": sweep.sent, "failed": sweep.failed}

@@ -270,9 +270,12 @@ REMINDER_ESCALATE_AFTER_DAYS = int(env("REMINDER_ESCALATE_AFTER_DAYS", "7"))
 # Review deadlines of drafts, from `resolved_at`: calendar days or business days (Mon–Fri).
 REVIEW_DEADLINE_DAYS = {1: 3}
 REVIEW_DEADLINE_BUSINESS_DAYS = {2: 5}
-# A claim left pending this long (a killed worker) is taken over by a later sweep. Keep it
-# above CELERY_TASK_TIME_LIMIT so that a slow sweep is never overtaken while it still sends.
-REMINDER_CLAIM_TIMEOUT = timedelta(minutes=int(env("REMINDER_CLAIM_TIMEOUT_MINUTES", "15")))
+# A running sweep writes a heartbeat this often; a later sweep takes over the claims of one
+# silent for longer than the timeout (a killed worker).
+REMINDER_HEARTBEAT = timedelta(seconds=float(env("REMINDER_HEARTBEAT_SECONDS", "30")))
+REMINDER_HEARTBEAT_TIMEOUT = timedelta(
+    seconds=float(env("REMINDER_HEARTBEAT_TIMEOUT_SECONDS", "120"))
+)
 # A sweep stops starting new sends after this long (below CELERY_TASK_SOFT_TIME_LIMIT); the
 # rest are marked failed and go out on the next run.
 REMINDER_SEND_BUDGET = timedelta(seconds=int(env("REMINDER_SEND_BUDGET_SECONDS", "200")))

@@ -1,5 +1,6 @@
 """The wiring, once: beat's task, sent with .delay() to a real worker over a real Redis."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,12 @@ from django.utils import timezone
 from actions.models import Reminder, ReminderSweep
 from actions.tasks import send_overdue_reminders
 from config.celery import app
-from tests.factories import ActionItemFactory, ReminderPreferenceFactory, UserFactory
+from tests.factories import (
+    ActionItemFactory,
+    ReminderFactory,
+    ReminderPreferenceFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture
@@ -43,6 +49,34 @@ def test_the_hourly_task_sends_the_digests_through_a_real_worker(celery_app, set
     assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.com", "ben@example.com"]
     assert Reminder.objects.filter(status="sent").count() == 2
     assert ReminderSweep.objects.filter(finished_at__isnull=False).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_sweeps_digests_go_out_from_a_follow_up_run_once_it_counts_as_dead(
+    celery_app, settings
+):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.REMINDER_HEARTBEAT = timedelta(seconds=0.5)
+    settings.REMINDER_HEARTBEAT_TIMEOUT = timedelta(seconds=3)
+    ana, ben = UserFactory(username="ana"), UserFactory(username="ben")
+    for owner in (ana, ben):
+        ReminderPreferenceFactory(user=owner, hour=0)
+        ActionItemFactory(
+            postmortem=None, owner=owner, due_date=timezone.localdate() - timedelta(days=3)
+        )
+
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        # A sweep claimed ben's digest and was killed a moment ago: its heartbeat is fresh.
+        now = timezone.now()
+        ReminderSweep.objects.create(started_at=now, as_of=now, claim="killed", heartbeat_at=now)
+        ReminderFactory(recipient=ben, day=timezone.localdate(), claim="killed", claimed_at=now)
+        assert send_overdue_reminders.delay().get(timeout=30) == {"due": 1, "sent": 1, "failed": 0}
+        deadline = time.monotonic() + 30
+        while len(mail.outbox) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    assert [m.to[0] for m in mail.outbox] == ["ana@example.com", "ben@example.com"]
+    assert Reminder.objects.get(recipient=ben).status == "sent"
 
 
 def test_the_beat_schedule_runs_the_task_on_every_hour():

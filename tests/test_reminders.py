@@ -3,11 +3,18 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from actions.models import Reminder, ReminderItem, Status
-from actions.reminders import _claim, reminders_plan, reminders_send, review_deadline
+from actions.models import Reminder, ReminderItem, ReminderSweep, Status
+from actions.reminders import (
+    _claim,
+    _send_emails,
+    reminders_plan,
+    reminders_send,
+    review_deadline,
+)
 from postmortems.models import Postmortem, Severity
 from postmortems.models import Status as PostmortemStatus
 from tests.factories import (
@@ -250,42 +257,115 @@ def test_each_person_gets_theirs_at_their_own_local_hour_and_day(ana, ben):
     assert "OVERDUE (1)" in mail.outbox[3].body and "1 day overdue" in mail.outbox[3].body
 
 
-def test_a_pending_claim_is_left_alone_until_it_goes_stale(ana, ben):
-    new_item(owner=ana, due_date=date(2026, 3, 1))
-    new_item(owner=ben, due_date=date(2026, 3, 1))
-    now = at(TUESDAY, 9, 30)
-    # A sweep claimed ana's 5 minutes ago and is still sending; ben's sweep was killed.
-    ReminderFactory(recipient=ana, day=TUESDAY, claimed_at=now - timedelta(minutes=5))
-    stale = ReminderFactory(recipient=ben, day=TUESDAY, claimed_at=now - timedelta(minutes=16))
+def claimed_by_sweep(recipient, *, heartbeat_at: datetime, finished: bool = False) -> Reminder:
+    """Today's reminder of `recipient`, held by a sweep that last beat at `heartbeat_at`."""
+    other = ReminderSweep.objects.create(
+        started_at=heartbeat_at,
+        as_of=heartbeat_at,
+        claim=f"sweep-of-{recipient.username}",
+        heartbeat_at=heartbeat_at,
+        finished_at=heartbeat_at if finished else None,
+    )
+    return ReminderFactory(
+        recipient=recipient, day=TUESDAY, claim=other.claim, claimed_at=heartbeat_at
+    )
 
-    assert sweep(now).sent == 1
-    assert [m.to for m in mail.outbox] == [["ben@example.com"]]
-    stale.refresh_from_db()
-    assert (stale.status, stale.attempts) == ("sent", 2)
-    assert Reminder.objects.get(recipient=ana).status == "pending"
 
-
-def test_a_digest_claimed_by_another_sweep_meanwhile_is_not_sent_twice(ana, ben):
+def test_a_claim_is_left_alone_while_its_sweep_beats_and_taken_over_once_it_stops(ana, ben):
     cai = UserFactory(username="cai")
     for owner in (ana, ben, cai):
         new_item(owner=owner, due_date=date(2026, 3, 1))
+    now = at(TUESDAY, 9, 30)
+    # Ana's sweep is sending and beat 90 s ago; ben's was killed (silent for over 2 minutes);
+    # cai's finished without recording his (a crash between send and record).
+    live = claimed_by_sweep(ana, heartbeat_at=now - timedelta(seconds=90))
+    dead = claimed_by_sweep(ben, heartbeat_at=now - timedelta(seconds=121))
+    claimed_by_sweep(cai, heartbeat_at=now - timedelta(seconds=5), finished=True)
+
+    assert sweep(now).sent == 2
+    assert sorted(m.to[0] for m in mail.outbox) == ["ben@example.com", "cai@example.com"]
+    dead.refresh_from_db()
+    assert (dead.status, dead.attempts) == ("sent", 2)
+    live.refresh_from_db()
+    assert (live.status, live.claim) == ("pending", "sweep-of-ana")
+
+    assert sweep(now + timedelta(seconds=31)).sent == 1  # ana's sweep has now been silent 121 s
+    live.refresh_from_db()
+    assert (live.status, live.attempts) == ("sent", 2)
+
+
+def test_a_sweep_counts_the_digests_that_running_sweeps_still_hold(ana, ben):
+    new_item(owner=ana, due_date=date(2026, 3, 1))  # ben has nothing due any more
+    now = at(TUESDAY, 9, 30)
+    claimed_by_sweep(ana, heartbeat_at=now - timedelta(seconds=30))
+    claimed_by_sweep(ben, heartbeat_at=now - timedelta(minutes=5))
+    assert sweep(now).held == 1  # so the task runs again, in case ana's sweep was killed
+    later = sweep(now + timedelta(minutes=2))
+    assert (later.sent, later.held) == (1, 0)  # ben's dead claim alone runs nothing again
+
+
+def test_a_digest_claimed_by_another_sweep_meanwhile_is_not_sent_twice(ana, ben):
+    cai, dan = UserFactory(username="cai"), UserFactory(username="dan")
+    for owner in (ana, ben, cai, dan):
+        new_item(owner=owner, due_date=date(2026, 3, 1))
     now = at(TUESDAY, 9)
     failed = ReminderFactory(recipient=ben, day=TUESDAY, status="failed", claimed_at=now)
+    abandoned = claimed_by_sweep(dan, heartbeat_at=now - timedelta(minutes=5))
     with time_machine.travel(now, tick=False):
         digests = reminders_plan(now=now)
-        assert {d.recipient_id for d in digests} == {ana.pk, ben.pk, cai.pk}
+        assert {d.recipient_id for d in digests} == {ana.pk, ben.pk, cai.pk, dan.pk}
         # Between this sweep's plan and its claim, another sweep inserts ana's row and
-        # takes over ben's failed one.
+        # takes over ben's failed one and dan's abandoned one.
         ReminderFactory(recipient=ana, day=TUESDAY, claim="other")
-        Reminder.objects.filter(pk=failed.pk).update(status="pending", claim="other")
+        Reminder.objects.filter(pk__in=[failed.pk, abandoned.pk]).update(
+            status="pending", claim="other"
+        )
         mine = _claim(digests, token="this", clock=now)
     assert [d.recipient_id for d in mine] == [cai.pk]
     assert set(Reminder.objects.values_list("recipient__username", "claim")) == {
         ("ana", "other"),
         ("ben", "other"),
         ("cai", "this"),
+        ("dan", "other"),
     }
-    assert not ReminderItem.objects.filter(reminder__recipient__in=[ana, ben]).exists()
+    assert not ReminderItem.objects.filter(reminder__recipient__in=[ana, ben, dan]).exists()
+
+
+def test_a_sweep_whose_claims_were_taken_over_stops_after_the_send_in_flight(ana, ben):
+    cai = UserFactory(username="cai")
+    for owner in (ana, ben, cai):
+        new_item(owner=owner, due_date=date(2026, 3, 1))
+    now = at(TUESDAY, 9)
+    with time_machine.travel(now, tick=False):
+        mine = _claim(reminders_plan(now=now), token="slow", clock=now)
+        # This sweep stalled past the heartbeat timeout; another took its claims over.
+        Reminder.objects.update(claim="other")
+        sent, failed = _send_emails(mine, token="slow")
+    assert (len(sent), failed) == (0, 0)
+    assert [m.to for m in mail.outbox] == [["ana@example.com"]]
+    assert set(Reminder.objects.values_list("status", "claim")) == {("pending", "other")}
+
+
+class StatusesAtEachSend(BaseEmailBackend):
+    """An email backend that notes every reminder's status as each message goes out."""
+
+    seen: list[dict[str, str]] = []
+
+    def send_messages(self, messages) -> int:
+        self.seen.append(dict(Reminder.objects.values_list("recipient__username", "status")))
+        return len(messages)
+
+
+def test_each_send_is_recorded_before_the_next_starts(ana, ben, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.StatusesAtEachSend"
+    StatusesAtEachSend.seen = []
+    for owner in (ana, ben):
+        new_item(owner=owner, due_date=date(2026, 3, 1))
+    sweep(at(TUESDAY, 9))
+    assert StatusesAtEachSend.seen == [
+        {"ana": "pending", "ben": "pending"},
+        {"ana": "sent", "ben": "pending"},
+    ]
 
 
 def test_failed_digests_are_retried_until_the_attempt_limit(ana, settings):

@@ -1,12 +1,14 @@
-from datetime import date
+from datetime import UTC, date, datetime
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from actions.models import Reminder, ReminderSweep
-from tests.factories import ActionItemFactory, UserFactory
+from actions.models import Reminder, ReminderItem, ReminderSweep
+from actions.reminders import Digest
+from postmortems.models import Severity
+from tests.factories import ActionItemFactory, PostmortemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +34,32 @@ def test_a_dry_run_says_who_would_get_what_and_sends_and_claims_nothing(ana):
     assert "overdue   #" in out and "Rotate keys (due 2026-03-08)" in out
     assert mail.outbox == []
     assert not Reminder.objects.exists() and not ReminderSweep.objects.exists()
+
+
+def test_a_dry_run_shows_every_section_a_digest_can_hold(ana):
+    ben = UserFactory(username="ben")
+    owned = PostmortemFactory(owner=ana, title="Checkout outage")
+    ActionItemFactory(postmortem=owned, owner=ben, title="Add a canary", due_date=date(2026, 3, 1))
+    ActionItemFactory(postmortem=None, owner=ana, title="Page on lag", due_date=date(2026, 3, 11))
+    draft = PostmortemFactory(
+        owner=ana,
+        title="DNS outage",
+        severity=Severity.SEV1,
+        resolved_at=datetime(2026, 3, 6, 10, 0, tzinfo=UTC),
+    )
+
+    out = run("--dry-run", "--now", "2026-03-10T09:00:00+00:00")
+
+    ana_part = out.split("ana@example.com", 1)[1].split("ben@example.com", 1)[0]
+    assert "1 overdue, 1 due soon, 1 escalated to you, 1 late draft" in ana_part
+    assert "overdue   #" in ana_part and "Rotate keys (due 2026-03-08)" in ana_part
+    assert "due_soon  #" in ana_part and "Page on lag (due 2026-03-11)" in ana_part
+    assert "escalated #" in ana_part and "Add a canary (due 2026-03-01)" in ana_part
+    assert f"draft     PM-{draft.pk} DNS outage (review due 2026-03-09 10:00)" in ana_part
+    # A section added to digests later must join this test's setup.
+    lists = {f.name for f in Digest.__dataclass_fields__.values() if f.type.startswith("list[")}
+    assert lists == {*ReminderItem.Section.values, "drafts"}
+    assert mail.outbox == [] and not Reminder.objects.exists()
 
 
 def test_it_sends_as_of_now_given_without_an_offset_in_utc(ana):

@@ -41,9 +41,10 @@ class Command(BaseCommand):
                 self.stdout.write(self._describe(digest))
             return
         sweep = reminders_send(now=now)
+        held = f", {sweep.held} held by another running sweep" if sweep.held else ""
         self.stdout.write(
             f"As of {now.isoformat()}: {sweep.due} digest(s) due, {sweep.claimed} claimed "
-            f"by this run, {sweep.sent} sent, {sweep.failed} failed."
+            f"by this run, {sweep.sent} sent, {sweep.failed} failed{held}."
         )
         if sweep.failed:
             raise CommandError(f"{sweep.failed} digest(s) failed; the next run retries them.")
@@ -54,5 +55,8 @@ class Command(BaseCommand):
         for line, section in digest.lines():
             lines.append(f"  {section:<9} #{line.id} {line.title} (due {line.due_date:%Y-%m-%d})")
         for draft in digest.drafts:
-            lines.append(f"  draft     {draft.reference} {draft.title}")
+            due = draft.deadline.astimezone(digest.zone)
+            lines.append(
+                f"  draft     {draft.reference} {draft.title} (review due {due:%Y-%m-%d %H:%M})"
+            )
         return "\n".join(lines)
