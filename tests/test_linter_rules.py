@@ -110,8 +110,14 @@ def test_to_dict_converts_offsets_to_utf16_code_units():
         "message",
         "suggestion",
         "text",
+        "rewrite",
+        "rewrite_start",
+        "rewrite_end",
     }
     assert finding.to_dict()["start"] == 6
+    # The rewrite replaces the sentence; the emoji counts two UTF-16 units in the browser.
+    assert data["rewrite"] == "🔥 The DBA was not paged."
+    assert (data["rewrite_start"], data["rewrite_end"]) == (0, len(text) + 1)
 
 
 def test_utf16_columns_count_from_the_start_of_the_line():
