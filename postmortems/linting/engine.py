@@ -286,6 +286,8 @@ def looks_like_given_name(token: str) -> bool:
     "Memory leak…" or "Reported missing…" start with known English words, not names."""
     vocab = vocabulary()
     word = token.lower()
+    if len(token) == 1 and token.isupper() and token not in ("I", "A"):
+        return True  # an initial: "Engineer J", "J restarted the primary"
     if not (len(token) > 1 and token.isalpha() and token[0].isupper() and token[1:].islower()):
         return False
     if word in vocab.given_names:
@@ -399,6 +401,8 @@ def subject_kind(prefix: str, people: frozenset[str], verb: str = "") -> str | N
     word = tokens[index].lower()
     if word in ("who", "whom"):
         return "person"
+    if word in DETERMINERS:
+        return None  # "a breaking change": the verb form is an adjective here
     # "-ing" with no auxiliary modifies the noun right before it: "the Ingress causing…".
     if not (verb.lower().endswith("ing") and not passive):
         preposition = _prepositional_object_start(tokens, index)

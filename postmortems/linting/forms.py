@@ -13,7 +13,7 @@ from lemminflect import getAllInflections, getAllInflectionsOOV, getAllLemmas, g
 
 VERB_TAGS = ("VB", "VBD", "VBN", "VBG", "VBZ")
 # Words between a separable particle and its verb: "took [the whole cluster] down".
-PARTICLE_GAP = r"(?:\s+[\w'’-]+){0,3}?\s+"
+PARTICLE_GAP = r"(?:\s+[\w'’-]+){0,4}?\s+"
 
 
 @functools.cache
