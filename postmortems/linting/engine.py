@@ -67,6 +67,7 @@ CLAUSE_START_RE = re.compile(
 MACRO_RE = re.compile(r"\{(\w+)\}")
 # How far back conditions look for a subject or a negation; keeps long lines linear.
 LOOKBACK = 300
+SUBJECT_LOOKBACK = 160
 # Longer "sentences" (a text without punctuation) are matched in windows of this size.
 WINDOW = 2000
 
@@ -477,7 +478,9 @@ def _severity(
         else:
             anchor = match.start("verb") if groups.get("verb") else match.start()
             kind = subject_kind(
-                sentence[max(0, anchor - LOOKBACK) : anchor], people, groups.get("verb") or ""
+                sentence[max(0, anchor - SUBJECT_LOOKBACK) : anchor],
+                people,
+                groups.get("verb") or "",
             )
     elif rule.subject == "clause":
         kind = clause_subject_kind(sentence[lookback : match.start()], people)
