@@ -59,11 +59,57 @@ def time_lint(text: str, runs: int) -> list[float]:
 
 def adversarial(words: int) -> str:
     """Trigger words, Markdown and quote openers, no sentence ends: the worst case for windows."""
-    vocabulary = (
-        "should have obviously the engineer failed to did not check never Anna who why how "
-        'could if had a more careful reviewer would root cause was human error ``` " “ | > # - '
-        "* `code` Priya's sloppy fault skipped took down without review just had to 🔥"
-    ).split()
+    vocabulary = [
+        "should",
+        "have",
+        "obviously",
+        "the",
+        "engineer",
+        "failed",
+        "to",
+        "did",
+        "not",
+        "check",
+        "never",
+        "Anna",
+        "who",
+        "why",
+        "how",
+        "could",
+        "if",
+        "had",
+        "a",
+        "more",
+        "careful",
+        "reviewer",
+        "would",
+        "root",
+        "cause",
+        "was",
+        "human",
+        "error",
+        "```",
+        '"',
+        "“",
+        "|",
+        ">",
+        "#",
+        "-",
+        "*",
+        "`code`",
+        "Priya's",
+        "sloppy",
+        "fault",
+        "skipped",
+        "took",
+        "down",
+        "without",
+        "review",
+        "just",
+        "had",
+        "to",
+        "🔥",
+    ]
     return " ".join(vocabulary[(index * 7919) % len(vocabulary)] for index in range(words))
 
 

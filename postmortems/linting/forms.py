@@ -9,7 +9,13 @@ from __future__ import annotations
 import functools
 import re
 
-from lemminflect import getAllInflections, getAllInflectionsOOV, getAllLemmas, getInflection
+from lemminflect import (
+    getAllInflections,
+    getAllInflectionsOOV,
+    getAllLemmas,
+    getInflection,
+    getLemma,
+)
 
 VERB_TAGS = ("VB", "VBD", "VBN", "VBG", "VBZ")
 # Words between a separable particle and its verb: "took [the whole cluster] down".
@@ -29,7 +35,9 @@ def verb_forms(lemma: str) -> tuple[str, ...]:
 
 @functools.cache
 def past_participle(lemma: str) -> str:
+    """ "look at" -> "looked at"; any form of the verb will do ("tested" -> "tested")."""
     head, _, rest = lemma.partition(" ")
+    head = (getLemma(head, upos="VERB") or (head,))[0]
     forms = getInflection(head, tag="VBN") or getAllInflectionsOOV(head, upos="VERB").get(
         "VBN", (head + "ed",)
     )

@@ -27,6 +27,12 @@ CLAUSE_START_RE = re.compile(
     r"(?:^|[;,:]\s+|\s[-–—]\s+|\b(?:because|when|while|after|before|since|although|though|so|but|and)\s+)",
     re.IGNORECASE,
 )
+# The subject noun phrase at the end of the words before the verb, after any adverbs.
+SUBJECT_RE = re.compile(
+    r"(?:\b(?:the|a|an|our|their|his|her|my|your|this|that)\s+)?[\w'’-]+(?:\s+[\w'’-]+)?"
+    r"(?=(?:\s+(?:\w+ly|then|just|also|never|still|kept|keeps|even))*\s*$)",
+    re.IGNORECASE,
+)
 SUBJECTLESS = {"it", "them", "this", "that", "one", "anything", "everything", "nothing"}
 PARTICLES = ("at", "into", "for", "over", "up", "off", "out")
 UNNOTICED_VERBS = ("miss", "overlook", "ignore", "disregard", "brush")
@@ -64,6 +70,9 @@ def _object_clause(sentence: str, subject_at: int, after: int, predicate: str) -
     if predicate == "went unnoticed":
         verb = predicate
     start = _clause_start(sentence, subject_at)
+    subject = SUBJECT_RE.search(sentence, start, subject_at)
+    if subject:
+        start = subject.start()
     rewritten = sentence[:start] + noun_phrase + " " + verb + sentence[found.end() :]
     if not re.search(r"\w", sentence[:start]) or sentence[:start].rstrip().endswith(
         (".", "!", "?")
