@@ -331,10 +331,6 @@ def _np_kind(tokens: list[str], head: int, people: frozenset[str]) -> str | None
     return None
 
 
-def _np_is_person(tokens: list[str], head: int, people: frozenset[str]) -> bool:
-    return _np_kind(tokens, head, people) is not None
-
-
 def _clause_subject_kind(clause: str, people: frozenset[str]) -> str | None:
     """The kind of the first noun phrase of a clause ("Anna deployed X and caused…")."""
     vocab = vocabulary()
@@ -420,10 +416,6 @@ def subject_kind(prefix: str, people: frozenset[str], verb: str = "") -> str | N
         clauses = CLAUSE_BREAK_RE.split(prefix[:cut])
         return _clause_subject_kind(clauses[-1], people)
     return _np_kind(tokens, index, people)
-
-
-def subject_is_person(prefix: str, people: frozenset[str]) -> bool:
-    return subject_kind(prefix, people) is not None
 
 
 def clause_subject_kind(prefix: str, people: frozenset[str]) -> str | None:
