@@ -1,8 +1,9 @@
 """Sentence-level precision and recall of the blameless linter on a labelled JSONL corpus.
 
-Usage: python bench/lint_corpus.py [CORPUS.jsonl]
+Usage: python bench/lint_corpus.py [CORPUS.jsonl]   (default: tests/data/blame_corpus.jsonl)
 Each line is {"text": ..., "blameful": true|false, "category": ...}; a sentence counts as
-flagged when lint() reports at least one warning in it.
+flagged when lint() reports at least one warning in it. Prints precision and recall overall
+and per category, then every miss and false alarm.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ sys.path.insert(0, str(REPO))
 
 from postmortems.linting import lint  # noqa: E402
 
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "blame-corpus-dev.jsonl"
+DEFAULT_CORPUS = REPO / "tests" / "data" / "blame_corpus.jsonl"
 
 
 def is_flagged(text: str) -> bool:
@@ -58,14 +59,21 @@ def main() -> None:
     counts = result["counts"]
     print(f"{path}: {len(rows)} sentences")
     print(f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  {dict(counts)}")
-    print("\nper category (tp fp fn tn):")
+    print("\nper category: tp fp fn tn, precision, recall")
     for category, c in sorted(result["by_category"].items()):
-        print(f"  {category:28} {c['tp']:3} {c['fp']:3} {c['fn']:3} {c['tn']:3}")
-    if result["misclassified"]:
-        print("\nmisclassified:")
-        for outcome, row in result["misclassified"]:
+        precision = c["tp"] / ((c["tp"] + c["fp"]) or 1) if c["tp"] + c["fp"] else 1.0
+        recall = c["tp"] / ((c["tp"] + c["fn"]) or 1) if c["tp"] + c["fn"] else 1.0
+        print(
+            f"  {category:28} {c['tp']:3} {c['fp']:3} {c['fn']:3} {c['tn']:3}"
+            f"   {precision:.2f} {recall:.2f}"
+        )
+    misses = [row for outcome, row in result["misclassified"] if outcome == "fn"]
+    false_alarms = [row for outcome, row in result["misclassified"] if outcome == "fp"]
+    for title, rows in (("misses", misses), ("false alarms", false_alarms)):
+        print(f"\n{title}: {len(rows)}")
+        for row in rows:
             rules = sorted({finding.rule for finding in lint(row["text"])})
-            print(f"  {outcome} [{row.get('category')}] {row['text']}  {rules}")
+            print(f"  [{row.get('category')}] {row['text']}  {rules}")
 
 
 if __name__ == "__main__":

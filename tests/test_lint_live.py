@@ -67,3 +67,17 @@ def test_names_of_the_sites_users_count_as_people(author_client):
 def test_oversized_text_is_refused_with_a_message(author_client):
     response = author_client.post(URL, {"text": "x" * 200_001})
     assert "not checked" in response.json()["error"]
+
+
+def test_common_patterns_come_with_a_rewrite_in_utf16_offsets(author_client):
+    text = "🔥 Intro.\n\nSarah didn't check the logs."
+    [finding] = _check(author_client, text)
+    assert finding["rewrite"] == "The logs were not checked."
+    units = text.encode("utf-16-le")
+    rewritten = units[finding["rewrite_start"] * 2 : finding["rewrite_end"] * 2]
+    assert rewritten.decode("utf-16-le") == "Sarah didn't check the logs."
+
+
+def test_findings_without_a_known_pattern_have_no_rewrite(author_client):
+    [finding] = _check(author_client, "It was human error.")
+    assert finding["rewrite"] is None

@@ -17,7 +17,7 @@ def _is_flagged(text: str) -> bool:
 def test_corpus_is_big_and_balanced_enough_to_mean_something():
     rows = _rows()
     blameful = [row for row in rows if row["blameful"]]
-    assert len(rows) >= 150
+    assert len(rows) >= 300
     assert 0.40 <= len(blameful) / len(rows) <= 0.50
     assert {row["category"] for row in blameful} == {
         "named-cause",
@@ -47,4 +47,10 @@ def test_linter_precision_and_recall_on_the_corpus():
         + [f"false positive: {text}" for text in false_positives]
         + [f"false negative: {text}" for text in false_negatives]
     )
-    assert precision >= 0.95 and recall >= 0.90, report
+    assert precision >= 0.97 and recall >= 0.95, report
+
+
+def test_corpus_has_hard_negatives_for_each_way_a_sentence_can_look_blameful():
+    categories = {row["category"] for row in _rows() if not row["blameful"]}
+    assert {"self-directed", "third-party", "quoted", "timeline"} <= categories
+    assert sum(1 for row in _rows() if row["category"].startswith("tricky-")) >= 80

@@ -110,8 +110,14 @@ def test_to_dict_converts_offsets_to_utf16_code_units():
         "message",
         "suggestion",
         "text",
+        "rewrite",
+        "rewrite_start",
+        "rewrite_end",
     }
     assert finding.to_dict()["start"] == 6
+    # The rewrite replaces the sentence; the emoji counts two UTF-16 units in the browser.
+    assert data["rewrite"] == "🔥 The DBA was not paged."
+    assert (data["rewrite_start"], data["rewrite_end"]) == (0, len(text) + 1)
 
 
 def test_utf16_columns_count_from_the_start_of_the_line():
@@ -254,3 +260,145 @@ def test_finding_is_frozen():
     assert isinstance(finding, Finding)
     with pytest.raises(AttributeError):
         finding.start = 3
+
+
+# --- clauses: who the subject is, and what kind of text the words are in ------------------
+
+
+def _warnings(text: str) -> list[str]:
+    return [f.rule for f in lint(text) if f.severity == "warning"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Priya skipped the second review and merged anyway.",
+        "Tom didn't look at the error budget before approving.",
+        "The support team missed the escalation.",
+        "The night shift mishandled the failover.",
+        "Our DBA kept putting off the index rebuild.",
+        "Marco took the cluster down with a bad flag.",
+        "The engineer carelessly restarted the primary.",
+        "the team wrongly believed the cache was warm",
+        "It was a costly oversight by the release manager.",
+        "No one cared to read the alert text.",
+        "The on-call brushed off the warning.",
+        "The release captain should never have shipped the build.",
+        "It shouldn't have been merged on a Friday.",
+        "The regression ought to have been caught earlier.",
+        "The on-call could simply have paused the deploy.",
+        "Had the reviewer read the diff, the outage would not have happened.",
+        "If the operator had only waited a minute, none of this would have happened.",
+        "A more attentive reviewer would have noticed.",
+        "Why didn't you check the dashboard?",
+        "How could nobody have seen this coming?",
+        "Who is responsible for this mess?",
+        "We need to be more careful with config changes.",
+    ],
+)
+def test_it_flags_the_forms_people_really_write(sentence):
+    assert _warnings(sentence), sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "This bad image caused it.",
+        "Without the pager we could have noticed it much later.",
+        "The package was obviously built to steal tokens.",
+        "Assumed user error at this point.",
+        "Priya merged the change at 14:02.",
+        "The DBA rebuilt the index after the page.",
+        "Three pods missed their heartbeat.",
+        "The parser misreads dates without a time zone.",
+    ],
+)
+def test_it_leaves_what_judges_nobody_alone(sentence):
+    assert _warnings(sentence) == [], sentence
+
+
+def test_word_forms_come_from_the_lexicon_not_a_list():
+    for sentence in (
+        "Kofi skips the canary.",
+        "Kofi is skipping the canary again.",
+        "Kofi mishandles failovers.",
+        "Kofi took the whole search tier down.",
+    ):
+        assert _warnings(sentence), sentence
+
+
+def test_self_directed_statements_are_hints_not_warnings():
+    for sentence in (
+        "We failed to verify the chart values.",
+        "We skipped the second review.",
+        "I forgot which quota we requested.",
+        "Our team missed the alert.",
+    ):
+        findings = lint(sentence)
+        assert findings and {f.severity for f in findings} == {"info"}, sentence
+    # Hindsight about what should have been noticed stays a warning, even about ourselves.
+    assert _warnings("We should have caught this in code review.")
+
+
+def test_headings_template_labels_and_code_are_never_findings():
+    text = (
+        "# Root Cause\n\n"
+        "## Human error\n\n"
+        "Root cause: a race in the lock renewal.\n\n"
+        "**What went wrong**\n\n"
+        "| Root cause | Owner |\n|---|---|\n| race | Dan |\n\n"
+        "```\nDan should have checked\n```\n\n"
+        "    Dan failed to renew\n\n"
+        "Run `dan_forgot_to_renew()` first."
+    )
+    assert lint(text) == []
+
+
+def test_a_label_hides_only_itself():
+    assert _warnings("Root cause: human error when editing the config.") == ["human-error.phrase"]
+
+
+def test_root_cause_in_prose_is_one_hint_per_document():
+    text = "The root cause was an expired token. Later we saw the root cause was the renewal job."
+    findings = lint(text)
+    assert [(f.rule, f.severity) for f in findings] == [("root-cause.singular", "info")]
+
+
+def test_quoted_speech_and_blockquotes_are_records_not_verdicts():
+    assert lint('The customer wrote "your engineer should have checked the backups".') == []
+    assert lint("> kim [2:04 PM]\nI forgot the flag, should have checked\n") == []
+    assert lint("Dan forgot the flag.")
+
+
+def test_common_patterns_come_with_a_rewritten_sentence():
+    cases = {
+        "Sarah didn't check the logs.": "The logs were not checked.",
+        "Kenji forgot to drain the node before rebooting it.": (
+            "The node was not drained before rebooting it."
+        ),
+        "Greg failed to update the firewall rules.": "The firewall rules were not updated.",
+        "The on-call should have paged the DBA.": "The DBA was not paged.",
+        "The on-call missed the alert.": "The alert went unnoticed.",
+        "The engineer wrongly restarted the primary.": "The engineer restarted the primary.",
+        "This happened because someone didn't read the runbook.": (
+            "This happened because the runbook was not read."
+        ),
+    }
+    for sentence, rewritten in cases.items():
+        [finding] = [f for f in lint(sentence) if f.rewrite]
+        assert finding.rewrite == rewritten
+        assert (finding.rewrite_start, finding.rewrite_end) == (0, len(sentence))
+
+
+def test_a_rewrite_replaces_only_its_own_sentence():
+    text = "Intro line.\n\nAt noon the on-call should have paged the DBA. Then it recovered."
+    [finding] = lint(text)
+    assert text[finding.rewrite_start : finding.rewrite_end] == (
+        "At noon the on-call should have paged the DBA."
+    )
+    assert finding.rewrite == "At noon the DBA was not paged."
+
+
+def test_rewrites_inflect_the_verb_from_any_form():
+    [finding] = lint("The on-call engineer never tested the rollback path.")
+    assert finding.rewrite == "The rollback path was not tested."

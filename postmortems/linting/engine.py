@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import bisect
 import functools
+import itertools
 import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .forms import english_pos, lexicon_heads, lexicon_regex
+from .masking import prose_only
 
 HERE = Path(__file__).parent
 RULES_DIR = HERE / "rules"
@@ -41,7 +44,12 @@ RULE_KEYS = {
     "case_sensitive",
     "examples_pass",
     "examples_fail",
+    "self_severity",
+    "exempt_third_party",
+    "rewrite",
 }
+SUBJECTS = (None, "person", "self", "clause")
+REWRITES = (None, "drop", "not-done", "unnoticed", "should-not-done")
 
 WORD_RE = re.compile(r"\w+")
 TOKEN_RE = re.compile(r"\w+(?:[-.'’]\w+)*")
@@ -51,8 +59,17 @@ SENTENCE_BREAK_RE = re.compile(
 )
 MARKDOWN_LEAD_RE = re.compile(r"(?:\s|[>#*+|_-]|\d+[.)]\s)*")
 CLAUSE_BREAK_RE = re.compile(r"[;,:]\s|\s[-–—]\s")
+# Where a new clause starts inside a sentence: punctuation or a subordinating conjunction.
+CLAUSE_START_RE = re.compile(
+    r"[;,:]\s|\s[-–—]\s|\b(?:because|when|while|after|before|since|although|though|until|so|but|and|or|as|if|once)\s",
+    re.IGNORECASE,
+)
+MACRO_RE = re.compile(r"\{(\w+)\}")
 # How far back conditions look for a subject or a negation; keeps long lines linear.
 LOOKBACK = 300
+SUBJECT_LOOKBACK = 160
+# Longer "sentences" (a text without punctuation) are matched in windows of this size.
+WINDOW = 2000
 
 
 @dataclass(frozen=True)
@@ -65,12 +82,33 @@ class Vocabulary:
     skip_words: frozenset[str]
     np_boundaries: frozenset[str]
     participles: frozenset[str]
+    self_words: frozenset[str]
+    third_party_words: frozenset[str]
+    belief_words: frozenset[str]
+    given_names: frozenset[str]
+    lexicons: dict[str, tuple[str, ...]]
 
 
 @functools.cache
 def vocabulary() -> Vocabulary:
     data = tomllib.loads((HERE / "vocabulary.toml").read_text(encoding="utf-8"))
-    return Vocabulary(**{key: frozenset(words) for key, words in data.items()})
+    lexicons = {name: tuple(lemmas) for name, lemmas in data.pop("lexicons").items()}
+    return Vocabulary(**{key: frozenset(words) for key, words in data.items()}, lexicons=lexicons)
+
+
+def _word_list_regex(words: Iterable[str]) -> re.Pattern[str]:
+    alternatives = "|".join(sorted((re.escape(word) for word in words), key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+
+
+@functools.cache
+def third_party_regex() -> re.Pattern[str]:
+    return _word_list_regex(vocabulary().third_party_words)
+
+
+@functools.cache
+def belief_regex() -> re.Pattern[str]:
+    return _word_list_regex(vocabulary().belief_words)
 
 
 # Identity equality: rules are compiled once, and hashing every field would cost per sentence.
@@ -87,6 +125,9 @@ class Rule:
     modal_perfect: bool = False
     not_followed_by: re.Pattern[str] | None = None
     not_preceded_by: re.Pattern[str] | None = None
+    self_severity: str | None = None
+    exempt_third_party: bool = False
+    rewrite: str | None = None
     examples_pass: tuple[str, ...] = ()
     examples_fail: tuple[str, ...] = ()
 
@@ -95,6 +136,7 @@ class Rule:
 class RuleSet:
     rules: tuple[Rule, ...]
     by_trigger: dict[str, tuple[Rule, ...]]
+    trigger_words: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, rules: Iterable[Rule]) -> RuleSet:
@@ -103,12 +145,39 @@ class RuleSet:
         for rule in rules:
             for word in rule.triggers:
                 by_trigger.setdefault(word, []).append(rule)
-        return cls(rules, {word: tuple(found) for word, found in by_trigger.items()})
+        return cls(
+            rules,
+            {word: tuple(found) for word, found in by_trigger.items()},
+            frozenset(by_trigger),
+        )
 
 
 def _expand_macros(pattern: str) -> str:
-    irregular = "|".join(sorted(vocabulary().participles, key=len, reverse=True))
-    return pattern.replace("{participle}", rf"(?:\w+ed|{irregular})\b")
+    """{participle} and the vocabulary's verb lexicons ({omission}…) as alternations of forms."""
+    vocab = vocabulary()
+    irregular = "|".join(sorted(vocab.participles, key=len, reverse=True))
+
+    def expand(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "participle":
+            return rf"(?:\w+ed|{irregular})\b"
+        if name in vocab.lexicons:
+            return lexicon_regex(vocab.lexicons[name])
+        return match.group()
+
+    return MACRO_RE.sub(expand, pattern)
+
+
+def _expand_triggers(words: Iterable[str]) -> frozenset[str]:
+    lexicons = vocabulary().lexicons
+    expanded: set[str] = set()
+    for word in words:
+        macro = MACRO_RE.fullmatch(word)
+        if macro and macro.group(1) in lexicons:
+            expanded |= lexicon_heads(lexicons[macro.group(1)])
+        else:
+            expanded.add(word.lower())
+    return frozenset(expanded)
 
 
 def compile_rule(data: dict, *, category: str, default_severity: str = "warning") -> Rule:
@@ -118,9 +187,11 @@ def compile_rule(data: dict, *, category: str, default_severity: str = "warning"
     severity = data.get("severity", default_severity)
     if severity not in SEVERITIES or category not in CATEGORIES:
         raise ValueError(f"rule {data['id']!r}: bad severity or category")
-    if data.get("subject") not in (None, "person"):
-        raise ValueError(f"rule {data['id']!r}: subject must be 'person'")
-    triggers = frozenset(word.lower() for word in data["triggers"])
+    if data.get("subject") not in SUBJECTS or data.get("rewrite") not in REWRITES:
+        raise ValueError(f"rule {data['id']!r}: subject must be one of {SUBJECTS[1:]}")
+    if data.get("self_severity") not in (None, *SEVERITIES):
+        raise ValueError(f"rule {data['id']!r}: bad self_severity")
+    triggers = _expand_triggers(data["triggers"])
     if not triggers or any(not WORD_RE.fullmatch(word) for word in triggers):
         raise ValueError(f"rule {data['id']!r}: triggers must be single words (\\w+)")
     flags = 0 if data.get("case_sensitive") else re.IGNORECASE
@@ -140,6 +211,9 @@ def compile_rule(data: dict, *, category: str, default_severity: str = "warning"
         modal_perfect=data.get("modal_perfect", False),
         not_followed_by=optional("not_followed_by", "(?:{})"),
         not_preceded_by=optional("not_preceded_by", r"(?:{})\s*\Z"),
+        self_severity=data.get("self_severity"),
+        exempt_third_party=data.get("exempt_third_party", False),
+        rewrite=data.get("rewrite"),
         examples_pass=tuple(data.get("examples_pass", ())),
         examples_fail=tuple(data.get("examples_fail", ())),
     )
@@ -208,17 +282,18 @@ def _is_system_word(word: str) -> bool:
 
 
 def looks_like_given_name(token: str) -> bool:
-    """A capitalised word ("Zoë", "Łukasz") that is not a system, product or function word."""
+    """A capitalised word that is a common given name ("Tom", "Priya"), or one the English
+    lexicon does not know ("Zoë", "Łukasz") and that is not a system or product word.
+    "Memory leak…" or "Reported missing…" start with known English words, not names."""
     vocab = vocabulary()
     word = token.lower()
-    return (
-        len(token) > 1
-        and token.isalpha()
-        and token[0].isupper()
-        and token[1:].islower()
-        and word not in vocab.common_words
-        and not _is_system_word(word)
-    )
+    if len(token) == 1 and token.isupper() and token not in ("I", "A"):
+        return True  # an initial: "Engineer J", "J restarted the primary"
+    if not (len(token) > 1 and token.isalpha() and token[0].isupper() and token[1:].islower()):
+        return False
+    if word in vocab.given_names:
+        return True
+    return word not in vocab.common_words and not _is_system_word(word) and not english_pos(word)
 
 
 def is_person(token: str, people: frozenset[str]) -> bool:
@@ -232,26 +307,32 @@ def is_person(token: str, people: frozenset[str]) -> bool:
     )
 
 
-def _np_is_person(tokens: list[str], head: int, people: frozenset[str]) -> bool:
-    """The noun phrase ending at tokens[head] names a person, or a person possesses it."""
+def _np_kind(tokens: list[str], head: int, people: frozenset[str]) -> str | None:
+    """Whether the noun phrase ending at tokens[head] is the writer ("self"), someone else
+    ("person"), or no person at all (None). A person's possession counts as the person."""
     vocab = vocabulary()
     stem, _ = _strip_possessive(tokens[head])
-    if is_person(stem, people) or stem.lower() in vocab.possessive_pronouns:
-        return True
+    word = stem.lower()
+    if word in vocab.self_words:
+        return "self"
+    if head > 0 and tokens[head - 1].lower() in ("our", "my") and word in ("team", "teams"):
+        return "self"
+    if is_person(stem, people) or word in vocab.possessive_pronouns:
+        return "person"
     for token in reversed(tokens[max(0, head - 4) : head]):
         word = token.lower()
         if word in vocab.possessive_pronouns:
-            return True
+            return "person"
         if word in vocab.np_boundaries:
-            return False
+            return None
         stem, possessive = _strip_possessive(token)
         if possessive:
-            return is_person(stem, people)
-    return False
+            return "person" if is_person(stem, people) else None
+    return None
 
 
-def _clause_subject_is_person(clause: str, people: frozenset[str]) -> bool:
-    """The first noun phrase of a clause ("Anna deployed X and caused…") names a person."""
+def _clause_subject_kind(clause: str, people: frozenset[str]) -> str | None:
+    """The kind of the first noun phrase of a clause ("Anna deployed X and caused…")."""
     vocab = vocabulary()
     tokens = TOKEN_RE.findall(clause)
     start = 0
@@ -260,13 +341,16 @@ def _clause_subject_is_person(clause: str, people: frozenset[str]) -> bool:
     for index in range(start, min(start + 4, len(tokens))):
         word = tokens[index].lower()
         if word in vocab.np_boundaries or word in vocab.skip_words:
-            return False
-        stem, _ = _strip_possessive(tokens[index])
-        if is_person(stem, people) or word in vocab.possessive_pronouns:
-            return True
+            return None
+        kind = _np_kind(tokens, index, people)
+        following = tokens[index + 1].lower() if index + 1 < len(tokens) else ""
+        # "operator error", "user report": a person noun modifying the real head noun.
+        modifier = following.isalpha() and set(english_pos(following)) == {"NOUN"}
+        if kind and not modifier:
+            return kind
         if word.endswith("ed") and index > start:
-            return False
-    return False
+            return None
+    return None
 
 
 def _is_skippable(token: str) -> bool:
@@ -276,24 +360,68 @@ def _is_skippable(token: str) -> bool:
     )
 
 
-def subject_is_person(prefix: str, people: frozenset[str]) -> bool:
-    """Whether the words before a verb (the sentence up to it) have a person as subject."""
+BE_FORMS = frozenset(("be", "been", "being", "is", "are", "was", "were", "get", "got", "gets"))
+DETERMINERS = frozenset(
+    ("a", "an", "the", "this", "that", "these", "those", "our", "their", "my", "your", "its")
+)
+PREPOSITIONS = frozenset(
+    ("in", "on", "at", "for", "from", "with", "by", "of", "to", "into", "about", "over", "via")
+)
+
+
+def _prepositional_object_start(tokens: list[str], head: int) -> int | None:
+    """Where the preposition governing the noun phrase ending at tokens[head] is, when one
+    does ("the post on Teams", "the owner of the ingress"): such a phrase is no subject."""
+    for index in range(head - 1, max(-1, head - 3), -1):
+        word = tokens[index].lower()
+        if word in PREPOSITIONS:
+            return index
+        if word not in DETERMINERS:
+            return None
+    return None
+
+
+def subject_kind(prefix: str, people: frozenset[str], verb: str = "") -> str | None:
+    """Who the words before a verb (the sentence up to it) make its subject: "self",
+    "person" or None. A passive ("had been skipped") or a participle clause after a comma
+    (", causing …") has no agent there at all."""
+    if verb.lower().endswith("ing") and prefix.rstrip().endswith(","):
+        return None
     tokens = TOKEN_RE.findall(prefix)
     index = len(tokens) - 1
+    passive = False
     while index >= 0 and _is_skippable(tokens[index]):
+        passive = passive or tokens[index].lower() in BE_FORMS
         index -= 1
-    if index < 0:
-        return False
+    if index < 0 or (passive and is_participle(verb.split()[0] if verb else "")):
+        return None
     word = tokens[index].lower()
     if word in ("who", "whom"):
-        return True
+        return "person"
+    if word in DETERMINERS:
+        return None  # "a breaking change": the verb form is an adjective here
+    # "-ing" with no auxiliary modifies the noun right before it: "the Ingress causing…".
+    if not (verb.lower().endswith("ing") and not passive):
+        preposition = _prepositional_object_start(tokens, index)
+        while preposition is not None and preposition > 0:
+            index = preposition - 1
+            preposition = _prepositional_object_start(tokens, index)
+        if preposition is not None:
+            return None
+        word = tokens[index].lower()
     if word in ("that", "which") and index > 0:
         index -= 1
     elif word in ("and", "or", "but", "then"):
         cut = prefix.rfind(tokens[index])
         clauses = CLAUSE_BREAK_RE.split(prefix[:cut])
-        return _clause_subject_is_person(clauses[-1], people)
-    return _np_is_person(tokens, index, people)
+        return _clause_subject_kind(clauses[-1], people)
+    return _np_kind(tokens, index, people)
+
+
+def clause_subject_kind(prefix: str, people: frozenset[str]) -> str | None:
+    """The subject of the clause that the words before a match belong to."""
+    starts = [match.end() for match in CLAUSE_START_RE.finditer(prefix)]
+    return _clause_subject_kind(prefix[starts[-1] if starts else 0 :], people)
 
 
 def is_participle(word: str) -> bool:
@@ -309,36 +437,73 @@ class Hit:
     start: int
     end: int
     rule: Rule
+    severity: str = "warning"
+    # The sentence the hit is in and the spans of the pattern's named groups, for rewrites.
+    sentence: tuple[int, int] = (0, 0)
+    groups: tuple[tuple[str, int, int], ...] = ()
 
 
-def _accepts(rule: Rule, match: re.Match[str], sentence: str, people: frozenset[str]) -> bool:
+def _severity(
+    rule: Rule, match: re.Match[str], sentence: str, people: frozenset[str]
+) -> str | None:
+    """The severity of a match, or None when the rule's conditions reject it."""
     if rule.not_followed_by and rule.not_followed_by.match(sentence, match.end()):
-        return False
+        return None
     lookback = max(0, match.start() - LOOKBACK)
     if rule.not_preceded_by and rule.not_preceded_by.search(sentence, lookback, match.start()):
-        return False
+        return None
+    # What responders believed at the time is a fact of the timeline, not a verdict.
+    if belief_regex().search(sentence, lookback, match.start()):
+        return None
+    if rule.exempt_third_party and third_party_regex().search(sentence):
+        return None
     groups = match.groupdict()
     if rule.modal_perfect:
         participle = groups.get("participle") or WORD_RE.findall(match.group())[-1]
         if not is_participle(participle):
-            return False
-    if rule.subject == "person":
+            return None
+    kind = "person"
+    if rule.subject in ("person", "self"):
         if groups.get("subject"):
             tokens = TOKEN_RE.findall(groups["subject"])
-            return bool(tokens) and _np_is_person(tokens, len(tokens) - 1, people)
-        anchor = match.start("verb") if groups.get("verb") else match.start()
-        return subject_is_person(sentence[max(0, anchor - LOOKBACK) : anchor], people)
-    return True
+            kind = _np_kind(tokens, len(tokens) - 1, people) if tokens else None
+        else:
+            anchor = match.start("verb") if groups.get("verb") else match.start()
+            kind = subject_kind(
+                sentence[max(0, anchor - SUBJECT_LOOKBACK) : anchor],
+                people,
+                groups.get("verb") or "",
+            )
+    elif rule.subject == "clause":
+        kind = clause_subject_kind(sentence[lookback : match.start()], people)
+    if kind is None or (rule.subject == "self" and kind != "self"):
+        return None
+    if kind == "self" and rule.self_severity:
+        return rule.self_severity
+    return rule.severity
 
 
 def match_sentence(
     rules: Iterable[Rule], sentence: str, offset: int, people: frozenset[str]
 ) -> list[Hit]:
     hits = []
+    bounds = (offset, offset + len(sentence))
     for rule in rules:
         for match in rule.regex.finditer(sentence):
-            if match.end() > match.start() and _accepts(rule, match, sentence, people):
-                hits.append(Hit(offset + match.start(), offset + match.end(), rule))
+            if match.end() == match.start():
+                continue
+            severity = _severity(rule, match, sentence, people)
+            if severity:
+                groups = tuple(
+                    (name, offset + match.start(name), offset + match.end(name))
+                    for name, value in match.groupdict().items()
+                    if value
+                )
+                hits.append(
+                    Hit(
+                        offset + match.start(), offset + match.end(), rule, severity, bounds, groups
+                    )
+                )
     return hits
 
 
@@ -350,25 +515,29 @@ def _lowercase_same_length(text: str) -> str:
     return "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
 
 
+def _windows(start: int, end: int, text: str) -> Iterable[tuple[int, int]]:
+    """A sentence, or windows of an overlong one cut at spaces, so matching stays linear."""
+    while end - start > WINDOW:
+        cut = text.rfind(" ", start + WINDOW // 2, start + WINDOW)
+        cut = start + WINDOW if cut == -1 else cut + 1
+        yield start, cut
+        start = cut
+    yield start, end
+
+
 def scan(text: str, rule_set: RuleSet, people: frozenset[str] = frozenset()) -> list[Hit]:
-    """Run the rules only on the sentences that contain one of their trigger words."""
+    """Run the rules only on the sentences of prose that contain one of their trigger words."""
     by_trigger = rule_set.by_trigger
-    triggered = [
-        (match.start(), word)
-        for match in WORD_RE.finditer(_lowercase_same_length(text))
-        if (word := match.group()) in by_trigger
-    ]
-    if not triggered:
-        return []
-    breaks = [match.end() for match in SENTENCE_BREAK_RE.finditer(text)]
-    wanted: dict[int, set[Rule]] = {}
-    for position, word in triggered:
-        sentence = bisect.bisect_right(breaks, position)
-        wanted.setdefault(sentence, set()).update(by_trigger[word])
+    prose = prose_only(text)
+    lower = _lowercase_same_length(prose)
+    bounds = [0, *(match.end() for match in SENTENCE_BREAK_RE.finditer(prose)), len(prose)]
     hits = []
-    for sentence, rules in wanted.items():
-        start = breaks[sentence - 1] if sentence else 0
-        end = breaks[sentence] if sentence < len(breaks) else len(text)
-        start = MARKDOWN_LEAD_RE.match(text, start, end).end()
-        hits.extend(match_sentence(rules, text[start:end], start, people))
+    for start, end in itertools.pairwise(bounds):
+        found = rule_set.trigger_words.intersection(WORD_RE.findall(lower, start, end))
+        if not found:
+            continue
+        rules = set().union(*(by_trigger[word] for word in found))
+        start = MARKDOWN_LEAD_RE.match(prose, start, end).end()
+        for window_start, window_end in _windows(start, end, prose):
+            hits.extend(match_sentence(rules, prose[window_start:window_end], window_start, people))
     return hits

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from .engine import Hit, Rule, RuleSet, default_rules, people_words, scan
+from .rewrite import rewrite_sentence
 
 ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 SUPPRESS_RE = re.compile(r"<!--\s*blamelint:\s*(ignore-start|ignore-end|ignore)\s*-->", re.I)
@@ -36,6 +37,11 @@ class Finding:
     message: str
     suggestion: str | None
     text: str
+    # The sentence at [rewrite_start, rewrite_end) rewritten without the blame, when the
+    # pattern is a common one the linter knows how to reword.
+    rewrite: str | None = None
+    rewrite_start: int | None = None
+    rewrite_end: int | None = None
 
     def to_dict(self, utf16_text: str | None = None) -> dict:
         """The finding as JSON-ready data; offsets in UTF-16 code units when given the text."""
@@ -45,6 +51,9 @@ class Finding:
             data["start"] = utf16_offset(utf16_text, self.start)
             data["end"] = utf16_offset(utf16_text, self.end)
             data["column"] = data["start"] - utf16_offset(utf16_text, line_start) + 1
+            if self.rewrite is not None:
+                data["rewrite_start"] = utf16_offset(utf16_text, self.rewrite_start)
+                data["rewrite_end"] = utf16_offset(utf16_text, self.rewrite_end)
         return data
 
 
@@ -97,7 +106,9 @@ def _custom_hits(text: str, terms: Iterable[Term]) -> list[Hit]:
     for term in terms:
         if term.phrase.strip():
             rule = _custom_rule(term)
-            hits.extend(Hit(m.start(), m.end(), rule) for m in rule.regex.finditer(text))
+            hits.extend(
+                Hit(m.start(), m.end(), rule, rule.severity) for m in rule.regex.finditer(text)
+            )
     return hits
 
 
@@ -149,13 +160,45 @@ def _overlaps(hit: Hit, spans: list[tuple[int, int]]) -> bool:
 # --- findings ---------------------------------------------------------------------------------
 
 
-def _findings(text: str, hits: list[Hit], dropped: list[tuple[int, int]]) -> list[Finding]:
+def _rewrite(text: str, hit: Hit) -> tuple[str, int, int] | None:
+    if not hit.rule.rewrite or hit.severity != "warning":
+        return None
+    start, end = hit.sentence
+    sentence = text[start:end].rstrip()
+    groups = {name: (a - start, b - start) for name, a, b in hit.groups}
+    rewritten = rewrite_sentence(
+        hit.rule.rewrite, sentence, (hit.start - start, hit.end - start), groups
+    )
+    if not rewritten or rewritten == sentence:
+        return None
+    return rewritten, start, start + len(sentence)
+
+
+def _kept(hits: list[Hit], dropped: list[tuple[int, int]]) -> list[Hit]:
+    """One finding per span and rule; no hint where a warning covers the same words; and
+    one single-root-cause hint per document, since repeating it teaches nothing."""
     hits = sorted(
         {
             (hit.start, hit.end, hit.rule.id): hit for hit in hits if not _overlaps(hit, dropped)
         }.values(),
         key=lambda hit: (hit.start, hit.end, hit.rule.id),
     )
+    warnings = [(hit.start, hit.end) for hit in hits if hit.severity == "warning"]
+    kept = []
+    root_cause_seen = False
+    for hit in hits:
+        if hit.severity != "warning" and _overlaps(hit, warnings):
+            continue
+        if hit.rule.category == "root-cause":
+            if root_cause_seen:
+                continue
+            root_cause_seen = True
+        kept.append(hit)
+    return kept
+
+
+def _findings(text: str, hits: list[Hit], dropped: list[tuple[int, int]]) -> list[Finding]:
+    hits = _kept(hits, dropped)
     if not hits:
         return []
     line_starts = [0]
@@ -166,6 +209,7 @@ def _findings(text: str, hits: list[Hit], dropped: list[tuple[int, int]]) -> lis
     findings = []
     for hit in hits:
         line = bisect.bisect_right(line_starts, hit.start)
+        rewrite = _rewrite(text, hit)
         findings.append(
             Finding(
                 start=hit.start,
@@ -174,10 +218,13 @@ def _findings(text: str, hits: list[Hit], dropped: list[tuple[int, int]]) -> lis
                 column=hit.start - line_starts[line - 1] + 1,
                 rule=hit.rule.id,
                 category=hit.rule.category,
-                severity=hit.rule.severity,
+                severity=hit.severity,
                 message=hit.rule.message,
                 suggestion=hit.rule.suggestion,
                 text=text[hit.start : hit.end],
+                rewrite=rewrite[0] if rewrite else None,
+                rewrite_start=rewrite[1] if rewrite else None,
+                rewrite_end=rewrite[2] if rewrite else None,
             )
         )
     return findings

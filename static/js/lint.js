@@ -1,7 +1,9 @@
 // Live blameless-language checks under every field marked data-lint.
 // Findings arrive with offsets in UTF-16 units, which is how JavaScript strings count,
-// so a click on a finding selects exactly the flagged words.
+// so a click on a finding selects exactly the flagged words, and "Apply rewrite" replaces
+// exactly the sentence the server rewrote.
 (() => {
+  // Findings must show within 600 ms of the last keystroke: this pause plus the request.
   const PAUSE_MS = 250;
 
   function csrfToken() {
@@ -22,7 +24,21 @@
     return panel;
   }
 
-  function render(field, findings) {
+  function applyRewrite(field, finding, checkedText) {
+    // Only rewrite the text the server saw; if the writer typed since, check again first.
+    if (field.value !== checkedText) {
+      check(field);
+      return;
+    }
+    const before = field.value.slice(0, finding.rewrite_start);
+    const after = field.value.slice(finding.rewrite_end);
+    field.value = before + finding.rewrite + after;
+    field.focus();
+    field.setSelectionRange(before.length, before.length + finding.rewrite.length);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function render(field, findings, checkedText) {
     const panel = panelFor(field);
     panel.replaceChildren();
     field.classList.toggle("lint-has-warning", findings.some((f) => f.severity === "warning"));
@@ -47,6 +63,20 @@
         suggestion.textContent = `Try: ${finding.suggestion}`;
         row.append(suggestion);
       }
+      if (finding.rewrite) {
+        const rewrite = document.createElement("div");
+        rewrite.className = "lint-rewrite";
+        const apply = document.createElement("button");
+        apply.type = "button";
+        apply.className = "btn btn-outline-secondary btn-sm py-0 me-1";
+        apply.textContent = "Apply rewrite";
+        apply.addEventListener("click", () => applyRewrite(field, finding, checkedText));
+        const text = document.createElement("span");
+        text.className = "lint-rewrite-text";
+        text.textContent = finding.rewrite;
+        rewrite.append(apply, text);
+        row.append(rewrite);
+      }
       panel.append(row);
     }
   }
@@ -55,8 +85,9 @@
     const url = document.body.dataset.lintUrl;
     if (!url) return;
     const sequence = (field.lintSequence = (field.lintSequence || 0) + 1);
+    const checkedText = field.value;
     const body = new FormData();
-    body.append("text", field.value);
+    body.append("text", checkedText);
     body.append("kind", field.dataset.lintKind || "");
     try {
       const response = await fetch(url, {
@@ -67,7 +98,7 @@
       });
       if (!response.ok || sequence !== field.lintSequence) return;
       const data = await response.json();
-      render(field, data.findings || []);
+      render(field, data.findings || [], checkedText);
     } catch (error) {
       // Offline or the server restarting: keep typing; the next pause tries again.
     }
