@@ -1,3 +1,5 @@
+import hashlib
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
@@ -6,6 +8,7 @@ from django.utils import timezone
 from actions.forms import ActionItemForm
 from config.fields import ModelMultipleChoiceField, is_id
 from config.forms import DistinctIdsMixin
+from config.versioning import VersionedFormMixin
 from postmortems.forms import LocalDateTimeField
 from postmortems.models import Postmortem
 from reviews.models import AgendaItem, Meeting, Reviewer
@@ -105,6 +108,13 @@ class MeetingForm(forms.ModelForm):
         "items. Type to find any other postmortem.",
     )
 
+    send_invitation = forms.BooleanField(
+        label="Email the invitation (.ics) to the attendees now",
+        required=False,
+        initial=True,
+        help_text="Untick to plan quietly; the meeting's page can send it later.",
+    )
+
     class Meta:
         model = Meeting
         fields = ["title", "starts_at", "duration_minutes", "location"]
@@ -116,9 +126,16 @@ class MeetingForm(forms.ModelForm):
         agenda = self.fields["agenda"]
         agenda.queryset = Postmortem.objects.visible_to(user)
         agenda.initial = suggested_ids
+        if self.instance.pk:
+            agenda.initial = list(self.instance.agenda.values_list("postmortem_id", flat=True))
+            facilitator = self.instance.facilitator_id
+            self.fields["attendees"].initial = [
+                a.user_id for a in self.instance.attendance.all() if a.user_id != facilitator
+            ]
         self.suggested_ids = set(suggested_ids)
         # Offer only what is picked (suggested, or posted back); the picker searches the rest.
-        shown = [*suggested_ids, *(i for i in self.data.getlist("agenda") if is_id(i))]
+        picked = (i for i in self.data.getlist("agenda") if is_id(i))
+        shown = [*suggested_ids, *agenda.initial, *picked]
         agenda.widget.choices = [
             (pm.pk, str(pm)) for pm in agenda.queryset.filter(pk__in=shown).order_by("-created_at")
         ]
@@ -133,6 +150,20 @@ class MeetingForm(forms.ModelForm):
     def clean_starts_at(self):
         value = self.cleaned_data["starts_at"]
         return timezone.make_aware(value) if value else value
+
+
+class MeetingEditForm(VersionedFormMixin, MeetingForm):
+    """A planned meeting's details; saving sends an update to calendars that have it."""
+
+    send_invitation = None
+
+    def _model_fields(self) -> list[str]:
+        return [*MeetingForm.Meta.fields, "attendees"]
+
+    def saved_version(self) -> str:
+        # The agenda is part of what a stale form would overwrite, in its order.
+        agenda = list(self.instance.agenda.values_list("postmortem_id", flat=True))
+        return hashlib.sha256(f"{super().saved_version()}{agenda}".encode()).hexdigest()[:16]
 
 
 class AgendaItemForm(DistinctIdsMixin, forms.ModelForm):

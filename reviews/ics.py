@@ -1,18 +1,24 @@
 from django.conf import settings
+from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from reviews.models import Meeting
+from reviews.outbound import outbound_agenda
 
 
-def meeting_invitation(meeting: Meeting) -> bytes:
-    """An iCalendar invitation to a review meeting, with its agenda and a link to it."""
+def meeting_invitation(meeting: Meeting, *, method: str = "REQUEST", to=None) -> bytes:
+    """An iCalendar invitation to a review meeting, with its agenda and a link to it.
+
+    With method CANCEL it tells the people in `to` they are no longer invited.
+    """
     calendar = Calendar()
     calendar.add("prodid", "-//Debrief//Review meetings//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
+    calendar.add("method", method)
     event = Event()
-    event.add("uid", f"meeting-{meeting.pk}@debrief")
-    event.add("dtstamp", meeting.created_at)
+    event.add("uid", meeting.uid)
+    event.add("sequence", meeting.sequence)
+    event.add("dtstamp", timezone.now())
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.ends_at)
     event.add("summary", meeting.title)
@@ -20,14 +26,16 @@ def meeting_invitation(meeting: Meeting) -> bytes:
     event.add("url", url)
     if meeting.location:
         event.add("location", meeting.location)
-    agenda = [f"- {item.postmortem}" for item in meeting.agenda.select_related("postmortem")]
+    agenda = [f"- {label}\n  {link}" for label, link in outbound_agenda(meeting)]
     event.add("description", "\n".join(["Agenda:", *agenda, "", url]))
+    if method == "CANCEL":
+        event.add("status", "CANCELLED")
     organizer = vCalAddress(f"mailto:{meeting.facilitator.email or 'debrief@localhost'}")
     organizer.params["cn"] = vText(
         meeting.facilitator.get_full_name() or meeting.facilitator.username
     )
     event["organizer"] = organizer
-    for user in meeting.attendees.all():
+    for user in meeting.attendees.all() if to is None else to:
         if user.email:
             attendee = vCalAddress(f"mailto:{user.email}")
             attendee.params["cn"] = vText(user.get_full_name() or user.username)

@@ -1,4 +1,5 @@
 import os
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -48,3 +49,34 @@ def test_a_facilitator_runs_a_meeting_from_the_keyboard_and_adds_an_action_item(
 
     page.goto(complete_postmortem.get_absolute_url())
     expect(page.locator("#action-items")).to_contain_text("Alert when replication lag exceeds 30 s")
+
+
+def test_ending_a_meeting_planned_for_later_asks_first(page, author, reviewer, complete_postmortem):
+    meeting = meeting_create(
+        data={"title": "Next week's review", "starts_at": timezone.now() + timedelta(days=7)},
+        attendees=[reviewer],
+        agenda=[complete_postmortem],
+        facilitator=author,
+    )
+    log_in(page, "author")
+    _end_from_the_last_slide(page, meeting)
+    confirm = page.get_by_role("alert").filter(has_text="still ahead")
+    expect(confirm).to_be_visible()
+    confirm.get_by_role("link", name="Keep it planned").click()
+    expect(page.get_by_role("heading", name="Next week's review")).to_be_visible()
+    meeting.refresh_from_db()
+    assert meeting.ended_at is None
+
+    _end_from_the_last_slide(page, meeting)
+    page.get_by_role("button", name="End it now").click()
+    expect(page.get_by_text("Meeting ended.")).to_be_visible()
+    meeting.refresh_from_db()
+    assert meeting.ended_at is not None
+
+
+def _end_from_the_last_slide(page, meeting) -> None:
+    page.goto(f"/reviews/{meeting.pk}/present/")
+    for _ in range(2):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("#slide-position")).to_have_text("3 / 3")
+    page.get_by_role("button", name="End meeting and email the summary").click()
