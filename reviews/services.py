@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from email.mime.text import MIMEText
 from functools import reduce
@@ -7,7 +8,7 @@ from operator import or_
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -298,7 +299,7 @@ def meeting_update(*, meeting: Meeting, data: dict, attendees, agenda) -> bool:
     return changed
 
 
-def meeting_invite(*, meeting: Meeting, removed=()) -> None:
+def meeting_invite(*, meeting: Meeting, removed: Iterable[int] = ()) -> None:
     """Email the invitation once the transaction commits (cancellations to `removed`)."""
     from reviews.tasks import send_meeting_invitation
 
@@ -306,7 +307,7 @@ def meeting_invite(*, meeting: Meeting, removed=()) -> None:
     transaction.on_commit(lambda: send_meeting_invitation.delay(meeting.pk, removed_ids))
 
 
-def meeting_send_invitation(*, meeting_id: int, removed_ids=()) -> int:
+def meeting_send_invitation(*, meeting_id: int, removed_ids: Iterable[int] = ()) -> int:
     """Email the meeting's .ics to everyone invited, and a cancellation to each removed
     person who had been invited. Records each message; returns how many were sent."""
     meeting = Meeting.objects.select_related("facilitator").get(pk=meeting_id)
@@ -345,7 +346,9 @@ def meeting_send_invitation(*, meeting_id: int, removed_ids=()) -> int:
     return len(messages)
 
 
-def _invitation_email(meeting: Meeting, user, method: str, ics: bytes, context: dict):
+def _invitation_email(
+    meeting: Meeting, user, method: str, ics: bytes, context: dict
+) -> EmailMultiAlternatives:
     context = {**context, "recipient": user, "cancelled": method == Invitation.Method.CANCEL}
     message = emails.build("meeting-invitation", [user.email], context)
     if meeting.facilitator.email:

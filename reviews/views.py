@@ -215,7 +215,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def meeting_send_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_invite_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_meeting_to_run(request, pk)
     services.meeting_invite(meeting=meeting)
     messages.success(request, "The invitation is on its way to everyone invited.")
