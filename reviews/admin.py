@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from reviews.models import AgendaItem, Attendance, Comment, Meeting, Reviewer, Transition
+from reviews.models import (
+    AgendaItem,
+    Attendance,
+    Comment,
+    Invitation,
+    Meeting,
+    Reviewer,
+    Transition,
+)
 
 
 @admin.register(Reviewer)
@@ -36,8 +44,18 @@ class AttendanceInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+class InvitationInline(admin.TabularInline):
+    model = Invitation
+    extra = 0
+    can_delete = False
+    readonly_fields = ["user", "email", "method", "sequence", "sent_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Meeting)
 class MeetingAdmin(admin.ModelAdmin):
     list_display = ["title", "starts_at", "facilitator", "ended_at"]
     raw_id_fields = ["facilitator"]
-    inlines = [AgendaItemInline, AttendanceInline]
+    inlines = [AgendaItemInline, AttendanceInline, InvitationInline]

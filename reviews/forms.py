@@ -1,3 +1,5 @@
+import hashlib
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
@@ -107,6 +109,13 @@ class MeetingForm(forms.ModelForm):
         "items. Type to find any other postmortem.",
     )
 
+    send_invitation = forms.BooleanField(
+        label="Email the invitation (.ics) to the attendees now",
+        required=False,
+        initial=True,
+        help_text="Untick to plan quietly; the meeting's page can send it later.",
+    )
+
     class Meta:
         model = Meeting
         fields = ["title", "starts_at", "duration_minutes", "location"]
@@ -118,9 +127,16 @@ class MeetingForm(forms.ModelForm):
         agenda = self.fields["agenda"]
         agenda.queryset = access.readable_postmortems(user)
         agenda.initial = suggested_ids
+        if self.instance.pk:
+            agenda.initial = list(self.instance.agenda.values_list("postmortem_id", flat=True))
+            facilitator = self.instance.facilitator_id
+            self.fields["attendees"].initial = [
+                a.user_id for a in self.instance.attendance.all() if a.user_id != facilitator
+            ]
         self.suggested_ids = set(suggested_ids)
         # Offer only what is picked (suggested, or posted back); the picker searches the rest.
-        shown = [*suggested_ids, *(i for i in self.data.getlist("agenda") if is_id(i))]
+        picked = (i for i in self.data.getlist("agenda") if is_id(i))
+        shown = [*suggested_ids, *agenda.initial, *picked]
         agenda.widget.choices = [
             (pm.pk, str(pm)) for pm in agenda.queryset.filter(pk__in=shown).order_by("-created_at")
         ]
@@ -146,6 +162,20 @@ class AutosavedNotesMixin(VersionedFormMixin):
             "below; yours stay in the boxes and are not saved while this shows. Copy what you "
             "need of theirs into yours, then press “Keep mine”."
         )
+
+
+class MeetingEditForm(VersionedFormMixin, MeetingForm):
+    """A planned meeting's details; saving sends an update to calendars that have it."""
+
+    send_invitation = None
+
+    def versioned_fields(self) -> list[str]:
+        return [*MeetingForm.Meta.fields, "attendees"]
+
+    def version_of(self, row) -> str:
+        # The agenda is part of what a stale form would overwrite, in its order.
+        agenda = list(row.agenda.values_list("postmortem_id", flat=True))
+        return hashlib.sha256(f"{super().version_of(row)}{agenda}".encode()).hexdigest()[:16]
 
 
 class AgendaItemForm(DistinctIdsMixin, AutosavedNotesMixin, forms.ModelForm):

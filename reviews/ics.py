@@ -1,23 +1,26 @@
 from django.conf import settings
+from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from postmortems import access
 from reviews.models import Meeting
+from reviews.outbound import outbound_agenda
 
 
-def meeting_invitation(meeting: Meeting, *, user) -> bytes:
+def meeting_invitation(meeting: Meeting, *, method: str = "REQUEST", to=None, reader=None) -> bytes:
     """An iCalendar invitation to a review meeting, with its agenda and a link to it.
 
-    The agenda lists what `user` may read, as things that leave the site are named
-    (`access.outbound`): calendars are other companies' services.
+    The agenda names postmortems as things that leave the site are named (`access.outbound`):
+    calendars are other companies' services. With `reader`, it lists only what they may read.
+    With method CANCEL it tells the people in `to` they are no longer invited.
     """
     calendar = Calendar()
     calendar.add("prodid", "-//Debrief//Review meetings//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
+    calendar.add("method", method)
     event = Event()
-    event.add("uid", f"meeting-{meeting.pk}@debrief")
-    event.add("dtstamp", meeting.created_at)
+    event.add("uid", meeting.uid)
+    event.add("sequence", meeting.sequence)
+    event.add("dtstamp", timezone.now())
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.ends_at)
     event.add("summary", meeting.title)
@@ -25,17 +28,16 @@ def meeting_invitation(meeting: Meeting, *, user) -> bytes:
     event.add("url", url)
     if meeting.location:
         event.add("location", meeting.location)
-    agenda = [
-        f"- {access.outbound(item.postmortem, reader=True).name}"
-        for item in access.readable_agenda(user, meeting.agenda.all())
-    ]
+    agenda = [f"- {name}\n  {link}" for name, link in outbound_agenda(meeting, reader=reader)]
     event.add("description", "\n".join(["Agenda:", *agenda, "", url]))
+    if method == "CANCEL":
+        event.add("status", "CANCELLED")
     organizer = vCalAddress(f"mailto:{meeting.facilitator.email or 'debrief@localhost'}")
     organizer.params["cn"] = vText(
         meeting.facilitator.get_full_name() or meeting.facilitator.username
     )
     event["organizer"] = organizer
-    for user in meeting.attendees.all():
+    for user in meeting.attendees.all() if to is None else to:
         if user.email:
             attendee = vCalAddress(f"mailto:{user.email}")
             attendee.params["cn"] = vText(user.get_full_name() or user.username)

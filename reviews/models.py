@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from postmortems.models import Postmortem, Status
 
@@ -154,6 +155,9 @@ class Meeting(models.Model):
     )
     ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    sequence = models.PositiveIntegerField(
+        default=0, help_text="The iCalendar SEQUENCE: raised by each change calendars must show."
+    )
 
     class Meta:
         ordering = ["-starts_at", "-id"]
@@ -170,6 +174,15 @@ class Meeting(models.Model):
 
     def can_run(self, user) -> bool:
         return user.is_superuser or user.pk == self.facilitator_id
+
+    @property
+    def is_in_future(self) -> bool:
+        return self.starts_at > timezone.now()
+
+    @property
+    def uid(self) -> str:
+        """The iCalendar UID: the same for every invitation, update and cancellation."""
+        return f"meeting-{self.pk}@debrief"
 
 
 class Attendance(models.Model):
@@ -203,3 +216,32 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.postmortem}"
+
+
+class Invitation(models.Model):
+    """One calendar invitation, update or cancellation emailed to one person."""
+
+    class Method(models.TextChoices):
+        REQUEST = "REQUEST", "Invitation"
+        CANCEL = "CANCEL", "Cancellation"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.EmailField()
+    method = models.CharField(max_length=10, choices=Method.choices)
+    sequence = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.sequence} of {self.meeting} to {self.email}"
+
+    @property
+    def kind(self) -> str:
+        if self.method == self.Method.CANCEL:
+            return "Cancellation"
+        return "Update" if self.sequence else "Invitation"

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from email.mime.text import MIMEText
 from functools import reduce
 from operator import or_
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -17,7 +19,17 @@ from config import emails
 from postmortems import access, page_cache
 from postmortems.lint import postmortem_lint_summary
 from postmortems.models import Postmortem, Status
-from reviews.models import AgendaItem, Attendance, Comment, Meeting, Reviewer, Transition
+from reviews.ics import meeting_invitation
+from reviews.models import (
+    AgendaItem,
+    Attendance,
+    Comment,
+    Invitation,
+    Meeting,
+    Reviewer,
+    Transition,
+)
+from reviews.outbound import outbound_agenda
 
 MAX_MENTIONS = 20
 
@@ -240,6 +252,115 @@ def meeting_create(*, data: dict, attendees, agenda, facilitator) -> Meeting:
         for index, postmortem in enumerate(agenda, start=1)
     )
     return meeting
+
+
+def _calendar_state(meeting: Meeting) -> tuple:
+    """What an invitation shows: a change to any of it is sent as an update."""
+    return (
+        meeting.title,
+        meeting.starts_at,
+        meeting.duration_minutes,
+        meeting.location,
+        sorted(meeting.attendance.values_list("user_id", flat=True)),
+        list(meeting.agenda.values_list("postmortem_id", flat=True)),
+    )
+
+
+@transaction.atomic
+def meeting_update(*, meeting: Meeting, data: dict, attendees, agenda) -> bool:
+    """Change a planned meeting; returns whether calendars must hear of it.
+
+    Once invitations went out, a change emails an update (a higher SEQUENCE) to everyone
+    invited, and a cancellation to the people taken off the list.
+    """
+    # From the database: a bound ModelForm has already put the new values on `meeting`.
+    before = _calendar_state(Meeting.objects.select_for_update().get(pk=meeting.pk))
+    for name, value in data.items():
+        setattr(meeting, name, value)
+    people = {meeting.facilitator_id, *(user.pk for user in attendees)}
+    invited = set(meeting.attendance.values_list("user_id", flat=True))
+    meeting.attendance.exclude(user_id__in=people).delete()
+    Attendance.objects.bulk_create(
+        Attendance(meeting=meeting, user_id=pk) for pk in people - invited
+    )
+    # Kept items keep their place (and any notes); new ones go at the end.
+    wanted = [postmortem.pk for postmortem in agenda]
+    meeting.agenda.exclude(postmortem_id__in=wanted).delete()
+    kept = set(meeting.agenda.values_list("postmortem_id", flat=True))
+    last = max(meeting.agenda.values_list("position", flat=True), default=0)
+    AgendaItem.objects.bulk_create(
+        AgendaItem(meeting=meeting, postmortem_id=pk, position=last + index)
+        for index, pk in enumerate((pk for pk in wanted if pk not in kept), start=1)
+    )
+    changed = _calendar_state(meeting) != before
+    if changed:
+        meeting.sequence += 1
+    meeting.save(update_fields=[*data, "sequence"])
+    if changed and meeting.invitations.exists():
+        meeting_invite(meeting=meeting, removed=invited - people)
+    return changed
+
+
+def meeting_invite(*, meeting: Meeting, removed: Iterable[int] = ()) -> None:
+    """Email the invitation once the transaction commits (cancellations to `removed`)."""
+    from reviews.tasks import send_meeting_invitation
+
+    removed_ids = sorted(removed)
+    transaction.on_commit(lambda: send_meeting_invitation.delay(meeting.pk, removed_ids))
+
+
+def meeting_send_invitation(*, meeting_id: int, removed_ids: Iterable[int] = ()) -> int:
+    """Email the meeting's .ics to everyone invited, and a cancellation to each removed
+    person who had been invited. Records each message; returns how many were sent."""
+    meeting = Meeting.objects.select_related("facilitator").get(pk=meeting_id)
+    people = {user for user in meeting.attendees.all() if user.email}
+    if meeting.facilitator.email:
+        people.add(meeting.facilitator)
+    had_invitation = meeting.invitations.filter(method=Invitation.Method.REQUEST)
+    dropped = (
+        get_user_model()
+        .objects.filter(pk__in=removed_ids)
+        .filter(pk__in=had_invitation.values("user_id"))
+        .exclude(pk__in=meeting.attendance.values("user_id"))
+        .exclude(email="")
+    )
+    context = {"meeting": meeting, "agenda": outbound_agenda(meeting)}
+    request = meeting_invitation(meeting)
+    sent = [
+        (user, Invitation.Method.REQUEST, request)
+        for user in sorted(people, key=lambda user: user.email)
+    ]
+    sent += [
+        (user, Invitation.Method.CANCEL, meeting_invitation(meeting, method="CANCEL", to=[user]))
+        for user in dropped
+    ]
+    messages = [
+        _invitation_email(meeting, user, method, ics, context) for user, method, ics in sent
+    ]
+    if messages:
+        get_connection().send_messages(messages)
+    Invitation.objects.bulk_create(
+        Invitation(
+            meeting=meeting, user=user, email=user.email, method=method, sequence=meeting.sequence
+        )
+        for user, method, _ in sent
+    )
+    return len(messages)
+
+
+def _invitation_email(
+    meeting: Meeting, user, method: str, ics: bytes, context: dict
+) -> EmailMultiAlternatives:
+    context = {**context, "recipient": user, "cancelled": method == Invitation.Method.CANCEL}
+    message = emails.build("meeting-invitation", [user.email], context)
+    if meeting.facilitator.email:
+        message.reply_to = [meeting.facilitator.email]
+    # Calendar programs act on text/calendar with its method named in the part's header.
+    part = MIMEText(ics.decode(), "calendar", "utf-8")
+    part.set_param("method", method)
+    part.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    message.attach(part)
+    return message
 
 
 @transaction.atomic

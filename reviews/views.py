@@ -17,6 +17,7 @@ from reviews.forms import (
     AgendaItemForm,
     CommentForm,
     MeetingActionItemForm,
+    MeetingEditForm,
     MeetingForm,
     MeetingNotesForm,
     ReturnToDraftForm,
@@ -171,35 +172,80 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
     form = MeetingForm(request.POST or None, suggested=suggested, user=request.user)
     if form.is_valid():
         data = {name: form.cleaned_data[name] for name in MeetingForm.Meta.fields}
-        meeting = services.meeting_create(
-            data=data,
-            attendees=form.cleaned_data["attendees"],
-            agenda=form.cleaned_data["agenda"],
-            facilitator=request.user,
-        )
-        messages.success(request, "Meeting planned. Send the invitation from its page.")
+        with transaction.atomic():
+            meeting = services.meeting_create(
+                data=data,
+                attendees=form.cleaned_data["attendees"],
+                agenda=form.cleaned_data["agenda"],
+                facilitator=request.user,
+            )
+            if form.cleaned_data["send_invitation"]:
+                services.meeting_invite(meeting=meeting)
+        if form.cleaned_data["send_invitation"]:
+            messages.success(request, "Meeting planned. The invitation is on its way by email.")
+        else:
+            messages.success(request, "Meeting planned. Send the invitation from this page.")
         return redirect(meeting)
     return render(request, "reviews/meeting_form.html", {"form": form})
 
 
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _get_meeting(pk)
-    context = {
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _get_meeting_to_run(request, pk)
+    if meeting.ended_at:
+        messages.error(request, "This meeting was held; its plan can no longer change.")
+        return redirect(meeting)
+    suggested = services.suggested_agenda(request.user)
+    form = MeetingEditForm(
+        request.POST or None, instance=meeting, suggested=suggested, user=request.user
+    )
+    if form.is_valid():
+        data = {name: form.cleaned_data[name] for name in MeetingForm.Meta.fields}
+        changed = services.meeting_update(
+            meeting=meeting,
+            data=data,
+            attendees=form.cleaned_data["attendees"],
+            agenda=form.cleaned_data["agenda"],
+        )
+        if changed and meeting.invitations.exists():
+            messages.success(request, "Meeting saved. Everyone invited gets the update by email.")
+        else:
+            messages.success(request, "Meeting saved.")
+        return redirect(meeting)
+    return render(request, "reviews/meeting_form.html", {"form": form, "meeting": meeting})
+
+
+@require_POST
+def meeting_invite_view(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _get_meeting_to_run(request, pk)
+    services.meeting_invite(meeting=meeting)
+    messages.success(request, "The invitation is on its way to everyone invited.")
+    return redirect(meeting)
+
+
+def _detail_context(request: HttpRequest, meeting: Meeting) -> dict:
+    return {
         "meeting": meeting,
         "agenda": access.readable_agenda(request, meeting.agenda.all()),
         "attendance": meeting.attendance.select_related("user"),
         "action_items": access.readable(
             request, meeting.action_items.select_related("owner", "postmortem")
         ),
+        "invitations": meeting.invitations.select_related("user"),
         "can_run": meeting.can_run(request.user),
     }
-    return render(request, "reviews/meeting_detail.html", context)
+
+
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _get_meeting(pk)
+    return render(request, "reviews/meeting_detail.html", _detail_context(request, meeting))
 
 
 def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_meeting(pk)
     response = HttpResponse(
-        meeting_invitation(meeting, user=request.user), content_type="text/calendar; charset=utf-8"
+        meeting_invitation(meeting, reader=request.user),
+        content_type="text/calendar; charset=utf-8",
     )
     filename = f"{slugify(meeting.title) or 'meeting'}-{meeting.starts_at:%Y-%m-%d}.ics"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -285,6 +331,9 @@ def meeting_add_action(request: HttpRequest, pk: int, item_id: int) -> HttpRespo
 @require_POST
 def meeting_end_view(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _get_meeting_to_run(request, pk)
+    if meeting.ended_at is None and meeting.is_in_future and not request.POST.get("confirm"):
+        context = {**_detail_context(request, meeting), "confirm_end": True}
+        return render(request, "reviews/meeting_detail.html", context)
     if meeting.ended_at is None:
         services.meeting_end(meeting=meeting)
         messages.success(request, "Meeting ended. Attendees will get its summary by email.")
