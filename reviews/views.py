@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.services import action_item_create
-from postmortems.models import Postmortem
+from postmortems.models import Postmortem, Status
 from postmortems.views import _document, _get_postmortem, _get_postmortem_for_edit
 from reviews import services
 from reviews.forms import (
@@ -24,7 +24,7 @@ from reviews.forms import (
     ReviewForm,
 )
 from reviews.ics import meeting_invitation
-from reviews.models import AgendaItem, Meeting
+from reviews.models import AgendaItem, Meeting, Reviewer
 from reviews.templatetags.reviews import review_panel_context
 
 # The review workflow of one postmortem.
@@ -157,6 +157,16 @@ def _readable_agenda(meeting: Meeting, user):
     # check every postmortem on the site.
     readable = Postmortem.objects.visible_to(user).filter(pk=OuterRef("postmortem_id"))
     return meeting.agenda.filter(Exists(readable)).select_related("postmortem")
+
+
+def reviews_waiting(request: HttpRequest) -> HttpResponse:
+    """What waits for my review, oldest request first; then what I was picked for in drafts."""
+    mine = Reviewer.objects.filter(user=request.user).select_related("postmortem__owner")
+    waiting = mine.waiting().order_by("submitted_at")
+    upcoming = mine.filter(postmortem__status=Status.DRAFT).order_by("-added_at")
+    return render(
+        request, "reviews/reviews_waiting.html", {"waiting": waiting, "upcoming": upcoming}
+    )
 
 
 def meeting_list(request: HttpRequest) -> HttpResponse:
