@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "reviews.context_processors.reviews_waiting",
             ],
             "builtins": ["postmortems.templatetags.debrief"],
         },
@@ -290,6 +291,10 @@ REMINDER_SWEEP_MAX_AGE = timedelta(hours=2)
 
 # How many reviewers must approve before a postmortem can be published.
 POSTMORTEM_APPROVALS_REQUIRED = int(env("POSTMORTEM_APPROVALS_REQUIRED", "1"))
+# Reviewers of a published postmortem hear of a change this long after the last save, once.
+REVIEW_CHANGE_NOTICE_DELAY_SECONDS = int(env("REVIEW_CHANGE_NOTICE_DELAY_SECONDS", "600"))
+# Review requests waiting longer than this appear in the reviewer's daily digest.
+REVIEW_WAITING_DIGEST_DAYS = int(env("REVIEW_WAITING_DIGEST_DAYS", "3"))
 
 
 def env_phrases(name: str) -> dict[str, list[str]]:

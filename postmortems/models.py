@@ -14,6 +14,7 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from config.fields import is_id
+from postmortems.signals import text_changed
 
 
 def validate_time_zone(value: str) -> None:
@@ -272,8 +273,8 @@ class Postmortem(models.Model):
     def mark_text_changed(self) -> None:
         """Record a change to the text: approvals given before are now for an earlier version.
 
-        Every save path of the text calls this: the one place to start telling the reviewers
-        of a published postmortem about a change (review notifications, a later issue).
+        Every save path of the text calls this; `text_changed` tells the apps above (the
+        reviewers of a published postmortem hear of the change).
         """
         now = timezone.now()
         # An update, not save(): the version moves even when two people save at once, and no
@@ -282,6 +283,7 @@ class Postmortem(models.Model):
             text_version=models.F("text_version") + 1, text_changed_at=now, updated_at=now
         )
         self.refresh_from_db(fields=["text_version", "text_changed_at", "updated_at"])
+        text_changed.send(sender=Postmortem, postmortem=self)
 
     @property
     def updated_after_publication(self) -> bool:

@@ -29,6 +29,21 @@ class ReviewerQuerySet(models.QuerySet):
         """Approvals of an earlier version of the text, which count again once renewed."""
         return self.approvals().exclude(reviewed_version=models.F("postmortem__text_version"))
 
+    def waiting(self) -> ReviewerQuerySet:
+        """Reviews owed on postmortems in review (no verdict yet, or one for an earlier text),
+        with `submitted_at`, when the postmortem went into review."""
+        submitted = Transition.objects.filter(
+            postmortem=models.OuterRef("postmortem"), to_status=Status.IN_REVIEW
+        ).order_by("-at")
+        return (
+            self.filter(postmortem__status=Status.IN_REVIEW)
+            .filter(
+                models.Q(verdict=Reviewer.Verdict.PENDING)
+                | ~models.Q(reviewed_version=models.F("postmortem__text_version"))
+            )
+            .annotate(submitted_at=models.Subquery(submitted.values("at")[:1]))
+        )
+
 
 class Reviewer(models.Model):
     """A person the owner asked to review a postmortem, and where they stand on it."""

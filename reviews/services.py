@@ -117,7 +117,10 @@ def postmortem_submit_for_review(*, postmortem: Postmortem, by) -> None:
         raise TransitionRefused([("Only a draft can be submitted for review.", "")])
     if problems := review_problems(postmortem):
         raise TransitionRefused(problems)
+    from reviews.tasks import notify_review_ready
+
     _transition(postmortem, Status.IN_REVIEW, by=by)
+    transaction.on_commit(lambda: notify_review_ready.delay(postmortem.pk))
 
 
 @transaction.atomic
@@ -155,6 +158,18 @@ def postmortem_return_to_draft(*, postmortem: Postmortem, by, reason: str) -> No
     postmortem.reviewers.update(verdict=Reviewer.Verdict.PENDING, decided_at=None)
 
 
+def postmortem_text_changed(*, postmortem: Postmortem, **_) -> None:
+    """A published postmortem's reviewers hear of a change, once its author paused editing."""
+    from reviews.tasks import notify_changed_after_publication
+
+    if postmortem.updated_after_publication:
+        args = (postmortem.pk, postmortem.text_version)
+        delay = settings.REVIEW_CHANGE_NOTICE_DELAY_SECONDS
+        transaction.on_commit(
+            lambda: notify_changed_after_publication.apply_async(args, countdown=delay)
+        )
+
+
 def reviewers_set(*, postmortem: Postmortem, users) -> None:
     keep = {user.pk for user in users}
     if postmortem.owner_id in keep:
@@ -164,9 +179,12 @@ def reviewers_set(*, postmortem: Postmortem, users) -> None:
         )
     postmortem.reviewers.exclude(user__in=keep).delete()
     existing = set(postmortem.reviewers.values_list("user_id", flat=True))
-    Reviewer.objects.bulk_create(
-        Reviewer(postmortem=postmortem, user_id=pk) for pk in keep - existing
-    )
+    added = sorted(keep - existing)
+    Reviewer.objects.bulk_create(Reviewer(postmortem=postmortem, user_id=pk) for pk in added)
+    if added:
+        from reviews.tasks import notify_reviewers_picked
+
+        transaction.on_commit(lambda: notify_reviewers_picked.delay(postmortem.pk, added))
     page_cache.bump(postmortem.pk)
 
 
@@ -192,6 +210,9 @@ def review_record(
     reviewer.save(update_fields=["verdict", "comment", "decided_at", "reviewed_version"])
     kind = Comment.Kind.APPROVED if verdict == Reviewer.Verdict.APPROVED else Comment.Kind.CHANGES
     comment_create(postmortem=postmortem, author=user, body=comment, kind=kind)
+    from reviews.tasks import notify_verdict
+
+    transaction.on_commit(lambda: notify_verdict.delay(reviewer.pk))
     return reviewer
 
 

@@ -7,6 +7,7 @@ app_name = "reviews"
 urlpatterns = [
     path("", views.meeting_list, name="list"),
     path("new/", views.meeting_create, name="create"),
+    path("waiting/", views.reviews_waiting, name="waiting"),
     path("<int:pk>/", views.meeting_detail, name="detail"),
     path("<int:pk>/edit/", views.meeting_edit, name="edit"),
     path("<int:pk>/invite.ics", views.meeting_ics, name="ics"),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.services import action_item_create
 from postmortems import access
+from postmortems.models import Status
 from postmortems.views import document_context
 from reviews import services
 from reviews.forms import (
@@ -25,7 +26,7 @@ from reviews.forms import (
     ReviewForm,
 )
 from reviews.ics import meeting_invitation
-from reviews.models import AgendaItem, Meeting
+from reviews.models import AgendaItem, Meeting, Reviewer
 from reviews.templatetags.reviews import review_panel_context
 
 # The review workflow of one postmortem.
@@ -158,6 +159,16 @@ def _get_meeting_to_run(request: HttpRequest, pk: int) -> Meeting:
 def _get_agenda_item(request: HttpRequest, meeting: Meeting, item_id: int) -> AgendaItem:
     """An entry of the meeting's agenda whose postmortem the user may read."""
     return get_object_or_404(access.readable_agenda(request, meeting.agenda.all()), pk=item_id)
+
+
+def reviews_waiting(request: HttpRequest) -> HttpResponse:
+    """What waits for my review, oldest request first; then what I was picked for in drafts."""
+    mine = Reviewer.objects.filter(user=request.user).select_related("postmortem__owner")
+    waiting = mine.waiting().order_by("submitted_at")
+    upcoming = mine.filter(postmortem__status=Status.DRAFT).order_by("-added_at")
+    return render(
+        request, "reviews/reviews_waiting.html", {"waiting": waiting, "upcoming": upcoming}
+    )
 
 
 def meeting_list(request: HttpRequest) -> HttpResponse:
