@@ -87,6 +87,10 @@ def main() -> int:
         # Beat's first hourly run is an hour away: sweep once now, so digests that are due
         # go out and /healthz knows a sweep has run.
         subprocess.run([*manage, "send_reminders"], env=env, check=False)
+        # A schedule kept from an earlier run would make beat catch up on missed hours at once,
+        # repeating that sweep under the login; a new one first runs on the hour.
+        for schedule in (ROOT / "var").glob("celerybeat-schedule*"):
+            schedule.unlink()
         commands = [
             [*celery, "worker", "--pool", "solo", "--loglevel", "INFO", "--without-mingle",
              "--without-gossip"],
