@@ -22,7 +22,7 @@ from config.embedded_redis import embedded_redis
 ROOT = Path(__file__).resolve().parent.parent
 # What each process prints once it is ready, in the order of `commands` below.
 READY = ["ready.", "beat: Starting", "Quit the server with"]
-START_UP_SECONDS = 90
+START_UP_SECONDS = 180
 
 
 def write_local_env(path: Path = ROOT / ".env") -> None:
@@ -116,6 +116,9 @@ def main() -> int:
         try:
             # The login comes last, after the start-up output, so that it stays on screen.
             _wait_until_ready(processes, ready, port)
+            if any(p.poll() is not None for p in processes):
+                print("\nA part of Debrief stopped at start-up; see above.", flush=True)
+                return 1
             print(
                 f"\nDebrief is running on http://127.0.0.1:{port}/  (Ctrl-C stops it)", flush=True
             )

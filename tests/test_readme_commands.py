@@ -61,7 +61,7 @@ WAYS = {
         output="recall",
     ),
     "DEBUG=true .venv/bin/python bench/bench_metrics.py [N] [--years 3]": Way(
-        run="DEBUG=true .venv/bin/python bench/bench_metrics.py 20 --years 1 --runs 1",
+        run="DEBUG=true .venv/bin/python bench/bench_metrics.py 20 --years 1 --runs 2",
         database="",
         output="cold",
     ),
