@@ -163,6 +163,15 @@ def backup_aside():
         kept.rename(archive)
 
 
+@pytest.fixture
+def beat_schedule_removed():
+    """Beat keeps its schedule in the current directory; a test's run leaves none behind."""
+    before = set(ROOT.glob("celerybeat-schedule*"))
+    yield
+    for path in set(ROOT.glob("celerybeat-schedule*")) - before:
+        path.unlink()
+
+
 def _serve_until_ready(command: str, env: dict[str, str], ready: str) -> str:
     """Starts a server, returns its output once it says it is ready, and stops it."""
     words = shlex.split(command)
@@ -224,6 +233,7 @@ def test_the_readme_command_works_as_written(command, databases, redis_url, tmp_
     run = (way.run or command).format(port=_free_port())
 
     if way.ready:
+        request.getfixturevalue("beat_schedule_removed")
         output = _serve_until_ready(run, env, way.ready)
         assert way.ready in output, output
         return
