@@ -118,3 +118,11 @@ def test_make_run_prints_the_login_last_and_one_line_per_email(tmp_path, redis_u
     emails = [line for line in printed if line.startswith("Email to ")]
     assert emails, output  # the start-up sweep sent the demo's digests
     assert "Content-Type:" not in output and "MIME-Version" not in output
+
+
+def test_the_readme_names_every_demo_person_and_the_password():
+    quick_start = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## ")[1]
+    assert quick_start.startswith("Quick start")
+    for username in DEMO_PEOPLE:
+        assert f"`{username}`" in quick_start, username
+    assert "`debrief-demo`" in quick_start
