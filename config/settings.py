@@ -1,16 +1,53 @@
 """Debrief settings, read from the environment (see README, "Configuration")."""
 
+import json
 import os
 import sys
 from datetime import timedelta
+from importlib import metadata
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import dotenv_values
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules
+
+if not (BASE_DIR / "templates").is_dir():
+    # `pip install .` copies the code but not templates/ and static/: Debrief runs from its
+    # checkout (README, "Production"), and imported from anywhere else every page would 500.
+    raise ImproperlyConfigured(
+        f"Debrief runs from its checkout, but this copy ({BASE_DIR}) has no templates/. "
+        "Start it from the directory that holds manage.py."
+    )
+
+
+def development_install() -> bool:
+    """True when Debrief is installed editable (`pip install -e .`, as make does)."""
+    # The checkout may hold a build's debrief.egg-info too; only pip's record says how.
+    for distribution in metadata.distributions(name="debrief"):
+        direct_url = json.loads(distribution.read_text("direct_url.json") or "{}")
+        if direct_url.get("dir_info", {}).get("editable"):
+            return True
+    return False
+
+
+def read_local_env(path: Path) -> None:
+    """Variables from `make run`'s .env (DEBUG, a generated SECRET_KEY) that the environment lacks.
+
+    Only a development install reads it: a production `pip install .` never picks up a stray
+    .env, and the tests never do.
+    """
+    if TESTING or not development_install() or not path.is_file():
+        return
+    for name, value in dotenv_values(path).items():
+        if value is not None:
+            os.environ.setdefault(name, value)
+
+
+read_local_env(BASE_DIR / ".env")
 
 
 def env(name: str, default: str = "") -> str:
@@ -228,7 +265,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+    # One line per message; django.core.mail.backends.console.EmailBackend prints it whole.
+    "config.console_email.OneLineEmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )

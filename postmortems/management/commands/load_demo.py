@@ -200,9 +200,11 @@ class Command(BaseCommand):
         if not Postmortem.objects.exists():
             self._load(demo)
             self.stdout.write("Loaded the demo postmortems.")
+        others = ", ".join(username for username, _, _ in TEAM)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo login: username “{DEMO_USERNAME}”, password “{DEMO_PASSWORD}”"
+                f"Demo login: username “{DEMO_USERNAME}”, password “{DEMO_PASSWORD}” "
+                f"(also for {others})"
             )
         )
 
@@ -210,7 +212,7 @@ class Command(BaseCommand):
     def _load(self, demo) -> None:
         team = [demo]
         for username, first, last in TEAM:
-            user, _ = get_user_model().objects.get_or_create(
+            user, created = get_user_model().objects.get_or_create(
                 username=username,
                 defaults={
                     "first_name": first,
@@ -218,6 +220,10 @@ class Command(BaseCommand):
                     "email": f"{username}@example.com",
                 },
             )
+            if created:
+                # So that one can sign in as a reviewer or an owner, not only as the admin.
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
             team.append(user)
         template = PostmortemTemplate.objects.filter(is_default=True).first()
         today = timezone.localdate()
