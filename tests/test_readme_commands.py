@@ -54,7 +54,11 @@ WAYS = {
         output='"category"',
         returncode=1,  # findings
     ),
-    ".venv/bin/python bench/bench_linter.py": Way(database="", output="words/ms"),
+    ".venv/bin/python bench/bench_linter.py [RUNS] [--endpoint]": Way(
+        run=".venv/bin/python bench/bench_linter.py 2 --endpoint",
+        database="",
+        output="lint endpoint",
+    ),
     ".venv/bin/python bench/lint_corpus.py [FILE.jsonl]": Way(
         run=".venv/bin/python bench/lint_corpus.py tests/data/blame_corpus.jsonl",
         database="",
