@@ -9,10 +9,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, When
 from django.utils import timezone
 from icalendar import Calendar, Event
 
 from actions.models import (
+    OPEN_STATUSES,
     ActionItem,
     ActionItemQuerySet,
     CalendarToken,
@@ -78,16 +80,25 @@ class ActionSection:
     add_form: object = None
     reason_form: object = None
 
+    @property
+    def hidden(self) -> int:
+        """How many items the section leaves out until someone asks for all of them."""
+        return self.summary.total - len(self.items)
 
-def postmortem_action_section(*, postmortem: Postmortem, user) -> ActionSection:
+
+def postmortem_action_section(
+    *, postmortem: Postmortem, user, limit: int | None = None
+) -> ActionSection:
+    """The section with its first `limit` items (all with None): open first, by due date."""
     can_edit = access.may_edit(user, postmortem)
-    items = list(postmortem.action_items.select_related("owner").order_by("due_date", "id"))
-    items.sort(key=lambda item: not item.is_open)  # open first, each group by due date
+    closed_last = Case(When(status__in=OPEN_STATUSES, then=0), default=1)
+    items = postmortem.action_items.select_related("owner").order_by(closed_last, "due_date", "id")
+    items = list(items[:limit] if limit is not None else items)
     for item in items:
         item.postmortem = postmortem
         item.changeable = access.may_change_item(user, item, editor=can_edit)
     summary = action_items_summary(items=postmortem.action_items.all(), today=timezone.localdate())
-    missing = action_items_missing_reason(postmortem=postmortem)
+    missing = None if summary.total else action_items_missing_reason(postmortem=postmortem)
     return ActionSection(postmortem, items, summary, can_edit, missing)
 
 

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -175,23 +175,27 @@ def item_bulk(request: HttpRequest) -> HttpResponse:
 
 
 def my_items(request: HttpRequest) -> HttpResponse:
+    """One's open items, a page at a time: overdue first, then by due date."""
     today = timezone.localdate()
-    mine = (
-        ActionItem.objects.open()
-        .filter(owner=request.user)
-        .select_related("postmortem", "owner")
-        .order_by("due_date", "priority", "id")
+    mine = ActionItem.objects.open().filter(owner=request.user)
+    counts = mine.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
+    paginator = Paginator(
+        mine.select_related("postmortem", "owner").order_by("due_date", "priority", "id"),
+        PAGE_SIZE,
     )
-    items = list(mine)
+    paginator.count = counts["total"]  # counted with the overdue ones: one query, not two
+    page = paginator.get_page(request.GET.get("page"))
     soon = today + timedelta(days=SOON_DAYS)
-    for item in items:
+    for item in page:
         item.changeable = True
     context = {
-        "overdue": [i for i in items if i.due_date < today],
-        "soon": [i for i in items if today <= i.due_date <= soon],
-        "later": [i for i in items if i.due_date > soon],
+        "page": page,
+        "overdue": [i for i in page if i.due_date < today],
+        "soon": [i for i in page if today <= i.due_date <= soon],
+        "later": [i for i in page if i.due_date > soon],
+        "overdue_count": counts["overdue"],
         "soon_days": SOON_DAYS,
-        "count": len(items),
+        "count": counts["total"],
         "token": CalendarToken.objects.filter(user=request.user).first(),
     }
     return render(request, "actions/actionitem_mine.html", context)
@@ -304,10 +308,25 @@ def item_create(request: HttpRequest) -> HttpResponse:
     return render(request, "actions/actionitem_form.html", {"form": form})
 
 
-@require_POST
+# The fragments a status form may answer with, besides the item's own row.
+STATUS_TARGETS = {"action-items", "item-status"}
+
+
+@require_http_methods(["GET", "POST"])
 def item_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """Quick status change; answers with the fragment that sent it (section, panel or row)."""
+    """Quick status change; answers with the fragment that sent it (section, panel or row).
+
+    GET is the form itself, loaded when someone opens it: rows carry a button, not a form.
+    """
     item = access.get_item_for_change(request, pk)
+    if request.method == "GET":
+        target = request.GET.get("target")
+        context = {
+            "item": item,
+            "target": target if target in STATUS_TARGETS else None,
+            "next": request.htmx.current_url_abs_path if request.htmx else None,
+        }
+        return render(request, "actions/includes/actionitem_status_form.html", context)
     form = StatusForm(request.POST, item=item)
     try:
         form.save_if_current(by=request.user)

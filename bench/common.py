@@ -80,7 +80,7 @@ def p95(timings: list[float]) -> float:
 
 
 def measure_page(client, url: str, runs: int, *, cold: bool = False) -> dict:
-    """Server time of `url` through the test client (median and p95 in ms) and its queries.
+    """Server time of `url` through the test client (median and p95 in ms), queries, HTML size.
 
     `cold` empties the cache before each request: the page as first drawn after a change,
     rather than kept from the request before.
@@ -89,6 +89,8 @@ def measure_page(client, url: str, runs: int, *, cold: bool = False) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    sizes = []
+
     def timed_get() -> float:
         if cold:
             cache.clear()
@@ -96,6 +98,7 @@ def measure_page(client, url: str, runs: int, *, cold: bool = False) -> dict:
         response = client.get(url)
         elapsed = (time.perf_counter() - started) * 1000
         assert response.status_code == 200, (url, response.status_code)
+        sizes.append(len(response.content))
         return elapsed
 
     timed_get(), timed_get()  # warm up: template loading, first-use caches
@@ -106,5 +109,6 @@ def measure_page(client, url: str, runs: int, *, cold: bool = False) -> dict:
         "median_ms": round(statistics.median(timings), 1),
         "p95_ms": round(p95(timings), 1),
         "queries": len(queries.captured_queries),
+        "html_kb": round(max(sizes) / 1024),
         "runs": runs,
     }

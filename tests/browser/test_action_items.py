@@ -5,7 +5,12 @@ from playwright.sync_api import expect
 
 from actions.models import ActionItem, Status
 from tests.browser.conftest import log_in
-from tests.factories import ActionItemFactory, PostmortemFactory, ServiceFactory
+from tests.factories import (
+    ActionItemFactory,
+    PostmortemFactory,
+    ServiceFactory,
+    TimelineEventFactory,
+)
 
 SHOTS = os.environ.get("SCREENSHOTS")
 
@@ -70,3 +75,34 @@ def test_the_list_filters_and_closes_items_in_bulk(page, author):
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("alert")).to_contain_text("Close as won't do: 3 items.")
     assert ActionItem.objects.filter(status=Status.WONT_DO).count() == 3
+
+
+def test_an_event_and_an_item_open_their_forms_in_place_and_save(page, author):
+    postmortem = PostmortemFactory(owner=author, title="Cache stampede")
+    event = TimelineEventFactory(postmortem=postmortem, description="Pager went off")
+    item = ActionItemFactory(postmortem=postmortem, owner=author, title="Jitter the cache TTLs")
+    log_in(page, "author")
+    page.goto(postmortem.get_absolute_url())
+    # Nothing to fill in until a form is opened: rows carry buttons only.
+    expect(page.locator(f"#event-{event.pk} form")).to_have_count(0)
+    expect(page.locator(f"#action-item-{item.pk} .status-form")).to_have_count(0)
+
+    page.locator(f"#event-{event.pk}").get_by_role("button", name="Edit").click()
+    description = page.locator(f"#event-{event.pk}").get_by_label("Description")
+    description.fill("Pager went off for the checkout cache")
+    page.get_by_role("button", name="Save event").click()
+    expect(page.locator("#timeline")).to_contain_text("Pager went off for the checkout cache")
+    expect(page.locator(f"#event-{event.pk} form")).to_have_count(0)
+
+    row = page.locator(f"#action-item-{item.pk}")
+    row.get_by_text("Change status").click()
+    row.get_by_label("New status").select_option("in_progress")
+    row.get_by_role("button", name="Save status").click()
+    row = page.locator(f"#action-item-{item.pk}")
+    expect(row.locator(".action-status-in_progress")).to_have_text("In progress")
+    expect(row.locator(".status-form")).to_have_count(0)
+    assert page.url.endswith(postmortem.get_absolute_url())  # no full page load
+    item.refresh_from_db()
+    event.refresh_from_db()
+    assert item.status == Status.IN_PROGRESS
+    assert event.description == "Pager went off for the checkout cache"
