@@ -52,6 +52,7 @@ MODELS = [
     "reviews.Meeting",
     "reviews.Attendance",
     "reviews.AgendaItem",
+    "reviews.Invitation",
 ]
 # Not carried: the page cache's counters (`Postmortem.revision`, `SiteRevision`) and the log of
 # reminder sweeps mean nothing on another site; passwords stay where they were set.

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from postmortems.backup import archive_data
 from postmortems.models import Postmortem
-from reviews.models import AgendaItem, Comment, Reviewer
+from reviews.models import AgendaItem, Comment, Invitation, Meeting, Reviewer
 from reviews.services import meeting_create
 from tests.factories import (
     ActionItemFactory,
@@ -218,7 +218,9 @@ def every_field(author, reviewer):
             started_at=datetime(2026, 2, 27, 13, tzinfo=UTC),
             detected_at=datetime(2026, 2, 27, 13, 5, tzinfo=UTC),
             mitigated_at=datetime(2026, 2, 27, 13, 40, tzinfo=UTC),
-            resolved_at=datetime(2026, 2, 27, 14, tzinfo=UTC),
+            resolved_at=datetime(2026, 2, 27, 14, tzinfo=UTC), text_version=4,
+            text_changed_at=datetime(2026, 3, 1, 9, tzinfo=UTC), published_version=3,
+            published_at=datetime(2026, 2, 28, 11, tzinfo=UTC),
         )  # fmt: skip
         update_change_reason(postmortem, "Imported from the wiki")
         postmortem.services.add(service)
@@ -267,7 +269,7 @@ def every_field(author, reviewer):
         ReminderItem.objects.create(reminder=reminder, item=item, section="escalated")
         Reviewer.objects.create(
             postmortem=postmortem, user=reviewer, verdict="approved", comment="Clear",
-            decided_at=datetime(2026, 2, 28, 10, tzinfo=UTC),
+            decided_at=datetime(2026, 2, 28, 10, tzinfo=UTC), reviewed_version=3,
         )  # fmt: skip
         Comment.objects.create(postmortem=postmortem, author=reviewer, kind="approved", body="Ok")
         Transition.objects.create(
@@ -285,6 +287,10 @@ def every_field(author, reviewer):
         meeting.action_items.add(item)
         Attendance.objects.update(attended=True)
         AgendaItem.objects.update(position=2, notes="Discussed", decision="Publish")
+        Meeting.objects.update(sequence=2)
+        Invitation.objects.create(
+            meeting=meeting, user=reviewer, email="rui@example.com", method="CANCEL", sequence=2
+        )
     return postmortem
 
 

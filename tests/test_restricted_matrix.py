@@ -73,6 +73,7 @@ SHOW_NO_TEXT = {
     ("postmortems:section", "access"): "who may read it: people, not text",
     ("postmortems:section_edit", "access"): "the same, as a form",
     "postmortems:lint_summary": "the linter's findings; the marker is blameless wording",
+    "actions:status": "the status form, opened in place: the item's statuses, no text",
     "postmortems:review_panel": "reviewers and verdicts: people; their comments are in the discussion",
     "reviews:ics": "names it by its reference alone (access.outbound), checked below",
     "reviews:add_action": "an empty form for a new action item",
