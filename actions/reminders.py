@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import NamedTuple
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -105,6 +106,20 @@ class LateDraft:
         return f"PM-{self.id}"
 
 
+@dataclass(frozen=True)
+class WaitingReview:
+    """A postmortem in review waiting for this reviewer's verdict for days."""
+
+    id: int
+    url: str
+    title: str  # empty for a restricted one (access.outbound)
+    submitted_at: datetime
+
+    @property
+    def reference(self) -> str:
+        return f"PM-{self.id}"
+
+
 class Row(NamedTuple):
     title: str
     url: str
@@ -137,11 +152,12 @@ class Digest:
     due_soon: list[Line] = field(default_factory=list)
     escalated: list[Line] = field(default_factory=list)
     drafts: list[LateDraft] = field(default_factory=list)
+    reviews: list[WaitingReview] = field(default_factory=list)
     reminder_id: int | None = None  # an earlier row for this day that failed or went stale
     reminder_claim: str = ""  # that row's claim when planned: only then may it be taken over
 
     def __bool__(self) -> bool:
-        return bool(self.overdue or self.due_soon or self.escalated or self.drafts)
+        return bool(self.overdue or self.due_soon or self.escalated or self.drafts or self.reviews)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -162,6 +178,7 @@ class Digest:
             (len(self.due_soon), "due soon"),
             (len(self.escalated), "escalated to you"),
             (len(self.drafts), "late draft" if len(self.drafts) == 1 else "late drafts"),
+            (len(self.reviews), "waiting for your review"),
         ]
         return ", ".join(f"{count} {label}" for count, label in parts if count)
 
@@ -213,6 +230,19 @@ class Digest:
                         f"review was due {d.deadline.astimezone(zone):%Y-%m-%d %H:%M %Z}",
                     )
                     for d in self.drafts
+                ],
+            ),
+            Block(
+                f"Waiting for your review for more than {_days(settings.REVIEW_WAITING_DIGEST_DAYS)}",
+                "",
+                [
+                    Row(
+                        f"{r.reference} {r.title}".strip(),
+                        r.url,
+                        "review",
+                        f"in review since {r.submitted_at.astimezone(zone):%Y-%m-%d}",
+                    )
+                    for r in self.reviews
                 ],
             ),
         ]
@@ -268,6 +298,14 @@ def _late_drafts():
     )
 
 
+def _waiting_reviews(now: datetime):
+    """Reviews owed for more than REVIEW_WAITING_DIGEST_DAYS. Reviews sit above this app, so
+    their model is looked up by name, as postmortems.access does."""
+    reviewers = apps.get_model("reviews", "Reviewer").objects.waiting()
+    waited = now - timedelta(days=settings.REVIEW_WAITING_DIGEST_DAYS)
+    return reviewers.filter(submitted_at__lte=waited)
+
+
 def _candidates(now: datetime) -> list[dict]:
     """Active people with an email and no opt-out who own something a digest could list."""
     latest_day = (now + timedelta(hours=14)).date()  # the furthest local date on Earth
@@ -285,6 +323,7 @@ def _candidates(now: datetime) -> list[dict]:
             Q(pk__in=items.values("owner_id"))
             | Q(pk__in=escalated.values("postmortem__owner_id"))
             | Q(pk__in=_late_drafts().values("owner_id"))
+            | Q(pk__in=_waiting_reviews(now).values("user_id"))
         )
         .values(
             "id",
@@ -311,8 +350,9 @@ def _blocking(status: str, attempts: int, held: bool) -> bool:
 
 def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
     """The digests due at `now`: for each person whose local hour has come and who has not
-    had today's digest, their overdue and due-soon items, the items escalated to them and
-    their drafts past the review deadline. Empty digests are left out. Reads only."""
+    had today's digest, their overdue and due-soon items, the items escalated to them, their
+    drafts past the review deadline and the reviews long waiting for them. Empty digests are
+    left out. Reads only."""
     now = now or timezone.now()
     clock = timezone.now()  # heartbeats age by the real clock, even when `now` replays a moment
     due: dict[int, Digest] = {}
@@ -405,6 +445,13 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
             due[owner_id].drafts.append(
                 LateDraft(pk, postmortem_url(pk), title, severity, deadline)
             )
+
+    waiting = _waiting_reviews(now).filter(user__in=due).order_by("submitted_at", "id")
+    for user_id, pk, title, restricted, submitted_at in waiting.values_list(
+        "user_id", "postmortem_id", "postmortem__title", "postmortem__restricted", "submitted_at"
+    ):
+        title = _outbound(pk, title, restricted, reader=True).title
+        due[user_id].reviews.append(WaitingReview(pk, postmortem_url(pk), title, submitted_at))
 
     return [digest for digest in due.values() if digest]
 

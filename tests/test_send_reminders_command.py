@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from actions.models import Reminder, ReminderItem, ReminderSweep
 from actions.reminders import Digest
 from postmortems.models import Severity
+from reviews.models import Reviewer, Transition
 from tests.factories import ActionItemFactory, PostmortemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,18 +48,26 @@ def test_a_dry_run_shows_every_section_a_digest_can_hold(ana):
         severity=Severity.SEV1,
         resolved_at=datetime(2026, 3, 6, 10, 0, tzinfo=UTC),
     )
+    waiting = PostmortemFactory(owner=ben, title="Queue backlog", status="in_review")
+    Reviewer.objects.create(postmortem=waiting, user=ana)
+    Transition.objects.create(postmortem=waiting, from_status="draft", to_status="in_review")
+    Transition.objects.filter(postmortem=waiting).update(at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
 
     out = run("--dry-run", "--now", "2026-03-10T09:00:00+00:00")
 
     ana_part = out.split("ana@example.com", 1)[1].split("ben@example.com", 1)[0]
-    assert "1 overdue, 1 due soon, 1 escalated to you, 1 late draft" in ana_part
+    assert (
+        "1 overdue, 1 due soon, 1 escalated to you, 1 late draft, 1 waiting for your review"
+        in ana_part
+    )
     assert "overdue   #" in ana_part and "Rotate keys (due 2026-03-08)" in ana_part
     assert "due_soon  #" in ana_part and "Page on lag (due 2026-03-11)" in ana_part
     assert "escalated #" in ana_part and "Add a canary (due 2026-03-01)" in ana_part
     assert f"draft     PM-{draft.pk} DNS outage (review due 2026-03-09 10:00)" in ana_part
     # A section added to digests later must join this test's setup.
     lists = {f.name for f in Digest.__dataclass_fields__.values() if f.type.startswith("list[")}
-    assert lists == {*ReminderItem.Section.values, "drafts"}
+    assert f"review    PM-{waiting.pk} Queue backlog (in review since 2026-03-02)" in ana_part
+    assert lists == {*ReminderItem.Section.values, "drafts", "reviews"}
     assert mail.outbox == [] and not Reminder.objects.exists()
 
 

@@ -59,4 +59,9 @@ class Command(BaseCommand):
             lines.append(
                 f"  draft     {draft.reference} {draft.title} (review due {due:%Y-%m-%d %H:%M})"
             )
+        for review in digest.reviews:
+            since = review.submitted_at.astimezone(digest.zone)
+            lines.append(
+                f"  review    {review.reference} {review.title} (in review since {since:%Y-%m-%d})"
+            )
         return "\n".join(lines)
