@@ -15,7 +15,7 @@ class PostmortemFilter(django_filters.FilterSet):
         queryset=Postmortem._meta.get_field("services").related_model.objects.order_by("name"),
         empty_label="Any service",
         label="Service",
-        widget=forms.Select(attrs={"data-picker": ""}),
+        widget=forms.Select(attrs={"data-picker": "", "class": "form-select"}),
     )
     started_after = django_filters.DateFilter(
         field_name="started_at",

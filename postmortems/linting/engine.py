@@ -240,6 +240,9 @@ def load_rules(directory: Path = RULES_DIR) -> list[Rule]:
 
 @functools.cache
 def default_rules() -> RuleSet:
+    # lemminflect reads its lemma tables on first use (about half a second): read them with
+    # the rules, so that no person's first unknown word pays for it while typing.
+    english_pos("warm")
     return RuleSet.of(load_rules())
 
 

@@ -3,9 +3,9 @@
 (() => {
   const setUp = (select) => {
     if (select.tomselect) return;
-    // Tom Select moves the label to its own input; the select it hides keeps its name.
+    // Tom Select moves the label to its own input, which stands for the select it hides:
+    // assistive technology meets one control, not two of the same name.
     const name = labelOf(select);
-    select.setAttribute("aria-label", name);
     const options = {
       plugins: select.multiple ? ["remove_button"] : [],
       maxOptions: 200,
@@ -24,6 +24,7 @@
       options.shouldLoad = (query) => query.length > 0;
     }
     new TomSelect(select, options);
+    select.setAttribute("aria-hidden", "true");
   };
   const labelOf = (select) => {
     const label = select.id && document.querySelector(`label[for="${select.id}"]`);

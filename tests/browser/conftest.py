@@ -69,3 +69,11 @@ def log_in(page, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/postmortems/")
+
+
+def choose(scope, label: str, option: str) -> None:
+    """Pick `option` in a searchable picker (Tom Select) as a person does: type, then click."""
+    page = getattr(scope, "page", scope)
+    scope.locator(".ts-wrapper", has=page.get_by_role("combobox", name=label)).click()
+    page.keyboard.type(option)
+    scope.get_by_role("option", name=option, exact=True).click()

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import choose, log_in
 from tests.factories import PostmortemFactory, ServiceFactory, TimelineEventFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,7 +22,7 @@ def test_saving_details_in_place_updates_everything_that_shows_them(page, author
     form = page.locator("#section-details form")
     form.get_by_label("Title").fill("Search down in every region")
     form.get_by_label("Severity").select_option(label="SEV1")
-    form.get_by_label("Incident time zone").select_option("Europe/Berlin")
+    choose(form, "Incident time zone", "Europe/Berlin")
     form.get_by_label("checkout").check()
     form.get_by_role("button", name="Save").click()
 
