@@ -84,6 +84,17 @@ def complete_postmortem(author):
 
 
 @pytest.fixture
+def celery_app(redis_url):
+    """The Celery app pointed at the tests' Redis, for a real worker (`start_worker`)."""
+    from config.celery import app
+
+    previous = app.conf.broker_url, app.conf.result_backend
+    app.conf.update(broker_url=redis_url, result_backend=redis_url)
+    yield app
+    app.conf.update(broker_url=previous[0], result_backend=previous[1])
+
+
+@pytest.fixture
 def celery_eager():
     """Run Celery tasks in-process where a test checks what a task does, not its wiring."""
     from config.celery import app

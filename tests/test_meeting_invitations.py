@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from config.celery import app
 from reviews.models import Invitation, Meeting
 from reviews.outbound import outbound_agenda
 from reviews.services import meeting_create, meeting_send_invitation
@@ -275,14 +274,6 @@ def test_ending_a_future_meeting_asks_for_confirmation_first(
     assert response["Location"] == meeting.get_absolute_url()
     meeting.refresh_from_db()
     assert meeting.ended_at is not None
-
-
-@pytest.fixture
-def celery_app(redis_url):
-    previous = app.conf.broker_url, app.conf.result_backend
-    app.conf.update(broker_url=redis_url, result_backend=redis_url)
-    yield app
-    app.conf.update(broker_url=previous[0], result_backend=previous[1])
 
 
 @pytest.mark.django_db(transaction=True)

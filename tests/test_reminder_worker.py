@@ -19,14 +19,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def celery_app(redis_url):
-    previous = app.conf.broker_url, app.conf.result_backend
-    app.conf.update(broker_url=redis_url, result_backend=redis_url)
-    yield app
-    app.conf.update(broker_url=previous[0], result_backend=previous[1])
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_hourly_task_sends_the_digests_through_a_real_worker(celery_app, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -10,7 +10,6 @@ from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.urls import reverse
 
-from config.celery import app
 from postmortems.models import Status
 from reviews.models import Reviewer
 from reviews.services import (
@@ -199,16 +198,11 @@ def test_waiting_for_my_review_lists_what_i_owe_and_the_navbar_counts_it(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_notice_goes_through_a_real_worker(redis_url, author, reviewer, complete_postmortem):
-    previous = app.conf.broker_url, app.conf.result_backend
-    app.conf.update(broker_url=redis_url, result_backend=redis_url)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            reviewers_set(postmortem=complete_postmortem, users=[reviewer])
-            for _ in range(100):
-                if mail.outbox:
-                    break
-                threading.Event().wait(0.1)
-    finally:
-        app.conf.update(broker_url=previous[0], result_backend=previous[1])
+def test_the_notice_goes_through_a_real_worker(celery_app, author, reviewer, complete_postmortem):
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        reviewers_set(postmortem=complete_postmortem, users=[reviewer])
+        for _ in range(100):
+            if mail.outbox:
+                break
+            threading.Event().wait(0.1)
     assert [m.to for m in mail.outbox] == [["reviewer@example.com"]]
