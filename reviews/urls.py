@@ -21,10 +21,10 @@ urlpatterns = [
     path("reviews/<int:pk>/invite.ics", views.meeting_ics, name="ics"),
     path("reviews/<int:pk>/invite/", views.meeting_invite_view, name="invite"),
     path("reviews/<int:pk>/present/", views.meeting_present, name="present"),
-    path("reviews/<int:pk>/notes/", views.meeting_notes_save, name="notes"),
+    path("reviews/<int:pk>/notes/", views.notes_save, name="notes"),
     path("reviews/<int:pk>/attendance/", views.attendance_save, name="attendance"),
     path("reviews/<int:pk>/end/", views.meeting_end_view, name="end"),
-    path("reviews/<int:pk>/agenda/<int:item_id>/", views.agenda_item_save, name="agenda_item"),
+    path("reviews/<int:pk>/agenda/<int:item_id>/", views.notes_save, name="agenda_item"),
     path(
         "reviews/<int:pk>/agenda/<int:item_id>/actions/",
         views.meeting_add_action,

@@ -304,18 +304,14 @@ def meeting_present(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def agenda_item_save(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+def notes_save(request: HttpRequest, pk: int, item_id: int | None = None) -> HttpResponse:
+    """Autosave the meeting's notes, or with `item_id` an agenda item's notes and decision."""
     meeting = _get_meeting_to_run(request, pk)
-    item = _get_agenda_item(request, meeting, item_id)
-    form = AgendaItemForm(request.POST, instance=item, prefix=f"agenda-{item.pk}")
-    saved = form.save_if_current()
-    return render(request, "reviews/includes/saved.html", {"saved": saved, "form": form})
-
-
-@require_POST
-def meeting_notes_save(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _get_meeting_to_run(request, pk)
-    form = MeetingNotesForm(request.POST, instance=meeting)
+    if item_id is None:
+        form = MeetingNotesForm(request.POST, instance=meeting)
+    else:
+        item = _get_agenda_item(request, meeting, item_id)
+        form = AgendaItemForm(request.POST, instance=item, prefix=f"agenda-{item.pk}")
     saved = form.save_if_current()
     return render(request, "reviews/includes/saved.html", {"saved": saved, "form": form})
 
