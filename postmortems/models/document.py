@@ -7,13 +7,15 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from config.fields import is_id
+from postmortems.models.review import ReviewWorkflow, Status
+from postmortems.models.timeline import TimelineEvent
 from postmortems.signals import text_changed
 
 
@@ -42,23 +44,6 @@ SEVERITY_DEFINITIONS = {
     Severity.SEV3: "Minor: limited or partial impact, and a workaround exists.",
     Severity.SEV4: "Low: no customer impact; a near miss or an internal problem.",
 }
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    PUBLISHED = "published", "Published"
-
-
-NO_ACTIONS_MESSAGE = "Add at least one action item, or record why none is needed."
-
-
-class TransitionRefused(Exception):
-    """A status change that is not possible yet, with each thing to fix and where it is."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        super().__init__("; ".join(message for message, _ in problems))
-        self.problems = problems  # (message, anchor on the postmortem page)
 
 
 class PostmortemTemplate(models.Model):
@@ -154,7 +139,7 @@ class PostmortemQuerySet(models.QuerySet):
         )
 
 
-class Postmortem(models.Model):
+class Postmortem(ReviewWorkflow, models.Model):
     title = models.CharField(max_length=200)
     severity = models.PositiveSmallIntegerField(
         choices=Severity.choices,
@@ -300,131 +285,6 @@ class Postmortem(models.Model):
     def updated_after_publication(self) -> bool:
         return self.status == Status.PUBLISHED and self.text_version != self.published_version
 
-    @property
-    def review_deadline(self) -> datetime | None:
-        """When a draft's review is due: calendar days, or business days counted in its zone."""
-        if self.resolved_at is None:
-            return None
-        if self.severity in settings.REVIEW_DEADLINE_DAYS:
-            return self.resolved_at + timedelta(days=settings.REVIEW_DEADLINE_DAYS[self.severity])
-        business_days = settings.REVIEW_DEADLINE_BUSINESS_DAYS.get(self.severity)
-        if business_days is None:
-            return None
-        moment = self.resolved_at.astimezone(self.tz)
-        while business_days:
-            moment += timedelta(days=1)  # wall-clock arithmetic: the same local time, DST or not
-            if moment.weekday() < 5:
-                business_days -= 1
-        return moment
-
-    # Review: draft → in review → published, and back to draft with a reason. The rows it
-    # writes (transitions, comments, reviewers) belong to the reviews app, reached through
-    # their reverse relations, as this app may not import the apps above it.
-
-    @property
-    def missing_action_items(self) -> str | None:
-        """What stops publishing for want of action items; None when nothing does."""
-        if self.no_actions_reason.strip() or self.action_items.exists():
-            return None
-        return NO_ACTIONS_MESSAGE
-
-    def review_problems(self) -> list[tuple[str, str]]:
-        """What the postmortem still lacks for review, each with a link to where to fix it."""
-        from postmortems.lint import postmortem_lint_summary  # it imports this module
-
-        problems = []
-        if not self.summary.strip():
-            problems.append(("Write the summary.", "#section-summary"))
-        if not self.impact.strip():
-            problems.append(("Write the impact statement.", "#section-impact"))
-        if not self.events.exists():
-            problems.append(("Add at least one timeline event.", "#timeline"))
-        if not self.factors.exists():
-            problems.append(("Add at least one contributing factor.", "#factors"))
-        if message := self.missing_action_items:
-            problems.append((message, "#action-items"))
-        problems.extend(
-            (
-                f"{item.label}: “{item.finding.text}” ({item.finding.category}) is an "
-                "unacknowledged linter warning. Reword it or acknowledge it with a reason.",
-                item.anchor,
-            )
-            for item in postmortem_lint_summary(self).blocking
-        )
-        return problems
-
-    @property
-    def approvals_needed(self) -> int:
-        approved = self.reviewers.current_approvals().count()
-        return max(settings.POSTMORTEM_APPROVALS_REQUIRED - approved, 0)
-
-    def publish_problems(self) -> list[tuple[str, str]]:
-        """What stands between a postmortem in review and its publication."""
-        problems = self.review_problems()
-        if needed := self.approvals_needed:
-            problems.append(
-                (f"It needs {needed} more approval{'s' if needed > 1 else ''}.", "#review")
-            )
-            problems.extend(
-                (
-                    f"{_name(reviewer.user)} approved an earlier version: the text changed "
-                    f"since {_when(reviewer.decided_at)}. Their approval counts again once "
-                    "they approve this version.",
-                    "#review",
-                )
-                for reviewer in self.reviewers.stale_approvals().select_related("user")
-            )
-        if self.reviewers.filter(verdict=self.reviewers.model.Verdict.CHANGES).exists():
-            problems.append(("A reviewer has requested changes; address them first.", "#review"))
-        return problems
-
-    @transaction.atomic
-    def submit(self, by) -> None:
-        """Send a complete draft to its reviewers."""
-        if self.status != Status.DRAFT:
-            raise TransitionRefused([("Only a draft can be submitted for review.", "")])
-        if problems := self.review_problems():
-            raise TransitionRefused(problems)
-        self._move(Status.IN_REVIEW, by=by)
-
-    @transaction.atomic
-    def publish(self, by) -> None:
-        """Publish the text as approved: the approvals must be for the version published."""
-        if self.status != Status.IN_REVIEW:
-            raise TransitionRefused([("Only a postmortem in review can be published.", "")])
-        # Locked, so that the version the approvals are checked against is the one published.
-        locked = Postmortem.objects.select_for_update().only("text_version").get(pk=self.pk)
-        self.text_version = locked.text_version
-        if problems := self.publish_problems():
-            raise TransitionRefused(problems)
-        self._move(
-            Status.PUBLISHED,
-            by=by,
-            published_version=self.text_version,
-            published_at=timezone.now(),
-        )
-
-    @transaction.atomic
-    def return_to_draft(self, by, reason: str) -> None:
-        if self.status == Status.DRAFT:
-            raise TransitionRefused([("It is already a draft.", "")])
-        if not reason.strip():
-            raise TransitionRefused([("Say why it goes back to draft.", "#review")])
-        self._move(Status.DRAFT, by=by, reason=reason.strip())
-        # Approvals were given to the text as it was; the next review starts afresh.
-        self.reviewers.update(verdict=self.reviewers.model.Verdict.PENDING, decided_at=None)
-
-    def _move(self, to: str, *, by, reason: str = "", **fields) -> None:
-        """Move to status `to`, setting `fields` in the same save; record who, when and why."""
-        previous = self.status
-        self.status = to
-        for name, value in fields.items():
-            setattr(self, name, value)
-        self.save(update_fields=["status", "updated_at", *fields])
-        self.transitions.create(from_status=previous, to_status=to, by=by, reason=reason)
-        body = f"Moved to {Status(to).label.lower()}." + (f" Reason: {reason}" if reason else "")
-        self.comments.create(author=by, kind=self.comments.model.Kind.STATUS, body=body)
-
     @cached_property
     def guidance(self) -> dict[str, str]:
         """The template's guidance for each section, for the empty sections of the page."""
@@ -508,178 +368,3 @@ class Postmortem(models.Model):
                 changed.append(field)
         if changed:
             self.save(update_fields=[*changed, "updated_at"])
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.username
-
-
-def _when(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "then"
-
-
-class TimelineEvent(models.Model):
-    class Kind(models.TextChoices):
-        NOTE = "note", "Note"
-        CHANGE = "change", "Change or deploy"
-        IMPACT_START = "impact_start", "Impact start"
-        DETECTION = "detection", "Detection"
-        ESCALATION = "escalation", "Escalation"
-        COMMUNICATION = "communication", "Communication"
-        MITIGATION = "mitigation", "Mitigation"
-        IMPACT_END = "impact_end", "Impact end"
-        RESOLUTION = "resolution", "Resolution"
-
-    # The postmortem's key timestamps that an event of each kind sets.
-    KEY_FIELDS = {
-        Kind.IMPACT_START: "started_at",
-        Kind.DETECTION: "detected_at",
-        Kind.MITIGATION: "mitigated_at",
-        Kind.RESOLUTION: "resolved_at",
-    }
-
-    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="events")
-    occurred_at = models.DateTimeField()
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
-    description = models.TextField()
-    source_url = models.URLField("source link", max_length=500, blank=True)
-    starred = models.BooleanField(
-        default=False, help_text="Starred events make up the short version of the timeline."
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["occurred_at", "id"]
-        indexes = [models.Index(fields=["postmortem", "occurred_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
-
-    def get_absolute_url(self) -> str:
-        return f"{self.postmortem.get_absolute_url()}#event-{self.pk}"
-
-
-class ContributingFactor(models.Model):
-    class Category(models.TextChoices):
-        CHANGE = "change", "Change / deploy"
-        CONFIGURATION = "configuration", "Configuration"
-        CAPACITY = "capacity", "Capacity"
-        DEPENDENCY = "dependency", "Dependency"
-        MONITORING = "monitoring", "Monitoring gap"
-        PROCESS = "process", "Process / documentation"
-        TOOLING = "tooling", "Tooling"
-        COMMUNICATION = "communication", "Communication"
-        OTHER = "other", "Other"
-
-    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="factors")
-    category = models.CharField(max_length=20, choices=Category.choices)
-    description = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_category_display()}: {self.description[:60]}"
-
-    def get_absolute_url(self) -> str:
-        return f"{self.postmortem.get_absolute_url()}#factor-{self.pk}"
-
-
-class LintTerm(models.Model):
-    """A site-specific term the linter flags, or a phrase it must never flag."""
-
-    class Kind(models.TextChoices):
-        FLAG = "flag", "Flag this term"
-        ALLOW = "allow", "Never flag this phrase"
-
-    phrase = models.CharField(max_length=100)
-    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.FLAG)
-    message = models.CharField(
-        max_length=300, blank=True, help_text="Why the term hurts learning (flagged terms)."
-    )
-    suggestion = models.CharField(max_length=300, blank=True)
-    severity = models.CharField(
-        max_length=7, choices=[("warning", "Warning"), ("info", "Hint")], default="warning"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["kind", "phrase"]
-        constraints = [
-            models.UniqueConstraint(fields=["phrase", "kind"], name="unique_lint_term"),
-            models.CheckConstraint(
-                condition=~models.Q(kind="flag") | ~models.Q(message=""),
-                name="flagged_lint_term_has_message",
-                violation_error_message="A flagged term needs a message saying why it hurts learning.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.phrase}"
-
-
-class LintAcknowledgement(models.Model):
-    """A linter warning someone decided to keep, with their reason (e.g. a quotation)."""
-
-    postmortem = models.ForeignKey(
-        Postmortem, on_delete=models.CASCADE, related_name="lint_acknowledgements"
-    )
-    location = models.CharField(max_length=40, help_text="Where the text is: summary, event:12…")
-    rule = models.CharField(max_length=80)
-    text = models.CharField(max_length=200, help_text="The flagged words.")
-    reason = models.TextField()
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    acknowledged_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["acknowledged_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["postmortem", "location", "rule", "text"],
-                name="unique_lint_acknowledgement",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.rule} “{self.text}” in {self.location}"
-
-
-class Draft(models.Model):
-    """Unsaved text of a narrative field, kept while someone types so a closed tab loses nothing."""
-
-    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="drafts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    field = models.CharField(max_length=20)
-    text = models.TextField()
-    base_version = models.CharField(
-        max_length=32, blank=True, help_text="The version of the saved text the draft began from."
-    )
-    saved_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["postmortem", "user", "field"], name="one_draft_per_field"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user}'s draft of {self.field} on {self.postmortem.reference}"
-
-
-class SiteRevision(models.Model):
-    """One counter for what every postmortem page shows beyond its own rows.
-
-    People's names, services, lint terms and templates: it moves when any of them changes,
-    so that cached pages drawn before are never served again (postmortems/page_cache.py).
-    """
-
-    value = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"Site revision {self.value}"
