@@ -74,7 +74,7 @@ SHOW_NO_TEXT = {
     ("postmortems:section_edit", "access"): "the same, as a form",
     "postmortems:lint_summary": "the linter's findings; the marker is blameless wording",
     "actions:status": "the status form, opened in place: the item's statuses, no text",
-    "postmortems:review_panel": "reviewers and verdicts: people; their comments are in the discussion",
+    "reviews:review_panel": "reviewers and verdicts: people; their comments are in the discussion",
     "reviews:ics": "names it by its reference alone (access.outbound), checked below",
     "reviews:add_action": "an empty form for a new action item",
     "metrics:csv": "numbers; the repeat factors and budgets have no text of it",
@@ -110,7 +110,9 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
         ("actions", "pk"): [
             objects["postmortem"].pk if "postmortem/<int:pk>" in route else objects["item"].pk
         ],
-        ("reviews", "pk"): [objects["meeting"].pk],
+        ("reviews", "pk"): [
+            objects["postmortem"].pk if route.startswith("postmortems/") else objects["meeting"].pk
+        ],
         ("reviews", "item_id"): [objects["agenda"].pk],
         ("services", "pk"): [objects["service"].pk],
         ("metrics", "chart"): objects["charts"],
