@@ -6,7 +6,7 @@ import functools
 import itertools
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -535,7 +535,7 @@ def _lowercase_same_length(text: str) -> str:
     return "".join(char.lower()[0] for char in text)
 
 
-def _windows(start: int, end: int, text: str) -> Iterable[tuple[int, int]]:
+def _windows(start: int, end: int, text: str) -> Iterator[tuple[int, int]]:
     """A sentence, or windows of an overlong one cut at spaces, so matching stays linear."""
     while end - start > WINDOW:
         cut = text.rfind(" ", start + WINDOW // 2, start + WINDOW)
@@ -545,27 +545,23 @@ def _windows(start: int, end: int, text: str) -> Iterable[tuple[int, int]]:
     yield start, end
 
 
+def _passages(prose: str) -> Iterator[tuple[int, int]]:
+    """The sentences of the prose without their Markdown lead, overlong ones in windows."""
+    bounds = [0, *(match.end() for match in SENTENCE_BREAK_RE.finditer(prose)), len(prose)]
+    for start, end in itertools.pairwise(bounds):
+        start = MARKDOWN_LEAD_RE.match(prose, start, end).end()
+        yield from _windows(start, end, prose)
+
+
 def scan(text: str, rule_set: RuleSet, people: frozenset[str] = frozenset()) -> list[Hit]:
-    """Run the rules only on the sentences of prose that contain one of their trigger words."""
+    """Run the rules only on the passages of prose that contain one of their trigger words."""
     by_trigger = rule_set.by_trigger
     prose = prose_only(text)
     lower = _lowercase_same_length(prose)
-    bounds = [0, *(match.end() for match in SENTENCE_BREAK_RE.finditer(prose)), len(prose)]
     hits = []
-    for start, end in itertools.pairwise(bounds):
+    for start, end in _passages(prose):
         found = rule_set.trigger_words.intersection(WORD_RE.findall(lower, start, end))
-        if not found:
-            continue
-        rules = set().union(*(by_trigger[word] for word in found))
-        start = MARKDOWN_LEAD_RE.match(prose, start, end).end()
-        for window_start, window_end in _windows(start, end, prose):
-            hits.extend(
-                match_sentence(
-                    rules,
-                    prose[window_start:window_end],
-                    lower[window_start:window_end],
-                    window_start,
-                    people,
-                )
-            )
+        if found:
+            rules = set().union(*(by_trigger[word] for word in found))
+            hits.extend(match_sentence(rules, prose[start:end], lower[start:end], start, people))
     return hits
