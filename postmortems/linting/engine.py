@@ -562,6 +562,6 @@ def scan(text: str, rule_set: RuleSet, people: frozenset[str] = frozenset()) -> 
     for start, end in _passages(prose):
         found = rule_set.trigger_words.intersection(WORD_RE.findall(lower, start, end))
         if found:
-            rules = set().union(*(by_trigger[word] for word in found))
+            rules = {rule for word in found for rule in by_trigger[word]}
             hits.extend(match_sentence(rules, prose[start:end], lower[start:end], start, people))
     return hits
