@@ -560,8 +560,9 @@ def scan(text: str, rule_set: RuleSet, people: frozenset[str] = frozenset()) -> 
     lower = _lowercase_same_length(prose)
     hits = []
     for start, end in _passages(prose):
-        found = rule_set.trigger_words.intersection(WORD_RE.findall(lower, start, end))
+        passage = lower[start:end]
+        found = rule_set.trigger_words.intersection(WORD_RE.findall(passage))
         if found:
             rules = {rule for word in found for rule in by_trigger[word]}
-            hits.extend(match_sentence(rules, prose[start:end], lower[start:end], start, people))
+            hits.extend(match_sentence(rules, prose[start:end], passage, start, people))
     return hits
