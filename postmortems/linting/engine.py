@@ -205,6 +205,7 @@ def compile_rule(data: dict, *, category: str, default_severity: str = "warning"
     if not triggers or any(not WORD_RE.fullmatch(word) for word in triggers):
         raise ValueError(f"rule {data['id']!r}: triggers must be single words (\\w+)")
     case_sensitive = data.get("case_sensitive", False)
+    # Sentences are lowercased once for all the rules, so capitals would never match.
     for key in ("pattern", "not_followed_by", "not_preceded_by"):
         if key in data and not (case_sensitive and key == "pattern") and _has_capitals(data[key]):
             raise ValueError(f"rule {data['id']!r}: {key} is matched in lowercase; write it so")
@@ -560,6 +561,7 @@ def scan(text: str, rule_set: RuleSet, people: frozenset[str] = frozenset()) -> 
     lower = _lowercase_same_length(prose)
     hits = []
     for start, end in _passages(prose):
+        # A slice of ASCII text is stored a byte a character: the regex engine reads it faster.
         passage = lower[start:end]
         found = rule_set.trigger_words.intersection(WORD_RE.findall(passage))
         if found:
