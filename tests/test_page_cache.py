@@ -190,7 +190,7 @@ def test_forms_on_a_cached_page_carry_a_token_that_works(postmortem, author):
     page, _ = view(browser, postmortem)  # from the cache
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     response = browser.post(
-        reverse("postmortems:comment", args=[postmortem.pk]),
+        reverse("reviews:comment", args=[postmortem.pk]),
         {"body": "Posted from a cached page", "csrfmiddlewaretoken": token},
     )
     assert response.status_code in (200, 302)
@@ -198,7 +198,7 @@ def test_forms_on_a_cached_page_carry_a_token_that_works(postmortem, author):
 
 
 def test_a_waiting_message_is_shown_not_a_cached_page(reading, postmortem):
-    response = reading.post(reverse("postmortems:comment", args=[postmortem.pk]), {"body": ""})
+    response = reading.post(reverse("reviews:comment", args=[postmortem.pk]), {"body": ""})
     assert response.status_code == 302
     page = reading.get(response.url).content.decode()
     assert "The comment was empty or too long" in page

@@ -5,7 +5,7 @@ one person's digest holds and how it reads, `sending` claims, sends and records 
 """
 
 from actions.reminders.digest import Digest
-from actions.reminders.planning import reminders_plan, review_deadline
+from actions.reminders.planning import reminders_plan
 from actions.reminders.sending import reminder_sweeps_late, reminders_send
 
-__all__ = ["Digest", "reminder_sweeps_late", "reminders_plan", "reminders_send", "review_deadline"]
+__all__ = ["Digest", "reminder_sweeps_late", "reminders_plan", "reminders_send"]

@@ -25,21 +25,6 @@ from postmortems.models import Postmortem
 from postmortems.models import Status as PostmortemStatus
 
 
-def review_deadline(*, severity: int, resolved_at: datetime, time_zone: str) -> datetime | None:
-    """When a draft's review is due: calendar days, or business days counted in its zone."""
-    if severity in settings.REVIEW_DEADLINE_DAYS:
-        return resolved_at + timedelta(days=settings.REVIEW_DEADLINE_DAYS[severity])
-    business_days = settings.REVIEW_DEADLINE_BUSINESS_DAYS.get(severity)
-    if business_days is None:
-        return None
-    moment = resolved_at.astimezone(local_zone(time_zone))
-    while business_days:
-        moment += timedelta(days=1)  # wall-clock arithmetic: the same local time, DST or not
-        if moment.weekday() < 5:
-            business_days -= 1
-    return moment
-
-
 def _url_maker(name: str) -> Callable[[int], str]:
     """reverse() for a URL that takes one id, resolved once: a sweep makes thousands of links."""
     marker = "2147483647"
@@ -223,9 +208,7 @@ def _add_late_drafts(due: dict[int, Digest], now: datetime) -> None:
         .order_by("resolved_at", "id")
     )
     for draft in drafts:
-        deadline = review_deadline(
-            severity=draft.severity, resolved_at=draft.resolved_at, time_zone=draft.time_zone
-        )
+        deadline = draft.review_deadline
         if deadline is not None and deadline <= now:
             out = access.outbound(draft, reader=True)
             due[draft.owner_id].drafts.append(
