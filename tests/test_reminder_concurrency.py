@@ -26,11 +26,11 @@ import django
 django.setup()
 from django.conf import settings
 from django.core.management import call_command
-from actions import reminders
+from actions.reminders import planning
 
 settings.EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 barrier = Path(os.environ["BARRIER"])
-plan = reminders.reminders_plan
+plan = planning.reminders_plan
 
 def plan_then_wait(**kwargs):
     digests = plan(**kwargs)
@@ -40,7 +40,7 @@ def plan_then_wait(**kwargs):
         time.sleep(0.005)
     return digests
 
-reminders.reminders_plan = plan_then_wait
+planning.reminders_plan = plan_then_wait
 call_command("send_reminders", "--now", "2026-03-10T12:00:00+00:00")
 """
 

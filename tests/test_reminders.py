@@ -8,12 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from actions.models import Reminder, ReminderItem, ReminderSweep, Status
-from actions.reminders import (
-    _claim,
-    _send_emails,
-    reminders_plan,
-    reminders_send,
-)
+from actions.reminders import reminders_plan, reminders_send
+from actions.reminders.sending import _claim, _send_emails
 from postmortems.models import Postmortem, Severity
 from postmortems.models import Status as PostmortemStatus
 from tests.factories import (

@@ -1,0 +1,40 @@
+from actions.models.calendar import CalendarToken, new_calendar_key
+from actions.models.items import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    STATUSES_NEEDING_REASON,
+    ActionItem,
+    ActionItemQuerySet,
+    Kind,
+    Priority,
+    Status,
+    StatusChange,
+    default_due_date,
+)
+from actions.models.reminders import (
+    Reminder,
+    ReminderItem,
+    ReminderPreference,
+    ReminderSweep,
+    default_reminder_hour,
+)
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "OPEN_STATUSES",
+    "STATUSES_NEEDING_REASON",
+    "ActionItem",
+    "ActionItemQuerySet",
+    "CalendarToken",
+    "Kind",
+    "Priority",
+    "Reminder",
+    "ReminderItem",
+    "ReminderPreference",
+    "ReminderSweep",
+    "Status",
+    "StatusChange",
+    "default_due_date",
+    "default_reminder_hour",
+    "new_calendar_key",
+]
