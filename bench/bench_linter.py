@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from common import REPO, p95, setup_django, throwaway_database
+from linter_texts import adversarial
 
 from postmortems.linting import lint
 
@@ -58,62 +59,6 @@ def time_lint(text: str, runs: int, clock: Callable[[], float] = time.perf_count
         lint(text, people=PEOPLE)
         timings.append((clock() - start) * 1000)
     return timings
-
-
-def adversarial(words: int) -> str:
-    """Trigger words, Markdown and quote openers, no sentence ends: the worst case for windows."""
-    vocabulary = [
-        "should",
-        "have",
-        "obviously",
-        "the",
-        "engineer",
-        "failed",
-        "to",
-        "did",
-        "not",
-        "check",
-        "never",
-        "Anna",
-        "who",
-        "why",
-        "how",
-        "could",
-        "if",
-        "had",
-        "a",
-        "more",
-        "careful",
-        "reviewer",
-        "would",
-        "root",
-        "cause",
-        "was",
-        "human",
-        "error",
-        "```",
-        '"',
-        "“",
-        "|",
-        ">",
-        "#",
-        "-",
-        "*",
-        "`code`",
-        "Priya's",
-        "sloppy",
-        "fault",
-        "skipped",
-        "took",
-        "down",
-        "without",
-        "review",
-        "just",
-        "had",
-        "to",
-        "🔥",
-    ]
-    return " ".join(vocabulary[(index * 7919) % len(vocabulary)] for index in range(words))
 
 
 def time_endpoint(words: int, runs: int) -> list[float]:

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from postmortems.linting import Finding, Term, lint, lint_action_item
-from postmortems.linting.engine import people_words
+from postmortems.linting.subjects import people_words
 from postmortems.models import LintAcknowledgement, LintTerm, Postmortem
 
 MAX_LINT_CHARS = 200_000

@@ -5,6 +5,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.linter_texts import adversarial
 from postmortems.linting import lint, lint_action_item
 
 BLAMEFUL = [
@@ -84,62 +85,6 @@ def test_other_languages_are_not_flagged_as_blameful(sentence):
     assert [f for f in lint(sentence) if f.severity == "warning"] == []
 
 
-def _adversarial(words: int) -> str:
-    vocabulary = [
-        "should",
-        "have",
-        "obviously",
-        "the",
-        "engineer",
-        "failed",
-        "to",
-        "did",
-        "not",
-        "check",
-        "never",
-        "Anna",
-        "who",
-        "why",
-        "how",
-        "could",
-        "if",
-        "had",
-        "a",
-        "more",
-        "careful",
-        "reviewer",
-        "would",
-        "root",
-        "cause",
-        "was",
-        "human",
-        "error",
-        "<!--",
-        "```",
-        '"',
-        "“",
-        "|",
-        ">",
-        "#",
-        "-",
-        "*",
-        "`code`",
-        "Priya's",
-        "sloppy",
-        "fault",
-        "skipped",
-        "took",
-        "down",
-        "without",
-        "review",
-        "just",
-        "had",
-        "to",
-        "🔥",
-    ]
-    return " ".join(vocabulary[(index * 7919) % len(vocabulary)] for index in range(words))
-
-
 def _best_time(text: str, runs: int) -> float:
     """CPU seconds of the fastest of `runs` lints: on a shared machine a long run is more
     often preempted than a short one, which would skew a ratio of wall-clock times."""
@@ -152,7 +97,7 @@ def _best_time(text: str, runs: int) -> float:
 
 
 def test_adversarial_text_takes_time_in_proportion_to_its_length():
-    small, large = _adversarial(10_000), _adversarial(100_000)
+    small, large = adversarial(10_000), adversarial(100_000)
     lint(small)
     assert _best_time(large, 3) <= 12 * _best_time(small, 5)
 

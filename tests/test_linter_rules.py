@@ -1,7 +1,7 @@
 import pytest
 
 from postmortems.linting import Finding, Term, lint, lint_action_item, utf16_offset
-from postmortems.linting.engine import CATEGORIES, compile_rule, default_rules, load_rules
+from postmortems.linting.ruleset import CATEGORIES, compile_rule, default_rules, load_rules
 
 RULES = default_rules().rules
 

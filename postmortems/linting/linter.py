@@ -9,8 +9,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from .engine import Hit, Rule, RuleSet, default_rules, people_words, scan
+from .matching import Hit, scan
 from .rewrite import rewrite_sentence
+from .ruleset import Rule, RuleSet, default_rules
+from .subjects import people_words
 
 ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
 SUPPRESS_RE = re.compile(r"<!--\s*blamelint:\s*(ignore-start|ignore-end|ignore)\s*-->", re.I)
