@@ -9,13 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models, transaction
-from django.db.models.lookups import LessThan
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from postmortems.models import default_time_zone, validate_time_zone
-from services.sql import DayNumber
 
 
 class Priority(models.TextChoices):
@@ -74,14 +72,7 @@ class ActionItemQuerySet(models.QuerySet):
     def counts(self, today: date) -> dict[str, int]:
         """How many items are in each state, in one query."""
         done = models.Q(status=Status.DONE)
-        # `__date` calls Python for each row on SQLite. Only items completed within two days
-        # after their due date's UTC midnight need it: no zone being a day from UTC, earlier
-        # ones were done on time and later ones late.
-        days_after_due = DayNumber("completed_at") - DayNumber("due_date")
-        on_time = models.Q(LessThan(days_after_due, 0)) | (
-            models.Q(LessThan(days_after_due, 2))
-            & models.Q(completed_at__date__lte=models.F("due_date"))
-        )
+        on_time = models.Q(completed_at__date__lte=models.F("due_date"))
         return self.order_by().aggregate(
             total=models.Count("pk"),
             open=models.Count("pk", filter=models.Q(status__in=OPEN_STATUSES)),
@@ -102,11 +93,11 @@ class ActionItemQuerySet(models.QuerySet):
             return None
         middle = (
             self.filter(status=Status.DONE)
-            .annotate(days=DayNumber("completed_at") - DayNumber("created_at"))
-            .order_by("days")
-            .values_list("days", flat=True)[(done - 1) // 2 : done // 2 + 1]
+            .annotate(time_to_close=models.F("completed_at") - models.F("created_at"))
+            .order_by("time_to_close")
+            .values_list("time_to_close", flat=True)[(done - 1) // 2 : done // 2 + 1]
         )
-        return statistics.fmean(middle) if middle else None
+        return statistics.fmean(t.total_seconds() / 86400 for t in middle) if middle else None
 
 
 class ActionItem(models.Model):

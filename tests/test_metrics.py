@@ -13,9 +13,11 @@ from django.urls import reverse
 
 from actions.models import ActionItem, Status
 from postmortems.models import Postmortem, TimelineEvent
-from services import metrics
-from services.forms import default_period
-from services.metrics import Filters
+from reporting import charts as metrics
+from reporting import page
+from reporting.filters import Filters
+from reporting.forms import default_period
+from reporting.repeats import repeat_factors
 from tests.factories import (
     ActionItemFactory,
     ContributingFactorFactory,
@@ -234,7 +236,7 @@ def test_repeat_factors_are_the_same_category_on_the_same_service_within_90_days
     incident("2026-03-05", [checkout], "capacity")  # another category
     incident("2026-03-06", [], "configuration")  # no service
 
-    repeats = metrics.repeat_factors(HALF_YEAR)
+    repeats = repeat_factors(HALF_YEAR)
 
     found = [(r.service, r.category, r.postmortem_ids) for r in repeats]
     assert found == [
@@ -337,8 +339,9 @@ def test_the_page_runs_the_same_number_of_queries_for_5_or_60_incidents(author_c
     many, many_again = _count_queries(author_client), _count_queries(author_client)
     assert few == many, f"{few} queries for 5 incidents, {many} for 60"
     assert few_again == many_again, "from the cache, as many queries whatever the data"
-    assert many <= 24
-    assert many_again <= 8
+    # Ten of them, each a lookup in an index, make the stamp the cache key moves with.
+    assert many <= 30
+    assert many_again <= 16
 
 
 def test_months_and_due_dates_follow_the_site_time_zone_across_clock_changes(settings):
@@ -511,7 +514,7 @@ def test_the_cached_charts_expire_within_minutes(author_client, author):
     assert _overdue_now(author_client, author, NOW) == [date(2026, 6, 15), 0]
     # Written behind the models' back, which moves nothing the key is made of.
     ActionItem.objects.filter(pk=item.pk).update(due_date=date(2026, 6, 14))
-    later = NOW + timedelta(seconds=metrics.CACHE_SECONDS)
+    later = NOW + timedelta(seconds=page.CACHE_SECONDS)
     assert _overdue_now(author_client, author, later) == [date(2026, 6, 15), 1]
 
 
