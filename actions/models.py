@@ -150,6 +150,8 @@ class ActionItem(models.Model):
             # order by creation.
             models.Index(fields=["priority", "status", "due_date"]),
             models.Index(fields=["created_at"]),
+            # The latest change, which the metrics' cache key is made of.
+            models.Index(fields=["updated_at"]),
             # The list's default order, by due date; it also holds every column the metrics'
             # action item charts read, so they scan it rather than the table's wide rows.
             models.Index(

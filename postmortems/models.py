@@ -256,6 +256,8 @@ class Postmortem(models.Model):
             ),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["severity", "-created_at"]),
+            # The latest change, which the metrics' cache key is made of.
+            models.Index(fields=["updated_at"]),
         ]
 
     def __str__(self) -> str:

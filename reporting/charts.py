@@ -1,19 +1,18 @@
 """The reliability metrics: one function per chart, each a fixed number of ORM queries.
 
-Counts are grouped in the database; medians and 90th percentiles are taken in Python over the
-durations of the period's rows (interpolated as PostgreSQL's percentile_cont would).
+Counts are grouped in the database, and so are medians and 90th percentiles
+(reporting/percentiles.py).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Case, Count, F, Q, When
 from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import Coalesce, Greatest, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, Greatest, TruncWeek
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
@@ -22,6 +21,7 @@ from actions.models import Status
 from postmortems.models import ContributingFactor, Severity
 from reporting.budgets import service_budgets
 from reporting.filters import Filters
+from reporting.percentiles import percentiles
 
 
 @dataclass
@@ -94,20 +94,6 @@ def _number(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-def percentile(values: list, fraction: float):
-    """percentile_cont in Python: linear interpolation between the closest ranks."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * fraction
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
 def _since(start: str, end: str) -> CombinedExpression:
     return F(end) - F(start)
 
@@ -150,18 +136,19 @@ RESPONSE_PHASES = [
 def response_times(filters: Filters) -> Chart:
     """Per month, the median and p90 minutes from impact start to each phase (a phase
     recorded before impact started is left out)."""
-    minutes: dict[date, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    durations = [_since("started_at", moment) for _, moment in RESPONSE_PHASES]
-    for month, *times in filters.incidents().values_list(filters.month_of("occurred"), *durations):
-        for (phase, _), time in zip(RESPONSE_PHASES, times, strict=True):
-            if time is not None and time >= timedelta():
-                minutes[month][phase].append(time.total_seconds() / 60)
+    since_start = {
+        phase: Case(When(**{f"{moment}__gte": F("started_at")}, then=_since("started_at", moment)))
+        for phase, moment in RESPONSE_PHASES
+    }
+    found = percentiles(
+        filters.incidents(), since_start, [0.5, 0.9], group=filters.month_of("occurred")
+    )
     rows = []
     for month in filters.months():
         row = [month]
         for phase, _ in RESPONSE_PHASES:
-            values = minutes.get(month, {}).get(phase, [])
-            row += [_round(percentile(values, 0.5)), _round(percentile(values, 0.9))]
+            values = found[phase].get(month, {})
+            row += [_minutes(values.get(0.5)), _minutes(values.get(0.9))]
         rows.append(row)
     columns = ["Month"]
     styles = {}
@@ -286,7 +273,7 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
         .annotate(closed_at=_closed_at())
         .filter(Q(closed_at__gte=low) | Q(closed_at__isnull=True), due_date__lt=after)
     )
-    enters = Greatest(TruncWeek("due_date"), filters.week_of("created_at"))
+    enters = TruncWeek(Greatest("due_date", filters.day_of("created_at")))
     pairs = items.values_list(enters, filters.week_of("closed_at")).annotate(n=Count("pk"))
     change = [0] * (len(weeks) + 1)
     for entered, left, n in pairs:
@@ -316,38 +303,51 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
     )
 
 
+def _minutes(duration: timedelta | None) -> float | None:
+    return None if duration is None else round(duration.total_seconds() / 60, 1)
+
+
+def _days(median: dict[float, timedelta] | None) -> float | None:
+    return None if median is None else round(median[0.5].total_seconds() / 86400, 1)
+
+
 def follow_through(filters: Filters, *, today: date) -> Chart:
     """Per month: items due that month (past due dates only), done by their due date, and
     the median days from creation to completion of items completed that month."""
     items = filters.action_items()
     on_time = Q(status=Status.DONE, completed_at__date__lte=F("due_date"))
-    due = {
-        month: (n, done)
-        for month, n, done in items.filter(
-            due_date__gte=filters.start, due_date__lte=filters.end, due_date__lt=today
-        )
-        .values_list(TruncMonth("due_date"))
+    # Per due date, summed into months here: fewer than 400 rows a year, and no truncation.
+    due: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for day, n, done in (
+        items.filter(due_date__gte=filters.start, due_date__lte=filters.end, due_date__lt=today)
+        .values_list("due_date")
         .annotate(n=Count("pk"), on_time=Count("pk", filter=on_time))
-    }
+    ):
+        month = due[day.replace(day=1)]
+        month[0] += n
+        month[1] += done
     # completed_at is set exactly when an item is done (a check constraint says so).
-    closed = items.filter(filters.during("completed_at")).values_list(
-        filters.month_of("completed_at"), _since("created_at", "completed_at")
-    )
-    days: dict[date, list[float]] = defaultdict(list)
-    for month, time in closed:
-        days[month].append(time.total_seconds() / 86400)
+    closed = items.filter(filters.during("completed_at"))
+    time_to_close = _since("created_at", "completed_at")
+    medians = percentiles(
+        closed,
+        {"close": time_to_close},
+        [0.5],
+        group=filters.month_of("completed_at"),
+        overall=True,
+    )["close"]
     rows = []
     for month in filters.months():
         n, done = due.get(month, (0, 0))
         share = round(100 * done / n, 1) if n else None
-        rows.append([month, n, done, share, _round(percentile(days.get(month), 0.5))])
+        rows.append([month, n, done, share, _days(medians.get(month))])
     due_total = sum(row[1] for row in rows)
     on_time_total = sum(row[2] for row in rows)
     summary = {
         "due": due_total,
         "on_time": on_time_total,
         "on_time_share": round(100 * on_time_total / due_total, 1) if due_total else None,
-        "median_days": _round(percentile([d for ds in days.values() for d in ds], 0.5)),
+        "median_days": _days(medians.get(None)),
     }
     return Chart(
         slug="follow-through",

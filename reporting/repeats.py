@@ -58,9 +58,9 @@ def repeat_factors(filters: Filters) -> list[Repeat]:
     category); two small ones then name the services and, for the most repeated, the
     incidents the page lists.
     """
-    incidents = filters.incidents()
+    incidents, zone = filters.incidents(), filters.zone
     moments = {
-        pk: timezone.localtime(occurred, filters.zone).replace(tzinfo=None)
+        pk: timezone.localtime(occurred, zone).replace(tzinfo=None)
         for pk, occurred in incidents.values_list("pk", "occurred")
     }
     groups: dict[tuple[int, str], set[int]] = defaultdict(set)

@@ -1,8 +1,12 @@
 import csv
 import io
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -10,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from actions.models import ActionItem, Status
 from postmortems.models import Postmortem, TimelineEvent
@@ -27,6 +32,8 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)  # a Monday
 HALF_YEAR = Filters(start=date(2026, 1, 1), end=date(2026, 6, 15))
@@ -123,10 +130,10 @@ def test_a_time_before_impact_started_is_left_out_of_the_percentiles():
     assert _row(metrics.response_times(HALF_YEAR), date(2026, 3, 1))[1:3] == [None, None]
 
 
-def test_percentile_interpolates_like_percentile_cont():
-    assert metrics.percentile([4, 10, 30], 0.9) == 26
-    assert metrics.percentile([1, 2, 3, 4], 0.5) == 2.5
-    assert metrics.percentile([], 0.5) is None
+def test_percentiles_interpolate_like_percentile_cont():
+    for minutes in (4, 1, 3, 2):
+        _incident("2026-03-02", detect=minutes)
+    assert _row(metrics.response_times(HALF_YEAR), date(2026, 3, 1))[1:3] == [2.5, 3.7]
 
 
 def test_the_budget_chart_shows_each_services_current_window():
@@ -476,6 +483,45 @@ def test_a_cached_page_shows_rows_added_in_bulk_and_services_edited_since(author
     assert budget.rows[0][3] == 28
 
 
+def test_a_cached_page_shows_an_update_that_sets_updated_at(author_client, author):
+    item = ActionItemFactory(postmortem=_incident("2026-03-02"), owner=author)
+    ActionItem.objects.filter(pk=item.pk).update(created_at=_at("2026-06-05"))
+    assert _stats(author_client)["days-to-close"] == "—"
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        # As a bulk change would: no save(), no history; only updated_at moves.
+        ActionItem.objects.filter(pk=item.pk).update(
+            status=Status.DONE, completed_at=NOW, updated_at=timezone.now()
+        )
+        assert _stats(author_client)["days-to-close"] == "10.5"
+
+
+def test_a_cached_page_leaves_out_items_deleted_in_bulk(author_client, author):
+    postmortem = _incident("2026-03-02")
+    for _ in range(2):
+        ActionItemFactory(postmortem=postmortem, owner=author, due_date=date(2026, 3, 9))
+    assert _stats(author_client)["on-time"] == "0.0%"
+    ActionItem.objects.filter(postmortem=postmortem).delete()
+    assert _stats(author_client)["on-time"] == "—"
+
+
+def test_with_redis_every_process_reads_the_same_cache(redis_url):
+    def run(code: str, **env) -> str:
+        environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        environment |= {"DEBUG": "true", **env}
+        command = [sys.executable, "manage.py", "shell", "--no-imports", "-c", code]
+        done = subprocess.run(
+            command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    key = f"test-shared-{os.getpid()}"
+    run(f"from django.core.cache import cache; cache.set({key!r}, 'kept', 60)", REDIS_URL=redis_url)
+    read = f"from django.core.cache import cache; print(cache.get({key!r}, 'missing'))"
+    assert run(read, REDIS_URL=redis_url) == "kept"
+    assert run(read) == "missing", "without Redis, each process keeps its own"
+
+
 def test_a_cached_page_follows_services_unlinked_since(author_client):
     checkout = ServiceFactory(name="checkout")
     unlinked = _incident("2026-03-02", services=[checkout])
@@ -508,7 +554,9 @@ def _overdue_now(client, user, moment: datetime) -> list:
         return page.context["charts"]["overdue"].rows[-1]
 
 
-def test_the_cached_charts_expire_within_minutes(author_client, author):
+def test_the_cached_charts_expire_within_minutes(author_client, author, settings):
+    # Redis expires keys on its own clock, which time-machine cannot move.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     item = ActionItemFactory(postmortem=_incident("2026-03-02"), owner=author)
     ActionItem.objects.filter(pk=item.pk).update(due_date=date(2026, 6, 15))
     assert _overdue_now(author_client, author, NOW) == [date(2026, 6, 15), 0]
