@@ -1,7 +1,6 @@
 """The reliability metrics: one function per chart, each a fixed number of ORM queries.
 
-Counts are grouped in the database, and so are medians and 90th percentiles
-(reporting/percentiles.py).
+Counts, medians and 90th percentiles are all aggregated in the database.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from actions.models import Status
 from postmortems.models import ContributingFactor, Severity
 from reporting.budgets import service_budgets
 from reporting.filters import Filters
-from reporting.percentiles import percentiles
+from reporting.percentiles import Percentile
 
 
 @dataclass
@@ -136,19 +135,25 @@ RESPONSE_PHASES = [
 def response_times(filters: Filters) -> Chart:
     """Per month, the median and p90 minutes from impact start to each phase (a phase
     recorded before impact started is left out)."""
-    since_start = {
-        phase: Case(When(**{f"{moment}__gte": F("started_at")}, then=_since("started_at", moment)))
-        for phase, moment in RESPONSE_PHASES
+    measures = {}
+    for phase, moment in RESPONSE_PHASES:
+        since_start = Case(
+            When(**{f"{moment}__gte": F("started_at")}, then=_since("started_at", moment))
+        )
+        measures[f"{phase}_p50"] = Percentile(since_start, 0.5)
+        measures[f"{phase}_p90"] = Percentile(since_start, 0.9)
+    found = {
+        row.pop("month"): row
+        for row in filters.incidents()
+        .values(month=filters.month_of("occurred"))
+        .annotate(**measures)
     }
-    found = percentiles(
-        filters.incidents(), since_start, [0.5, 0.9], group=filters.month_of("occurred")
-    )
     rows = []
     for month in filters.months():
         row = [month]
         for phase, _ in RESPONSE_PHASES:
-            values = found[phase].get(month, {})
-            row += [_minutes(values.get(0.5)), _minutes(values.get(0.9))]
+            values = found.get(month, {})
+            row += [_minutes(values.get(f"{phase}_p50")), _minutes(values.get(f"{phase}_p90"))]
         rows.append(row)
     columns = ["Month"]
     styles = {}
@@ -307,8 +312,8 @@ def _minutes(duration: timedelta | None) -> float | None:
     return None if duration is None else round(duration.total_seconds() / 60, 1)
 
 
-def _days(median: dict[float, timedelta] | None) -> float | None:
-    return None if median is None else round(median[0.5].total_seconds() / 86400, 1)
+def _days(duration: timedelta | None) -> float | None:
+    return None if duration is None else round(duration.total_seconds() / 86400, 1)
 
 
 def follow_through(filters: Filters, *, today: date) -> Chart:
@@ -329,13 +334,9 @@ def follow_through(filters: Filters, *, today: date) -> Chart:
     # completed_at is set exactly when an item is done (a check constraint says so).
     closed = items.filter(filters.during("completed_at"))
     time_to_close = _since("created_at", "completed_at")
-    medians = percentiles(
-        closed,
-        {"close": time_to_close},
-        [0.5],
-        group=filters.month_of("completed_at"),
-        overall=True,
-    )["close"]
+    median = Percentile(time_to_close, 0.5)
+    medians = dict(closed.values_list(filters.month_of("completed_at")).annotate(median=median))
+    medians[None] = closed.aggregate(median=median)["median"]
     rows = []
     for month in filters.months():
         n, done = due.get(month, (0, 0))
