@@ -38,7 +38,8 @@ from common import REPO, measure_page, p95, setup_django, throwaway_database
 
 RESULTS = REPO / "bench" / "results.json"
 PAGE_MEDIAN_MS, PAGE_P95_MS = 100, 250
-METRICS_COMPUTED_MS = 300  # issue 7: the metrics page computed in under 300 ms
+# Issue 17: the metrics page computed (median, p95) and from the cache (both).
+METRICS_COMPUTED_MS, METRICS_CACHED_MS = (250, 300), (30, 30)
 LINT_MS = 20
 SWEEP_SECONDS, SWEEP_MB = 5, 200
 SEED_SECONDS = 120
@@ -120,10 +121,8 @@ def pick_pages() -> tuple[object, dict[str, Page], str]:
         "/actions/ filtered": Page("/actions/?status=not_closed&overdue=on&priority=P1"),
         "/actions/ by service": Page(f"/actions/?service={busiest}&o=-created"),
         "/actions/mine/": Page("/actions/mine/"),
-        "/metrics/": Page("/metrics/"),
-        "/metrics/ computed": Page(
-            "/metrics/", cold=True, target_ms=(METRICS_COMPUTED_MS, METRICS_COMPUTED_MS)
-        ),
+        "/metrics/": Page("/metrics/", target_ms=METRICS_CACHED_MS),
+        "/metrics/ computed": Page("/metrics/", cold=True, target_ms=METRICS_COMPUTED_MS),
         "meeting present mode": Page(f"/reviews/{meeting.pk}/present/"),
         **heavy_pages(user, exclude=[long.pk, typical.pk]),
     }

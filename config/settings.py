@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "actions",
     "services",
     "reviews",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -249,16 +250,25 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0")) or None
 
-# Rendered postmortem pages and computed metrics, in each process's memory. Their keys are
-# made from the data they show (revisions, counts), so processes never serve each other's
-# stale copies and nothing needs purging; a full cache drops its oldest entries.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "debrief",
-        "OPTIONS": {"MAX_ENTRIES": int(env("CACHE_MAX_ENTRIES", "1000"))},
+# Rendered postmortem pages and computed metrics. Their keys are made from the data they show,
+# so a change is seen on the next request and nothing needs purging. With Redis, every web
+# process shares one copy; without it, each keeps its own in memory.
+if env("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("REDIS_URL"),
+            "KEY_PREFIX": "debrief",
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "debrief",
+            "OPTIONS": {"MAX_ENTRIES": int(env("CACHE_MAX_ENTRIES", "1000"))},
+        }
+    }
 
 # Requests larger than this are refused with a clear message instead of being parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

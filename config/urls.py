@@ -14,6 +14,6 @@ urlpatterns = [
     path("actions/", include("actions.urls")),
     path("", include("reviews.urls")),
     path("services/", include("services.urls")),
-    path("metrics/", include("services.metrics_urls")),
+    path("metrics/", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]

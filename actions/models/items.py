@@ -6,12 +6,9 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models.lookups import LessThan
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
-
-from services.sql import DayNumber
 
 
 class Priority(models.TextChoices):
@@ -70,14 +67,7 @@ class ActionItemQuerySet(models.QuerySet):
     def counts(self, today: date) -> dict[str, int]:
         """How many items are in each state, in one query."""
         done = models.Q(status=Status.DONE)
-        # `__date` calls Python for each row on SQLite. Only items completed within two days
-        # after their due date's UTC midnight need it: no zone being a day from UTC, earlier
-        # ones were done on time and later ones late.
-        days_after_due = DayNumber("completed_at") - DayNumber("due_date")
-        on_time = models.Q(LessThan(days_after_due, 0)) | (
-            models.Q(LessThan(days_after_due, 2))
-            & models.Q(completed_at__date__lte=models.F("due_date"))
-        )
+        on_time = models.Q(completed_at__date__lte=models.F("due_date"))
         return self.order_by().aggregate(
             total=models.Count("pk"),
             open=models.Count("pk", filter=models.Q(status__in=OPEN_STATUSES)),
@@ -98,11 +88,11 @@ class ActionItemQuerySet(models.QuerySet):
             return None
         middle = (
             self.filter(status=Status.DONE)
-            .annotate(days=DayNumber("completed_at") - DayNumber("created_at"))
-            .order_by("days")
-            .values_list("days", flat=True)[(done - 1) // 2 : done // 2 + 1]
+            .annotate(time_to_close=models.F("completed_at") - models.F("created_at"))
+            .order_by("time_to_close")
+            .values_list("time_to_close", flat=True)[(done - 1) // 2 : done // 2 + 1]
         )
-        return statistics.fmean(middle) if middle else None
+        return statistics.fmean(t.total_seconds() / 86400 for t in middle) if middle else None
 
 
 class ActionItem(models.Model):
@@ -155,6 +145,8 @@ class ActionItem(models.Model):
             # order by creation.
             models.Index(fields=["priority", "status", "due_date"]),
             models.Index(fields=["created_at"]),
+            # The latest change, which the metrics' cache key is made of.
+            models.Index(fields=["updated_at"]),
             # The list's default order, by due date; it also holds every column the metrics'
             # action item charts read, so they scan it rather than the table's wide rows.
             models.Index(

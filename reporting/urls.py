@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services import views
+from reporting import views
 
 app_name = "metrics"
 

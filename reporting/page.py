@@ -1,0 +1,96 @@
+"""The metrics page: every chart, kept in Django's cache under a key that moves with the data."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from actions.models import ActionItem
+from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
+from reporting import charts
+from reporting.filters import Filters, ServiceLink
+from reporting.repeats import repeat_factors_chart
+from services.models import Service
+
+CACHE_SECONDS = 5 * 60
+
+
+def _charts(filters: Filters, now: datetime) -> dict[str, Callable[[], charts.Chart]]:
+    today = timezone.localdate(now)
+    return {
+        "incidents": lambda: charts.incidents_by_month(filters),
+        "response-times": lambda: charts.response_times(filters),
+        "error-budget": lambda: charts.error_budgets(filters, now=now),
+        "action-items": lambda: charts.action_items_weekly(filters),
+        "overdue": lambda: charts.open_overdue(filters, today=today),
+        "follow-through": lambda: charts.follow_through(filters, today=today),
+        "factors": lambda: charts.factor_categories(filters),
+        "repeats": lambda: repeat_factors_chart(filters),
+    }
+
+
+def all_charts(filters: Filters, *, now: datetime) -> dict[str, charts.Chart]:
+    return {slug: make() for slug, make in _charts(filters, now).items()}
+
+
+def cached_charts(filters: Filters, *, now: datetime) -> dict[str, charts.Chart]:
+    """all_charts(), kept for a few minutes under a key made of all they depend on: the
+    filters, what the viewer may not see, today's date and the latest change to the data.
+    A change moves the key, so the next page load computes the charts afresh; the old
+    entry is simply never read again.
+    """
+    return cache.get_or_set(
+        cache_key(filters, now=now), lambda: all_charts(filters, now=now), CACHE_SECONDS
+    )
+
+
+def chart(slug: str, filters: Filters, *, now: datetime) -> charts.Chart | None:
+    """One chart: the page's copy when it is cached (the usual case for a CSV), else afresh."""
+    make = _charts(filters, now).get(slug)
+    if make is None:
+        return None
+    kept = cache.get(cache_key(filters, now=now))
+    return kept[slug] if kept else make()
+
+
+def cache_key(filters: Filters, *, now: datetime) -> str:
+    parts = (
+        filters.start,
+        filters.end,
+        getattr(filters.service, "pk", None),
+        filters.team,
+        filters.severity,
+        filters.audience(),
+        timezone.localdate(now),
+        timezone.get_current_timezone_name(),
+        change_stamp(),
+    )
+    return "metrics:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def change_stamp() -> tuple:
+    """What moves whenever anything the charts read changes.
+
+    Per table the charts read: the latest id (rows added, in bulk too), the latest
+    `updated_at` where there is one (a save, or an update() that sets it), and the latest
+    history id (every save and delete through the models, which django-simple-history
+    records). The links between postmortems and services keep no history: their count
+    follows removals. The few services are read whole.
+    """
+    stamp: list = []
+    for model in (Postmortem, TimelineEvent, ContributingFactor, ActionItem):
+        latest = {"id": Max("pk")}
+        if any(f.name == "updated_at" for f in model._meta.fields):
+            latest["updated"] = Max("updated_at")
+        stamp += model.objects.aggregate(**latest).values()
+        stamp.append(model.history.aggregate(Max("history_id"))["history_id__max"])
+    stamp += ServiceLink.objects.aggregate(Max("pk"), Count("pk")).values()
+    services = Service.objects.order_by("pk").values_list(
+        "pk", "name", "team", "slo_target", "window_days"
+    )
+    return (*stamp, *services)
