@@ -38,10 +38,12 @@ def _redis_settings(redis_url, settings):
     settings.REDIS_URL = redis_url
     settings.CELERY_BROKER_URL = redis_url
     settings.CELERY_RESULT_BACKEND = redis_url
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": redis_url}}
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache(_redis_settings):
     """Every test starts with nothing cached (pages, metrics): ids repeat between tests."""
     cache.clear()
 
