@@ -249,9 +249,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0")) or None
 
-# Rendered postmortem pages and computed metrics, in each process's memory. Their keys are
-# made from the data they show (revisions, counts), so processes never serve each other's
-# stale copies and nothing needs purging; a full cache drops its oldest entries.
+# Computed metrics, in each process's memory. Their keys are made from the data they show, so
+# processes never serve each other's stale copies and nothing needs purging; a full cache
+# drops its oldest entries.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

@@ -204,8 +204,6 @@ class Postmortem(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Moves on every change to anything the page shows; see postmortems/page_cache.py.
-    revision = models.PositiveIntegerField(default=0, editable=False)
     # The text reviewers approve: the sections, the timeline and the contributing factors. Not
     # who may read it, nor action items (follow-up tracking). Moved by `mark_text_changed()`.
     text_version = models.PositiveIntegerField(default=1, editable=False)
@@ -219,7 +217,6 @@ class Postmortem(models.Model):
     history = HistoricalRecords(
         excluded_fields=[
             "updated_at",
-            "revision",
             "text_version",
             "text_changed_at",
             "published_version",
@@ -526,16 +523,3 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}'s draft of {self.field} on {self.postmortem.reference}"
-
-
-class SiteRevision(models.Model):
-    """One counter for what every postmortem page shows beyond its own rows.
-
-    People's names, services, lint terms and templates: it moves when any of them changes,
-    so that cached pages drawn before are never served again (postmortems/page_cache.py).
-    """
-
-    value = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"Site revision {self.value}"

@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.models import DeletedObject
 
-from postmortems import page_cache
 from postmortems.chatlog import ChatMessage
 from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
 
@@ -56,7 +55,6 @@ def timeline_import(
     postmortem.sync_key_times()
     if new:
         postmortem.mark_text_changed()
-    page_cache.bump(postmortem.pk)
     return len(new), len(messages) - len(new)
 
 

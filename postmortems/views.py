@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
-from postmortems import access, page_cache
+from postmortems import access
 from postmortems.backup import markdown_export
 from postmortems.chatlog import parse_chat_log
 from postmortems.filters import PostmortemFilter
@@ -81,15 +81,10 @@ def postmortem_create(request: HttpRequest) -> HttpResponse:
 
 
 def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    version = access.get_postmortem_for_read(request, pk, queryset=page_cache.versions())
-
-    def draw() -> HttpResponse:
-        postmortem = access.get_postmortem_for_read(request, pk)
-        return render(
-            request, "postmortems/postmortem_detail.html", document_context(request, postmortem)
-        )
-
-    return page_cache.page(request, version, draw)
+    postmortem = access.get_postmortem_for_read(request, pk)
+    return render(
+        request, "postmortems/postmortem_detail.html", document_context(request, postmortem)
+    )
 
 
 # The document's parts are read by the linter, the permission check and the templates alike;

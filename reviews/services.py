@@ -16,7 +16,7 @@ from django.utils import timezone
 from actions.models import OPEN_STATUSES, ActionItem
 from actions.services import action_items_missing_reason
 from config import emails
-from postmortems import access, page_cache
+from postmortems import access
 from postmortems.lint import postmortem_lint_summary
 from postmortems.models import Postmortem, Status
 from reviews.ics import meeting_invitation
@@ -185,7 +185,6 @@ def reviewers_set(*, postmortem: Postmortem, users) -> None:
         from reviews.tasks import notify_reviewers_picked
 
         transaction.on_commit(lambda: notify_reviewers_picked.delay(postmortem.pk, added))
-    page_cache.bump(postmortem.pk)
 
 
 @transaction.atomic
