@@ -90,7 +90,9 @@ def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def document_context(request: HttpRequest, postmortem: Postmortem, *, all_events=False) -> dict:
+def document_context(
+    request: HttpRequest, postmortem: Postmortem, *, all_events: bool = False
+) -> dict:
     # Read by the linter, the permission check and the templates alike: fetched once here.
     prefetch_related_objects([postmortem], "factors", "services", "coauthors")
     return {
@@ -257,6 +259,8 @@ def factors_context(request: HttpRequest, postmortem: Postmortem, form=None, **_
 
 @dataclass(frozen=True)
 class RowKind:
+    """What tells the timeline's views from the contributing factors'."""
+
     name: str  # the list's section id, template and URL name: "timeline", "factors"
     noun: str  # one row: "event", "factor" (its element id is "event-12")
     model: type[TimelineEvent | ContributingFactor]
@@ -290,7 +294,9 @@ def _rows(request: HttpRequest, postmortem: Postmortem, kind: RowKind, **context
     return render(request, f"postmortems/includes/{kind.name}.html", context)
 
 
-def _after_change(request: HttpRequest, postmortem: Postmortem, kind: RowKind, row=None):
+def _after_change(
+    request: HttpRequest, postmortem: Postmortem, kind: RowKind, row=None
+) -> HttpResponse:
     if kind.model is TimelineEvent:
         postmortem.sync_key_times()
     if not request.htmx:
