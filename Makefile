@@ -21,9 +21,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 run: $(VENV)/.installed
 	PORT=$(PORT) $(PY) -m config.devserver
 
+# One test process per core; TEST_WORKERS=0 runs them all in this process.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -54,21 +54,6 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-def review_deadline(*, severity: int, resolved_at: datetime, time_zone: str) -> datetime | None:
-    """When a draft's review is due: calendar days, or business days counted in its zone."""
-    if severity in settings.REVIEW_DEADLINE_DAYS:
-        return resolved_at + timedelta(days=settings.REVIEW_DEADLINE_DAYS[severity])
-    business_days = settings.REVIEW_DEADLINE_BUSINESS_DAYS.get(severity)
-    if business_days is None:
-        return None
-    moment = resolved_at.astimezone(_zone(time_zone))
-    while business_days:
-        moment += timedelta(days=1)  # wall-clock arithmetic: the same local time, DST or not
-        if moment.weekday() < 5:
-            business_days -= 1
-    return moment
-
-
 # What a digest holds
 
 
@@ -439,7 +424,8 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
     for pk, title, severity, resolved_at, time_zone, owner_id, restricted in drafts.values_list(
         "id", "title", "severity", "resolved_at", "time_zone", "owner_id", "restricted"
     ):
-        deadline = review_deadline(severity=severity, resolved_at=resolved_at, time_zone=time_zone)
+        late = Postmortem(severity=severity, resolved_at=resolved_at, time_zone=time_zone)
+        deadline = late.review_deadline
         if owner_id in due and deadline is not None and deadline <= now:
             title = _outbound(pk, title, restricted, reader=True).title
             due[owner_id].drafts.append(

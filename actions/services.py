@@ -26,15 +26,6 @@ from actions.models import (
 from postmortems import access
 from postmortems.models import Postmortem
 
-NO_ACTIONS_MESSAGE = "Add at least one action item, or record why none is needed."
-
-
-def action_items_missing_reason(*, postmortem: Postmortem) -> str | None:
-    """What stops publishing `postmortem` for want of action items; None when nothing does."""
-    if postmortem.no_actions_reason.strip() or postmortem.action_items.exists():
-        return None
-    return NO_ACTIONS_MESSAGE
-
 
 @dataclass
 class Summary:
@@ -98,7 +89,7 @@ def postmortem_action_section(
         item.postmortem = postmortem
         item.changeable = access.may_change_item(user, item, editor=can_edit)
     summary = action_items_summary(items=postmortem.action_items.all(), today=timezone.localdate())
-    missing = None if summary.total else action_items_missing_reason(postmortem=postmortem)
+    missing = None if summary.total else postmortem.missing_action_items
     return ActionSection(postmortem, items, summary, can_edit, missing)
 
 

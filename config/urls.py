@@ -11,7 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("postmortems/", include("postmortems.urls")),
     path("actions/", include("actions.urls")),
-    path("reviews/", include("reviews.urls")),
+    path("", include("reviews.urls")),
     path("services/", include("services.urls")),
     path("metrics/", include("services.metrics_urls")),
     path("admin/", admin.site.urls),

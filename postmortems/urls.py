@@ -1,7 +1,6 @@
 from django.urls import path
 
 from postmortems import views
-from reviews import views as review_views
 
 app_name = "postmortems"
 # Timeline events and contributing factors are added, edited and deleted by the same views.
@@ -13,13 +12,6 @@ urlpatterns = [
     path("lint/", views.lint_check, name="lint_check"),
     path("pick/", views.postmortem_pick, name="pick"),
     path("<int:pk>/", views.postmortem_detail, name="detail"),
-    path("<int:pk>/submit/", review_views.postmortem_submit, name="submit"),
-    path("<int:pk>/publish/", review_views.postmortem_publish, name="publish"),
-    path("<int:pk>/return/", review_views.postmortem_return, name="return_to_draft"),
-    path("<int:pk>/reviewers/", review_views.reviewers_edit, name="reviewers"),
-    path("<int:pk>/review/", review_views.review_submit, name="review"),
-    path("<int:pk>/review/panel/", review_views.review_panel, name="review_panel"),
-    path("<int:pk>/comments/", review_views.comment_add, name="comment"),
     path("<int:pk>/lint/", views.lint_summary, name="lint_summary"),
     path("<int:pk>/lint/acknowledge/", views.lint_acknowledge, name="lint_acknowledge"),
     path("<int:pk>/print/", views.postmortem_print, name="print"),

@@ -153,7 +153,7 @@ class MeetingForm(forms.ModelForm):
         return timezone.make_aware(value) if value else value
 
 
-class AutosavedNotesMixin(VersionedFormMixin):
+class AutosavedNotesForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     """Notes saved as they are typed: a stale window stops saving until the person decides."""
 
     def conflict_message(self, saved) -> str:
@@ -178,7 +178,7 @@ class MeetingEditForm(VersionedFormMixin, MeetingForm):
         return hashlib.sha256(f"{super().version_of(row)}{agenda}".encode()).hexdigest()[:16]
 
 
-class AgendaItemForm(DistinctIdsMixin, AutosavedNotesMixin, forms.ModelForm):
+class AgendaItemForm(AutosavedNotesForm):
     class Meta:
         model = AgendaItem
         fields = ["notes", "decision"]
@@ -188,7 +188,7 @@ class AgendaItemForm(DistinctIdsMixin, AutosavedNotesMixin, forms.ModelForm):
         }
 
 
-class MeetingNotesForm(DistinctIdsMixin, AutosavedNotesMixin, forms.ModelForm):
+class MeetingNotesForm(AutosavedNotesForm):
     class Meta:
         model = Meeting
         fields = ["notes", "decisions"]

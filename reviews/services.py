@@ -14,10 +14,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from actions.models import OPEN_STATUSES, ActionItem
-from actions.services import action_items_missing_reason
 from config import emails
 from postmortems import access
-from postmortems.lint import postmortem_lint_summary
 from postmortems.models import Postmortem, Status
 from reviews.ics import meeting_invitation
 from reviews.models import (
@@ -27,135 +25,26 @@ from reviews.models import (
     Invitation,
     Meeting,
     Reviewer,
-    Transition,
 )
 from reviews.outbound import outbound_agenda
 
 MAX_MENTIONS = 20
 
 
-class TransitionRefused(Exception):
-    """A status change that is not possible yet, with each thing to fix and where it is."""
-
-    def __init__(self, problems: list[tuple[str, str]]):
-        super().__init__("; ".join(message for message, _ in problems))
-        self.problems = problems  # (message, anchor on the postmortem page)
-
-
-def review_problems(postmortem: Postmortem) -> list[tuple[str, str]]:
-    """What the postmortem still lacks for review, each with a link to where to fix it."""
-    problems = []
-    if not postmortem.summary.strip():
-        problems.append(("Write the summary.", "#section-summary"))
-    if not postmortem.impact.strip():
-        problems.append(("Write the impact statement.", "#section-impact"))
-    if not postmortem.events.exists():
-        problems.append(("Add at least one timeline event.", "#timeline"))
-    if not postmortem.factors.exists():
-        problems.append(("Add at least one contributing factor.", "#factors"))
-    if message := action_items_missing_reason(postmortem=postmortem):
-        problems.append((message, "#action-items"))
-    problems.extend(
-        (
-            f"{item.label}: “{item.finding.text}” ({item.finding.category}) is an "
-            "unacknowledged linter warning. Reword it or acknowledge it with a reason.",
-            item.anchor,
-        )
-        for item in postmortem_lint_summary(postmortem).blocking
-    )
-    return problems
-
-
 class ReviewRefused(Exception):
     """A review or a choice of reviewers that the rules do not allow, said for a person."""
-
-
-def approvals_needed(postmortem: Postmortem) -> int:
-    approved = postmortem.reviewers.current_approvals().count()
-    return max(settings.POSTMORTEM_APPROVALS_REQUIRED - approved, 0)
-
-
-def stale_approval_problems(postmortem: Postmortem) -> list[tuple[str, str]]:
-    """Why approvals given to an earlier version of the text do not count."""
-    return [
-        (
-            f"{_name(reviewer.user)} approved an earlier version: the text changed since "
-            f"{_when(reviewer.decided_at)}. Their approval counts again once they approve "
-            "this version.",
-            "#review",
-        )
-        for reviewer in postmortem.reviewers.stale_approvals().select_related("user")
-    ]
 
 
 def _name(user) -> str:
     return user.get_full_name() or user.username
 
 
-def _when(moment) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "then"
-
-
-def _transition(postmortem: Postmortem, to: str, *, by, reason: str = "", **fields) -> None:
-    """Move to status `to`, setting `fields` of the postmortem in the same save."""
-    previous = postmortem.status
-    postmortem.status = to
-    for name, value in fields.items():
-        setattr(postmortem, name, value)
-    postmortem.save(update_fields=["status", "updated_at", *fields])
-    Transition.objects.create(
-        postmortem=postmortem, from_status=previous, to_status=to, by=by, reason=reason
-    )
-    label = Status(to).label.lower()
-    body = f"Moved to {label}." + (f" Reason: {reason}" if reason else "")
-    Comment.objects.create(postmortem=postmortem, author=by, kind=Comment.Kind.STATUS, body=body)
-
-
-@transaction.atomic
 def postmortem_submit_for_review(*, postmortem: Postmortem, by) -> None:
-    if postmortem.status != Status.DRAFT:
-        raise TransitionRefused([("Only a draft can be submitted for review.", "")])
-    if problems := review_problems(postmortem):
-        raise TransitionRefused(problems)
+    """Submit the draft (Postmortem.submit); its reviewers hear of it once that commits."""
     from reviews.tasks import notify_review_ready
 
-    _transition(postmortem, Status.IN_REVIEW, by=by)
+    postmortem.submit(by=by)
     transaction.on_commit(lambda: notify_review_ready.delay(postmortem.pk))
-
-
-@transaction.atomic
-def postmortem_publish(*, postmortem: Postmortem, by) -> None:
-    if postmortem.status != Status.IN_REVIEW:
-        raise TransitionRefused([("Only a postmortem in review can be published.", "")])
-    # Locked, so that the version the approvals are checked against is the one published.
-    locked = Postmortem.objects.select_for_update().only("text_version").get(pk=postmortem.pk)
-    postmortem.text_version = locked.text_version
-    problems = review_problems(postmortem)
-    if needed := approvals_needed(postmortem):
-        problems.append((f"It needs {needed} more approval{'s' if needed > 1 else ''}.", "#review"))
-        problems.extend(stale_approval_problems(postmortem))
-    if postmortem.reviewers.filter(verdict=Reviewer.Verdict.CHANGES).exists():
-        problems.append(("A reviewer has requested changes; address them first.", "#review"))
-    if problems:
-        raise TransitionRefused(problems)
-    _transition(
-        postmortem,
-        Status.PUBLISHED,
-        by=by,
-        published_version=postmortem.text_version,
-        published_at=timezone.now(),
-    )
-
-
-@transaction.atomic
-def postmortem_return_to_draft(*, postmortem: Postmortem, by, reason: str) -> None:
-    if postmortem.status == Status.DRAFT:
-        raise TransitionRefused([("It is already a draft.", "")])
-    if not reason.strip():
-        raise TransitionRefused([("Say why it goes back to draft.", "#review")])
-    _transition(postmortem, Status.DRAFT, by=by, reason=reason.strip())
-    # Approvals were given to the text as it was; the next review starts afresh.
-    postmortem.reviewers.update(verdict=Reviewer.Verdict.PENDING, decided_at=None)
 
 
 def postmortem_text_changed(*, postmortem: Postmortem, **_) -> None:

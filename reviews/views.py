@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.services import action_item_create
 from postmortems import access
-from postmortems.models import Status
+from postmortems.models import Status, TransitionRefused
 from postmortems.views import document_context
 from reviews import services
 from reviews.forms import (
@@ -32,12 +32,12 @@ from reviews.templatetags.reviews import review_panel_context
 # The review workflow of one postmortem.
 
 
-def _move(request: HttpRequest, pk: int, move, *, verb: str, done: str, **extra) -> HttpResponse:
+def _move(request: HttpRequest, pk: int, move, *, verb: str, done: str) -> HttpResponse:
     """Run one status change; a refusal shows the page with what to fix, each item linked."""
     postmortem = access.get_postmortem_for_edit(request, pk)
     try:
-        move(postmortem=postmortem, by=request.user, **extra)
-    except services.TransitionRefused as refusal:
+        move(postmortem)
+    except TransitionRefused as refusal:
         context = {
             **document_context(request, postmortem),
             "refusal": refusal.problems,
@@ -50,22 +50,38 @@ def _move(request: HttpRequest, pk: int, move, *, verb: str, done: str, **extra)
 
 @require_POST
 def postmortem_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    move = services.postmortem_submit_for_review
-    return _move(request, pk, move, verb="submitted for review", done="is in review")
+    return _move(
+        request,
+        pk,
+        lambda postmortem: services.postmortem_submit_for_review(
+            postmortem=postmortem, by=request.user
+        ),
+        verb="submitted for review",
+        done="is in review",
+    )
 
 
 @require_POST
 def postmortem_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    return _move(request, pk, services.postmortem_publish, verb="published", done="is published")
+    return _move(
+        request,
+        pk,
+        lambda postmortem: postmortem.publish(by=request.user),
+        verb="published",
+        done="is published",
+    )
 
 
 @require_POST
 def postmortem_return(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReturnToDraftForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    move = services.postmortem_return_to_draft
     return _move(
-        request, pk, move, verb="returned to draft", done="is a draft again", reason=reason
+        request,
+        pk,
+        lambda postmortem: postmortem.return_to_draft(by=request.user, reason=reason),
+        verb="returned to draft",
+        done="is a draft again",
     )
 
 
@@ -288,18 +304,14 @@ def meeting_present(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def agenda_item_save(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+def notes_save(request: HttpRequest, pk: int, item_id: int | None = None) -> HttpResponse:
+    """Autosave the meeting's notes, or with `item_id` an agenda item's notes and decision."""
     meeting = _get_meeting_to_run(request, pk)
-    item = _get_agenda_item(request, meeting, item_id)
-    form = AgendaItemForm(request.POST, instance=item, prefix=f"agenda-{item.pk}")
-    saved = form.save_if_current()
-    return render(request, "reviews/includes/saved.html", {"saved": saved, "form": form})
-
-
-@require_POST
-def meeting_notes_save(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _get_meeting_to_run(request, pk)
-    form = MeetingNotesForm(request.POST, instance=meeting)
+    if item_id is None:
+        form = MeetingNotesForm(request.POST, instance=meeting)
+    else:
+        item = _get_agenda_item(request, meeting, item_id)
+        form = AgendaItemForm(request.POST, instance=item, prefix=f"agenda-{item.pk}")
     saved = form.save_if_current()
     return render(request, "reviews/includes/saved.html", {"saved": saved, "form": form})
 

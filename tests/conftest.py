@@ -1,4 +1,5 @@
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.cache import cache
@@ -15,10 +16,21 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def redis_url():
     """REDIS_URL when set (CI's real Redis), otherwise an embedded redis-server."""
     if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
+        yield _own_database(os.environ["REDIS_URL"])
         return
     with embedded_redis() as url:
         yield url
+
+
+def _own_database(url: str) -> str:
+    """Each parallel test worker gets its own Redis database, so that one worker's flush or
+    Celery worker never touches the other's queue."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, …
+    if not worker:
+        return url
+    parts = urlsplit(url)
+    first = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{first + 1 + int(worker.removeprefix('gw'))}"))
 
 
 @pytest.fixture(autouse=True)

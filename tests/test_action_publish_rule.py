@@ -2,7 +2,6 @@ import pytest
 from django.urls import reverse
 
 from actions.forms import NoActionsReasonForm
-from actions.services import action_items_missing_reason
 from tests.factories import ActionItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,19 +11,19 @@ HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "action-items"}
 
 
 def test_a_postmortem_without_items_or_reason_cannot_be_published(postmortem):
-    assert action_items_missing_reason(postmortem=postmortem) == MESSAGE
+    assert postmortem.missing_action_items == MESSAGE
 
 
 def test_one_item_is_enough(postmortem):
     ActionItemFactory(postmortem=postmortem)
-    assert action_items_missing_reason(postmortem=postmortem) is None
+    assert postmortem.missing_action_items is None
 
 
 def test_a_recorded_reason_is_enough_but_blank_space_is_not(postmortem):
     postmortem.no_actions_reason = "   "
-    assert action_items_missing_reason(postmortem=postmortem) == MESSAGE
+    assert postmortem.missing_action_items == MESSAGE
     postmortem.no_actions_reason = "A one-off vendor outage; nothing on our side to change."
-    assert action_items_missing_reason(postmortem=postmortem) is None
+    assert postmortem.missing_action_items is None
 
 
 def test_the_page_says_what_is_missing(author_client, postmortem):

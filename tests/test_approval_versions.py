@@ -7,14 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from postmortems.models import Status
+from postmortems.models import Status, TransitionRefused
 from reviews.models import Reviewer
-from reviews.services import (
-    ReviewRefused,
-    TransitionRefused,
-    postmortem_publish,
-    review_record,
-)
+from reviews.services import ReviewRefused, review_record
 from tests.factories import (
     ActionItemFactory,
     ContributingFactorFactory,
@@ -34,8 +29,12 @@ def _text(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html)
 
 
+REVIEWS = {"review", "reviewers", "review_panel", "publish"}
+
+
 def _url(name, postmortem, *args):
-    return reverse(f"postmortems:{name}", args=[postmortem.pk, *args])
+    app = "reviews" if name in REVIEWS else "postmortems"
+    return reverse(f"{app}:{name}", args=[postmortem.pk, *args])
 
 
 def _version_in(client, url) -> str:
@@ -253,7 +252,7 @@ def test_a_renewed_approval_counts_again(author_client, client, reviewer, approv
     version = re.search(r'name="version" value="(\d+)"', page.split('id="my-review"')[1]).group(1)
     client.post(_url("review", approved), {"verdict": "approved", "version": version})
     assert not _approval(approved).is_stale
-    postmortem_publish(postmortem=approved, by=approved.owner)
+    approved.publish(by=approved.owner)
     approved.refresh_from_db()
     assert approved.status == Status.PUBLISHED
 
@@ -270,7 +269,7 @@ def test_an_approval_sent_from_a_page_read_before_an_edit_is_for_that_earlier_ve
     assert "The text changed while you were reviewing" in response.content.decode()
     assert _approval(approved).is_stale
     with pytest.raises(TransitionRefused, match="1 more approval"):
-        postmortem_publish(postmortem=approved, by=approved.owner)
+        approved.publish(by=approved.owner)
 
 
 def test_a_review_that_does_not_say_which_version_it_read_is_refused(client, reviewer, approved):
@@ -285,7 +284,7 @@ def test_a_review_that_does_not_say_which_version_it_read_is_refused(client, rev
 def test_a_published_postmortem_edited_in_place_says_so_on_its_page_list_and_exports(
     author_client, approved, time_machine
 ):
-    postmortem_publish(postmortem=approved, by=approved.owner)
+    approved.publish(by=approved.owner)
     pages = {
         "page": approved.get_absolute_url(),
         "list": reverse("postmortems:list"),

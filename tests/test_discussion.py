@@ -9,9 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _comment(client, postmortem, body, **headers):
-    return client.post(
-        reverse("postmortems:comment", args=[postmortem.pk]), {"body": body}, **headers
-    )
+    return client.post(reverse("reviews:comment", args=[postmortem.pk]), {"body": body}, **headers)
 
 
 def test_anyone_signed_in_comments_and_markdown_is_sanitized(outsider_client, postmortem):

@@ -111,7 +111,7 @@ def test_planning_meetings(author_client, data):
 @given(body=HOSTILE, text=HOSTILE, kind=HOSTILE)
 def test_comments_and_live_lint(author_client, postmortem, body, text, kind):
     _assert_handled(
-        author_client.post(reverse("postmortems:comment", args=[postmortem.pk]), {"body": body})
+        author_client.post(reverse("reviews:comment", args=[postmortem.pk]), {"body": body})
     )
     _assert_handled(
         author_client.post(reverse("postmortems:lint_check"), {"text": text, "kind": kind})

@@ -44,7 +44,7 @@ def test_the_page_shows_a_lint_summary_linked_to_each_place(author_client, blame
 def test_submitting_with_unacknowledged_warnings_is_refused_with_the_reason(
     author_client, blameful
 ):
-    response = author_client.post(reverse("postmortems:submit", args=[blameful.pk]))
+    response = author_client.post(reverse("reviews:submit", args=[blameful.pk]))
     assert response.status_code == 409
     body = response.content.decode()
     assert "Not submitted for review yet." in body
@@ -61,7 +61,7 @@ def test_an_acknowledged_warning_no_longer_blocks_and_records_who_and_why(
     acknowledgement = LintAcknowledgement.objects.get()
     assert acknowledgement.acknowledged_by == author
     assert acknowledgement.reason == "Quoted from the customer's ticket."
-    response = author_client.post(reverse("postmortems:submit", args=[blameful.pk]))
+    response = author_client.post(reverse("reviews:submit", args=[blameful.pk]))
     assert response.status_code == 302
     blameful.refresh_from_db()
     assert blameful.status == Status.IN_REVIEW
@@ -77,7 +77,7 @@ def test_new_blameful_words_need_their_own_acknowledgement(author_client, blamef
     _acknowledge(author_client, blameful)
     blameful.summary = BLAMEFUL + " The engineer was careless."
     blameful.save()
-    response = author_client.post(reverse("postmortems:submit", args=[blameful.pk]))
+    response = author_client.post(reverse("reviews:submit", args=[blameful.pk]))
     assert response.status_code == 409
     assert "careless" in response.content.decode()
 
@@ -85,12 +85,12 @@ def test_new_blameful_words_need_their_own_acknowledgement(author_client, blamef
 def test_outsiders_cannot_acknowledge_or_submit(outsider_client, blameful):
     assert _acknowledge(outsider_client, blameful).status_code == 403
     assert not LintAcknowledgement.objects.exists()
-    response = outsider_client.post(reverse("postmortems:submit", args=[blameful.pk]))
+    response = outsider_client.post(reverse("reviews:submit", args=[blameful.pk]))
     assert response.status_code == 403
 
 
 def test_a_clean_draft_is_submitted(author_client, complete_postmortem):
-    response = author_client.post(reverse("postmortems:submit", args=[complete_postmortem.pk]))
+    response = author_client.post(reverse("reviews:submit", args=[complete_postmortem.pk]))
     assert response.status_code == 302
     complete_postmortem.refresh_from_db()
     assert complete_postmortem.status == Status.IN_REVIEW

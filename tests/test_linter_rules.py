@@ -1,7 +1,7 @@
 import pytest
 
 from postmortems.linting import Finding, Term, lint, lint_action_item, utf16_offset
-from postmortems.linting.engine import CATEGORIES, default_rules, load_rules
+from postmortems.linting.engine import CATEGORIES, compile_rule, default_rules, load_rules
 
 RULES = default_rules().rules
 
@@ -260,6 +260,28 @@ def test_finding_is_frozen():
     assert isinstance(finding, Finding)
     with pytest.raises(AttributeError):
         finding.start = 3
+
+
+def test_matching_ignores_case_and_findings_quote_the_text_as_written():
+    [finding] = lint("THE ON-CALL SHOULD HAVE PAGED THE DBA.")
+    assert finding.rule == "counterfactual.should-have"
+    assert finding.text == "SHOULD HAVE PAGED"
+    text = "İf only the alert had gone to the right channel, someone would have acted."
+    assert [f.text for f in lint(text)] == ["İf only"]
+
+
+def test_a_pattern_with_capitals_is_refused_unless_the_rule_is_case_sensitive():
+    rule = {
+        "id": "test.capitals",
+        "triggers": ["knew"],
+        "pattern": r"\bI\s+knew\b",
+        "message": "Why.",
+        "suggestion": "What instead.",
+    }
+    with pytest.raises(ValueError, match="lowercase"):
+        compile_rule(rule, category="judgement")
+    assert compile_rule({**rule, "case_sensitive": True}, category="judgement").case_sensitive
+    assert compile_rule({**rule, "pattern": r"\bi\s+knew\b\S*"}, category="judgement")
 
 
 # --- clauses: who the subject is, and what kind of text the words are in ------------------

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
@@ -31,3 +33,15 @@ def test_the_demo_loads_once_with_a_working_login(capsys):
     assert published.filter(events__isnull=False, factors__isnull=False).exists()
     for postmortem in published:
         assert Reviewer.objects.get(postmortem=postmortem).verdict == "approved"
+
+
+def test_the_demo_goes_through_review_by_the_rules_people_follow():
+    call_command("load_demo", stdout=io.StringIO())
+    for postmortem in Postmortem.objects.exclude(status="draft"):
+        assert postmortem.review_problems() == [], postmortem
+        moves = list(postmortem.transitions.values_list("from_status", "to_status"))
+        assert moves[0] == ("draft", "in_review")
+    for postmortem in Postmortem.objects.filter(status="published"):
+        assert postmortem.published_at is not None
+        assert postmortem.published_version == postmortem.text_version
+        assert postmortem.comments.filter(body="Moved to published.").exists()

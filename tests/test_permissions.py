@@ -80,8 +80,8 @@ WRITE_URLS = [
     ("postmortems:event_create", [], {"occurred_at": "2026-03-02T14:00", "kind": "note", "description": "x"}),
     ("postmortems:factor_create", [], {"category": "other", "description": "x"}),
     ("postmortems:timeline_import", [], {"text": "10:00 a: b", "day": "2026-03-02", "confirm": ""}),
-    ("postmortems:reviewers", [], {"reviewers": []}),
-    ("postmortems:submit", [], {}),
+    ("reviews:reviewers", [], {"reviewers": []}),
+    ("reviews:submit", [], {}),
     ("actions:postmortem_create", [], {"title": "Add an alert on lag", "priority": "P2", "kind": "detect"}),
 ]  # fmt: skip
 
@@ -127,10 +127,8 @@ def test_writing(client, people, role, restricted):
 def test_comments_and_reviews(client, people, role):
     postmortem = _postmortem(people, restricted=True)
     client.force_login(people[role])
-    comment = client.post(reverse("postmortems:comment", args=[postmortem.pk]), {"body": "hi"})
-    review = client.post(
-        reverse("postmortems:review", args=[postmortem.pk]), {"verdict": "approved"}
-    )
+    comment = client.post(reverse("reviews:comment", args=[postmortem.pk]), {"body": "hi"})
+    review = client.post(reverse("reviews:review", args=[postmortem.pk]), {"verdict": "approved"})
     if role == "outsider":
         assert (comment.status_code, review.status_code) == (404, 404)
     else:

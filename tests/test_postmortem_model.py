@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -88,3 +88,35 @@ def test_timeline_events_come_in_time_order_whatever_the_order_they_were_added()
     late = TimelineEventFactory(postmortem=postmortem, occurred_at=START + timedelta(hours=1))
     early = TimelineEventFactory(postmortem=postmortem, occurred_at=START)
     assert list(postmortem.events.all()) == [early, late]
+
+
+@pytest.mark.parametrize(
+    ("resolved", "deadline"),
+    [
+        (datetime(2026, 3, 6, 10, 0, tzinfo=UTC), datetime(2026, 3, 13, 10, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 4, 10, 0, tzinfo=UTC), datetime(2026, 3, 11, 10, 0, tzinfo=UTC)),
+        (datetime(2026, 3, 7, 10, 0, tzinfo=UTC), datetime(2026, 3, 13, 10, 0, tzinfo=UTC)),
+    ],
+    ids=["friday", "wednesday", "saturday"],
+)
+def test_a_sev2_review_is_due_five_business_days_after_resolution(resolved, deadline):
+    postmortem = PostmortemFactory.build(severity=2, resolved_at=resolved, time_zone="UTC")
+    assert postmortem.review_deadline == deadline
+
+
+def test_business_days_are_counted_in_the_incidents_time_zone():
+    # Friday 23:30 in New York is already Saturday in UTC: the count starts from Friday.
+    resolved = datetime(2026, 3, 7, 4, 30, tzinfo=UTC)
+    new_york = PostmortemFactory.build(
+        severity=2, resolved_at=resolved, time_zone="America/New_York"
+    )
+    deadline = new_york.review_deadline
+    assert (deadline.date(), deadline.hour) == (date(2026, 3, 13), 23)
+    sev1 = PostmortemFactory.build(severity=1, resolved_at=resolved, time_zone="UTC")
+    assert sev1.review_deadline == resolved + timedelta(days=3)
+    sev3 = PostmortemFactory.build(severity=3, resolved_at=resolved, time_zone="UTC")
+    assert sev3.review_deadline is None
+
+
+def test_a_draft_not_yet_resolved_has_no_review_deadline():
+    assert PostmortemFactory.build(severity=1, resolved_at=None).review_deadline is None

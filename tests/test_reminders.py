@@ -13,7 +13,6 @@ from actions.reminders import (
     _send_emails,
     reminders_plan,
     reminders_send,
-    review_deadline,
 )
 from postmortems.models import Postmortem, Severity
 from postmortems.models import Status as PostmortemStatus
@@ -182,30 +181,6 @@ def test_drafts_past_their_review_deadline_remind_their_owner(ana):
     assert [d.id for d in digest.drafts] == [sev1.pk]  # SEV2 is due next Friday 10:00
     [digest] = reminders_plan(now=at(date(2026, 3, 14), 9))
     assert [d.id for d in digest.drafts] == [sev1.pk, sev2.pk]
-
-
-@pytest.mark.parametrize(
-    ("resolved", "deadline"),
-    [
-        (datetime(2026, 3, 6, 10, 0, tzinfo=UTC), datetime(2026, 3, 13, 10, 0, tzinfo=UTC)),
-        (datetime(2026, 3, 4, 10, 0, tzinfo=UTC), datetime(2026, 3, 11, 10, 0, tzinfo=UTC)),
-        (datetime(2026, 3, 7, 10, 0, tzinfo=UTC), datetime(2026, 3, 13, 10, 0, tzinfo=UTC)),
-    ],
-    ids=["friday", "wednesday", "saturday"],
-)
-def test_a_sev2_review_is_due_five_business_days_after_resolution(resolved, deadline):
-    assert review_deadline(severity=2, resolved_at=resolved, time_zone="UTC") == deadline
-
-
-def test_business_days_are_counted_in_the_incidents_time_zone():
-    # Friday 23:30 in New York is already Saturday in UTC: the count starts from Friday.
-    resolved = datetime(2026, 3, 7, 4, 30, tzinfo=UTC)
-    deadline = review_deadline(severity=2, resolved_at=resolved, time_zone="America/New_York")
-    assert (deadline.date(), deadline.hour) == (date(2026, 3, 13), 23)
-    assert review_deadline(severity=1, resolved_at=resolved, time_zone="UTC") == resolved + (
-        timedelta(days=3)
-    )
-    assert review_deadline(severity=3, resolved_at=resolved, time_zone="UTC") is None
 
 
 def test_people_who_opted_out_get_nothing_not_even_escalations(ana, ben):

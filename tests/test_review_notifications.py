@@ -13,7 +13,6 @@ from django.urls import reverse
 from postmortems.models import Status
 from reviews.models import Reviewer
 from reviews.services import (
-    postmortem_publish,
     postmortem_submit_for_review,
     review_record,
     reviewers_set,
@@ -123,7 +122,7 @@ def test_a_published_postmortem_edited_afterwards_tells_its_reviewers_once(
     review_record(
         postmortem=complete_postmortem, user=reviewer, verdict="approved", comment="", version=1
     )
-    postmortem_publish(postmortem=complete_postmortem, by=author)
+    complete_postmortem.publish(by=author)
     mail.outbox.clear()
 
     def two_saves_in_a_row():  # the first notice is due only after the second save

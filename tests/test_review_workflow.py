@@ -1,16 +1,17 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
-from postmortems.models import Status
+from postmortems.models import Status, TransitionRefused
 from reviews.models import Comment, Reviewer, Transition
-from reviews.services import TransitionRefused, postmortem_publish
 from tests.factories import PostmortemFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _post(client, name, postmortem, data=None):
-    return client.post(reverse(f"postmortems:{name}", args=[postmortem.pk]), data or {})
+    return client.post(reverse(f"reviews:{name}", args=[postmortem.pk]), data or {})
 
 
 def _in_review(client, postmortem, reviewer):
@@ -94,9 +95,9 @@ def test_the_number_of_approvals_is_configurable(
     Reviewer.objects.filter(user=reviewer).update(verdict="approved")
     Reviewer.objects.create(postmortem=complete_postmortem, user=outsider)
     with pytest.raises(TransitionRefused, match="1 more approval"):
-        postmortem_publish(postmortem=complete_postmortem, by=complete_postmortem.owner)
+        complete_postmortem.publish(by=complete_postmortem.owner)
     Reviewer.objects.filter(user=outsider).update(verdict="approved")
-    postmortem_publish(postmortem=complete_postmortem, by=complete_postmortem.owner)
+    complete_postmortem.publish(by=complete_postmortem.owner)
 
 
 def test_requested_changes_block_publishing_and_need_a_comment(
@@ -168,3 +169,114 @@ def test_outsiders_cannot_move_or_staff_a_postmortem(
     )
     assert response.status_code == 403
     assert not Reviewer.objects.exists()
+
+
+# The model's transitions, as load_demo and the views call them.
+
+
+def _problems(refusal) -> list[str]:
+    return [message for message, _ in refusal.value.problems]
+
+
+def test_submit_refuses_an_incomplete_draft_and_changes_nothing(author):
+    postmortem = PostmortemFactory(owner=author, summary="")
+    with pytest.raises(TransitionRefused) as refusal:
+        postmortem.submit(by=author)
+    assert "Write the summary." in _problems(refusal)
+    assert ("Add at least one timeline event.", "#timeline") in refusal.value.problems
+    postmortem.refresh_from_db()
+    assert postmortem.status == Status.DRAFT
+    assert not Transition.objects.exists() and not Comment.objects.exists()
+
+
+def test_submit_refuses_what_is_not_a_draft(author):
+    postmortem = PostmortemFactory(owner=author, status=Status.IN_REVIEW)
+    with pytest.raises(TransitionRefused, match="Only a draft can be submitted for review"):
+        postmortem.submit(by=author)
+
+
+def test_submit_moves_a_complete_draft_to_review_and_records_who(author, complete_postmortem):
+    complete_postmortem.submit(by=author)
+    complete_postmortem.refresh_from_db()
+    assert complete_postmortem.status == Status.IN_REVIEW
+    move = complete_postmortem.transitions.get()
+    assert (move.from_status, move.to_status, move.by, move.reason) == (
+        "draft",
+        "in_review",
+        author,
+        "",
+    )
+    assert complete_postmortem.comments.get().body == "Moved to in review."
+
+
+def test_publish_refuses_a_draft(author, complete_postmortem):
+    with pytest.raises(TransitionRefused, match="Only a postmortem in review can be published"):
+        complete_postmortem.publish(by=author)
+
+
+def test_publish_names_each_approval_given_to_an_earlier_version(
+    author, reviewer, complete_postmortem
+):
+    complete_postmortem.submit(by=author)
+    Reviewer.objects.create(postmortem=complete_postmortem, user=reviewer, verdict="approved")
+    complete_postmortem.mark_text_changed()
+    with pytest.raises(TransitionRefused) as refusal:
+        complete_postmortem.publish(by=author)
+    needed, stale = _problems(refusal)
+    assert needed == "It needs 1 more approval."
+    assert stale.startswith("Rui Reviewer approved an earlier version: the text changed since")
+    complete_postmortem.refresh_from_db()
+    assert complete_postmortem.status == Status.IN_REVIEW
+
+
+def test_publish_refuses_while_changes_are_requested(
+    author, reviewer, outsider, complete_postmortem
+):
+    complete_postmortem.submit(by=author)
+    Reviewer.objects.create(postmortem=complete_postmortem, user=reviewer, verdict="approved")
+    Reviewer.objects.create(postmortem=complete_postmortem, user=outsider, verdict="changes")
+    with pytest.raises(TransitionRefused) as refusal:
+        complete_postmortem.publish(by=author)
+    assert _problems(refusal) == ["A reviewer has requested changes; address them first."]
+
+
+def test_publish_records_the_version_and_the_moment_published(
+    author, reviewer, complete_postmortem, time_machine
+):
+    time_machine.move_to(datetime(2026, 3, 9, 12, 0, tzinfo=UTC), tick=False)
+    complete_postmortem.submit(by=author)
+    complete_postmortem.mark_text_changed()
+    Reviewer.objects.create(
+        postmortem=complete_postmortem, user=reviewer, verdict="approved", reviewed_version=2
+    )
+    complete_postmortem.publish(by=author)
+    complete_postmortem.refresh_from_db()
+    assert complete_postmortem.status == Status.PUBLISHED
+    assert complete_postmortem.published_version == 2
+    assert complete_postmortem.published_at == datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
+    assert not complete_postmortem.updated_after_publication
+    assert complete_postmortem.transitions.last().to_status == "published"
+
+
+def test_return_to_draft_refuses_a_draft_and_a_blank_reason(author, complete_postmortem):
+    with pytest.raises(TransitionRefused, match="It is already a draft"):
+        complete_postmortem.return_to_draft(by=author, reason="Wrong timeline.")
+    complete_postmortem.submit(by=author)
+    with pytest.raises(TransitionRefused, match="Say why it goes back to draft"):
+        complete_postmortem.return_to_draft(by=author, reason="   ")
+    complete_postmortem.refresh_from_db()
+    assert complete_postmortem.status == Status.IN_REVIEW
+
+
+def test_return_to_draft_records_the_reason_and_clears_verdicts(
+    author, reviewer, complete_postmortem
+):
+    complete_postmortem.submit(by=author)
+    Reviewer.objects.create(postmortem=complete_postmortem, user=reviewer, verdict="approved")
+    complete_postmortem.return_to_draft(by=author, reason=" Timeline is wrong. ")
+    complete_postmortem.refresh_from_db()
+    assert complete_postmortem.status == Status.DRAFT
+    assert complete_postmortem.transitions.last().reason == "Timeline is wrong."
+    assert complete_postmortem.comments.last().body == "Moved to draft. Reason: Timeline is wrong."
+    reviewer_row = complete_postmortem.reviewers.get()
+    assert (reviewer_row.verdict, reviewer_row.decided_at) == ("pending", None)

@@ -6,7 +6,7 @@ import functools
 import itertools
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,8 +97,11 @@ def vocabulary() -> Vocabulary:
 
 
 def _word_list_regex(words: Iterable[str]) -> re.Pattern[str]:
-    alternatives = "|".join(sorted((re.escape(word) for word in words), key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+    """Any of the words, in a lowercased text."""
+    alternatives = "|".join(
+        sorted((re.escape(word.lower()) for word in words), key=len, reverse=True)
+    )
+    return re.compile(rf"\b(?:{alternatives})\b")
 
 
 @functools.cache
@@ -123,6 +126,7 @@ class Rule:
     triggers: frozenset[str]
     subject: str | None = None
     modal_perfect: bool = False
+    case_sensitive: bool = False
     not_followed_by: re.Pattern[str] | None = None
     not_preceded_by: re.Pattern[str] | None = None
     self_severity: str | None = None
@@ -180,6 +184,12 @@ def _expand_triggers(words: Iterable[str]) -> frozenset[str]:
     return frozenset(expanded)
 
 
+def _has_capitals(pattern: str) -> bool:
+    """Whether a pattern has capitals outside escapes and group names ("\\S", "(?P<Verb>")."""
+    literal = re.sub(r"\\.|\(\?P[<=]\w+[>)]", "", pattern)
+    return literal != literal.lower()
+
+
 def compile_rule(data: dict, *, category: str, default_severity: str = "warning") -> Rule:
     unknown = set(data) - RULE_KEYS
     if unknown:
@@ -194,10 +204,14 @@ def compile_rule(data: dict, *, category: str, default_severity: str = "warning"
     triggers = _expand_triggers(data["triggers"])
     if not triggers or any(not WORD_RE.fullmatch(word) for word in triggers):
         raise ValueError(f"rule {data['id']!r}: triggers must be single words (\\w+)")
-    flags = 0 if data.get("case_sensitive") else re.IGNORECASE
+    case_sensitive = data.get("case_sensitive", False)
+    # Sentences are lowercased once for all the rules, so capitals would never match.
+    for key in ("pattern", "not_followed_by", "not_preceded_by"):
+        if key in data and not (case_sensitive and key == "pattern") and _has_capitals(data[key]):
+            raise ValueError(f"rule {data['id']!r}: {key} is matched in lowercase; write it so")
 
     def optional(key: str, template: str) -> re.Pattern[str] | None:
-        return re.compile(template.format(data[key]), re.IGNORECASE) if key in data else None
+        return re.compile(template.format(data[key])) if key in data else None
 
     return Rule(
         id=data["id"],
@@ -205,10 +219,11 @@ def compile_rule(data: dict, *, category: str, default_severity: str = "warning"
         severity=severity,
         message=data["message"],
         suggestion=data.get("suggestion"),
-        regex=re.compile(_expand_macros(data["pattern"]), flags),
+        regex=re.compile(_expand_macros(data["pattern"])),
         triggers=triggers,
         subject=data.get("subject"),
         modal_perfect=data.get("modal_perfect", False),
+        case_sensitive=case_sensitive,
         not_followed_by=optional("not_followed_by", "(?:{})"),
         not_preceded_by=optional("not_preceded_by", r"(?:{})\s*\Z"),
         self_severity=data.get("self_severity"),
@@ -447,18 +462,19 @@ class Hit:
 
 
 def _severity(
-    rule: Rule, match: re.Match[str], sentence: str, people: frozenset[str]
+    rule: Rule, match: re.Match[str], sentence: str, lower: str, people: frozenset[str]
 ) -> str | None:
-    """The severity of a match, or None when the rule's conditions reject it."""
-    if rule.not_followed_by and rule.not_followed_by.match(sentence, match.end()):
+    """The severity of a match in `lower` (the sentence lowercased), or None when the rule's
+    conditions reject it. Subjects are read in `sentence`, where capitals mark names."""
+    if rule.not_followed_by and rule.not_followed_by.match(lower, match.end()):
         return None
     lookback = max(0, match.start() - LOOKBACK)
-    if rule.not_preceded_by and rule.not_preceded_by.search(sentence, lookback, match.start()):
+    if rule.not_preceded_by and rule.not_preceded_by.search(lower, lookback, match.start()):
         return None
     # What responders believed at the time is a fact of the timeline, not a verdict.
-    if belief_regex().search(sentence, lookback, match.start()):
+    if belief_regex().search(lower, lookback, match.start()):
         return None
-    if rule.exempt_third_party and third_party_regex().search(sentence):
+    if rule.exempt_third_party and third_party_regex().search(lower):
         return None
     groups = match.groupdict()
     if rule.modal_perfect:
@@ -468,7 +484,7 @@ def _severity(
     kind = "person"
     if rule.subject in ("person", "self"):
         if groups.get("subject"):
-            tokens = TOKEN_RE.findall(groups["subject"])
+            tokens = TOKEN_RE.findall(sentence, *match.span("subject"))
             kind = _np_kind(tokens, len(tokens) - 1, people) if tokens else None
         else:
             anchor = match.start("verb") if groups.get("verb") else match.start()
@@ -487,15 +503,16 @@ def _severity(
 
 
 def match_sentence(
-    rules: Iterable[Rule], sentence: str, offset: int, people: frozenset[str]
+    rules: Iterable[Rule], sentence: str, lower: str, offset: int, people: frozenset[str]
 ) -> list[Hit]:
+    """The rules' hits in a sentence; `lower` is the sentence lowercased, same length."""
     hits = []
     bounds = (offset, offset + len(sentence))
     for rule in rules:
-        for match in rule.regex.finditer(sentence):
+        for match in rule.regex.finditer(sentence if rule.case_sensitive else lower):
             if match.end() == match.start():
                 continue
-            severity = _severity(rule, match, sentence, people)
+            severity = _severity(rule, match, sentence, lower, people)
             if severity:
                 groups = tuple(
                     (name, offset + match.start(name), offset + match.end(name))
@@ -514,11 +531,12 @@ def _lowercase_same_length(text: str) -> str:
     lower = text.lower()
     if len(lower) == len(text):
         return lower
-    # A few characters ("İ") grow when lowercased; keep them so offsets stay aligned.
-    return "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
+    # "İ" lowercases to "i" plus a combining dot: keep the "i", as the regex engine's
+    # case-insensitive matching does, so offsets stay aligned.
+    return "".join(char.lower()[0] for char in text)
 
 
-def _windows(start: int, end: int, text: str) -> Iterable[tuple[int, int]]:
+def _windows(start: int, end: int, text: str) -> Iterator[tuple[int, int]]:
     """A sentence, or windows of an overlong one cut at spaces, so matching stays linear."""
     while end - start > WINDOW:
         cut = text.rfind(" ", start + WINDOW // 2, start + WINDOW)
@@ -528,19 +546,25 @@ def _windows(start: int, end: int, text: str) -> Iterable[tuple[int, int]]:
     yield start, end
 
 
+def _passages(prose: str) -> Iterator[tuple[int, int]]:
+    """The sentences of the prose without their Markdown lead, overlong ones in windows."""
+    bounds = [0, *(match.end() for match in SENTENCE_BREAK_RE.finditer(prose)), len(prose)]
+    for start, end in itertools.pairwise(bounds):
+        start = MARKDOWN_LEAD_RE.match(prose, start, end).end()
+        yield from _windows(start, end, prose)
+
+
 def scan(text: str, rule_set: RuleSet, people: frozenset[str] = frozenset()) -> list[Hit]:
-    """Run the rules only on the sentences of prose that contain one of their trigger words."""
+    """Run the rules only on the passages of prose that contain one of their trigger words."""
     by_trigger = rule_set.by_trigger
     prose = prose_only(text)
     lower = _lowercase_same_length(prose)
-    bounds = [0, *(match.end() for match in SENTENCE_BREAK_RE.finditer(prose)), len(prose)]
     hits = []
-    for start, end in itertools.pairwise(bounds):
-        found = rule_set.trigger_words.intersection(WORD_RE.findall(lower, start, end))
-        if not found:
-            continue
-        rules = set().union(*(by_trigger[word] for word in found))
-        start = MARKDOWN_LEAD_RE.match(prose, start, end).end()
-        for window_start, window_end in _windows(start, end, prose):
-            hits.extend(match_sentence(rules, prose[window_start:window_end], window_start, people))
+    for start, end in _passages(prose):
+        # A slice of ASCII text is stored a byte a character: the regex engine reads it faster.
+        passage = lower[start:end]
+        found = rule_set.trigger_words.intersection(WORD_RE.findall(passage))
+        if found:
+            rules = {rule for word in found for rule in by_trigger[word]}
+            hits.extend(match_sentence(rules, prose[start:end], passage, start, people))
     return hits

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -153,8 +154,19 @@ def _allowed_spans(text: str, allowed_terms: Iterable[str]) -> list[tuple[int, i
     return spans
 
 
-def _overlaps(hit: Hit, spans: list[tuple[int, int]]) -> bool:
-    return any(start < hit.end and hit.start < end for start, end in spans)
+class Spans:
+    """Spans of text, asked whether any overlaps a hit. A long document has thousands of
+    findings: testing each against every warning would grow with their square."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self.starts = [start for start, _ in spans]
+        # The furthest end among the spans up to each one.
+        self.reach = list(itertools.accumulate((end for _, end in spans), max))
+
+    def overlap(self, hit: Hit) -> bool:
+        before = bisect.bisect_left(self.starts, hit.end)
+        return before > 0 and self.reach[before - 1] > hit.start
 
 
 # --- findings ---------------------------------------------------------------------------------
@@ -174,20 +186,20 @@ def _rewrite(text: str, hit: Hit) -> tuple[str, int, int] | None:
     return rewritten, start, start + len(sentence)
 
 
-def _kept(hits: list[Hit], dropped: list[tuple[int, int]]) -> list[Hit]:
+def _kept(hits: list[Hit], dropped: Spans) -> list[Hit]:
     """One finding per span and rule; no hint where a warning covers the same words; and
     one single-root-cause hint per document, since repeating it teaches nothing."""
     hits = sorted(
         {
-            (hit.start, hit.end, hit.rule.id): hit for hit in hits if not _overlaps(hit, dropped)
+            (hit.start, hit.end, hit.rule.id): hit for hit in hits if not dropped.overlap(hit)
         }.values(),
         key=lambda hit: (hit.start, hit.end, hit.rule.id),
     )
-    warnings = [(hit.start, hit.end) for hit in hits if hit.severity == "warning"]
+    warnings = Spans((hit.start, hit.end) for hit in hits if hit.severity == "warning")
     kept = []
     root_cause_seen = False
     for hit in hits:
-        if hit.severity != "warning" and _overlaps(hit, warnings):
+        if hit.severity != "warning" and warnings.overlap(hit):
             continue
         if hit.rule.category == "root-cause":
             if root_cause_seen:
@@ -197,7 +209,7 @@ def _kept(hits: list[Hit], dropped: list[tuple[int, int]]) -> list[Hit]:
     return kept
 
 
-def _findings(text: str, hits: list[Hit], dropped: list[tuple[int, int]]) -> list[Finding]:
+def _findings(text: str, hits: list[Hit], dropped: Spans) -> list[Finding]:
     hits = _kept(hits, dropped)
     if not hits:
         return []
@@ -241,7 +253,7 @@ def _lint(
     hits.extend(_custom_hits(text, extra_terms))
     if not hits:
         return []
-    dropped = _suppressed_spans(text) + _allowed_spans(text, allowed_terms)
+    dropped = Spans(_suppressed_spans(text) + _allowed_spans(text, allowed_terms))
     return _findings(text, hits, dropped)
 
 

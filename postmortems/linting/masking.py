@@ -30,9 +30,6 @@ LIST_ITEM_RE = re.compile(r"[ \t]*(?:[-*+]|\d+[.)])[ \t]+\S")
 QUOTED_RE = re.compile(r"\"[^\"\n]{1,400}\"|“[^”\n]{1,400}”")
 
 
-NOT_NEWLINE_RE = re.compile(r"[^\n]+")
-
-
 def _comment_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     start = text.find("<!--")
@@ -47,19 +44,16 @@ def _comment_spans(text: str) -> list[tuple[int, int]]:
 def _block_spans(text: str) -> list[tuple[int, int]]:
     """Line by line: fenced and indented code, headings, blockquotes, tables' header rows."""
     lines = text.split("\n")
-    offsets = []
-    position = 0
-    for line in lines:
-        offsets.append(position)
-        position += len(line) + 1
     spans: list[tuple[int, int]] = []
     fence: str | None = None
     previous_blank = True
     in_indented = False
     in_quote = False
     in_list = False
-    for number, line in enumerate(lines):
-        start, end = offsets[number], offsets[number] + len(line)
+    end = -1
+    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+        start = end + 1
+        end = start + len(line)
         stripped = line.strip()
         first = stripped[:1]
         opener = FENCE_RE.match(line) if first in ("`", "~") else None
@@ -72,16 +66,20 @@ def _block_spans(text: str) -> list[tuple[int, int]]:
             fence = opener.group(1)
             spans.append((start, end))
             continue
+        if not stripped:
+            # A blank line ends a blockquote or indented code, and has nothing to mask.
+            in_quote = in_indented = False
+            previous_blank = True
+            continue
         # A blockquote runs on over the lines that follow it, up to a blank line.
-        in_quote = bool(stripped) and (stripped.startswith(">") or in_quote)
+        in_quote = in_quote or stripped.startswith(">")
         # Indented lines inside a list continue the list; elsewhere they are code.
         if (first in ("-", "*", "+") or first.isdigit()) and LIST_ITEM_RE.match(line):
             in_list = True
-        elif stripped and not line[:1].isspace():
+        elif not line[:1].isspace():
             in_list = False
-        indented = line.startswith(("    ", "\t")) and bool(stripped) and not in_list
+        indented = line.startswith(("    ", "\t")) and not in_list
         in_indented = indented and (previous_blank or in_indented)
-        following = lines[number + 1] if number + 1 < len(lines) else ""
         underlined = following.lstrip()[:1] in ("=", "-") and bool(
             SETEXT_UNDERLINE_RE.match(following)
         )
@@ -89,7 +87,7 @@ def _block_spans(text: str) -> list[tuple[int, int]]:
             in_indented
             or in_quote
             or (first == "#" and ATX_HEADING_RE.match(line))
-            or (stripped and underlined)
+            or underlined
             or ("|" in line and (TABLE_RULE_RE.match(following) or TABLE_RULE_RE.match(line)))
             or (("*" in line or "_" in line) and BOLD_LINE_RE.match(line))
             or (first in ("=", "-") and not previous_blank and SETEXT_UNDERLINE_RE.match(line))
@@ -99,7 +97,7 @@ def _block_spans(text: str) -> list[tuple[int, int]]:
             label = LABEL_RE.match(line)
             if label:
                 spans.append((start, start + label.end()))
-        previous_blank = not stripped
+        previous_blank = False
     return spans
 
 
@@ -122,7 +120,7 @@ def prose_only(text: str) -> str:
             continue
         start = max(start, position)
         pieces.append(text[position:start])
-        pieces.append(NOT_NEWLINE_RE.sub(lambda run: " " * len(run.group()), text[start:end]))
+        pieces.append("\n".join(" " * len(line) for line in text[start:end].split("\n")))
         position = end
     pieces.append(text[position:])
     # A table cell is a sentence of its own.

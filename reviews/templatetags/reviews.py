@@ -5,7 +5,6 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from reviews import services
 from reviews.forms import CommentForm, ReturnToDraftForm, ReviewersForm, ReviewForm
 
 register = template.Library()
@@ -35,7 +34,7 @@ def review_panel_context(request, postmortem, *, can_edit: bool) -> dict:
             initial={"reviewers": [r.user for r in reviewers]}, postmortem=postmortem
         ),
         "return_form": ReturnToDraftForm(),
-        "approvals_needed": services.approvals_needed(postmortem),
+        "approvals_needed": postmortem.approvals_needed,
         "approved": sum(r.counts for r in reviewers),
     }
 

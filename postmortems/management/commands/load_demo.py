@@ -16,6 +16,7 @@ from postmortems.models import (
     Severity,
     TimelineEvent,
 )
+from postmortems.models import Status as PostmortemStatus
 from services.models import Service
 
 DEMO_USERNAME = "demo"
@@ -249,7 +250,6 @@ class Command(BaseCommand):
             postmortem = Postmortem.objects.create(
                 title=data["title"],
                 severity=data["severity"],
-                status=data["status"],
                 owner=team[number % len(team)],
                 template=template,
                 time_zone=data["zone"],
@@ -264,7 +264,6 @@ class Command(BaseCommand):
             )
             postmortem.services.set([services[name] for name in data["services"]])
             postmortem.coauthors.add(demo)
-            self._review_history(postmortem, reviewer=team[(number + 2) % len(team)])
             TimelineEvent.objects.bulk_create(
                 TimelineEvent(
                     postmortem=postmortem,
@@ -293,6 +292,7 @@ class Command(BaseCommand):
                     completed_at=timezone.now() if status == Status.DONE else None,
                     created_by=postmortem.owner,
                 )
+            self._review(postmortem, data["status"], reviewer=team[(number + 2) % len(team)])
 
     def _history(self, team, template, services) -> None:
         """Published incidents of the past year, with key times, factors and action items."""
@@ -303,21 +303,34 @@ class Command(BaseCommand):
                 hour=rng.randint(1, 22), minute=rng.choice([0, 12, 27, 41]), second=0, microsecond=0
             )
             detect, mitigate = rng.randint(2, 25), rng.randint(15, 90)
+            resolve = detect + mitigate + rng.randint(10, 240)
+            minutes = detect + mitigate
             postmortem = Postmortem.objects.create(
                 title=title,
                 severity=severity,
-                status="published",
                 owner=team[number % len(team)],
                 template=template,
                 time_zone="UTC",
-                started_at=start,
-                detected_at=start + timedelta(minutes=detect),
-                mitigated_at=start + timedelta(minutes=detect + mitigate),
-                resolved_at=start + timedelta(minutes=detect + mitigate + rng.randint(10, 240)),
-                summary=f"{title}. Customers were affected for about {detect + mitigate} minutes.",
+                summary=f"{title}. Customers were affected for about {minutes} minutes.",
+                impact=f"Customers of {' and '.join(names)} were affected for {minutes} minutes.",
             )
             postmortem.services.set([services[name] for name in names])
-            self._review_history(postmortem, reviewer=team[(number + 1) % len(team)])
+            TimelineEvent.objects.bulk_create(
+                TimelineEvent(
+                    postmortem=postmortem,
+                    occurred_at=start + timedelta(minutes=offset),
+                    kind=kind,
+                    description=text,
+                    starred=True,
+                )
+                for offset, kind, text in [
+                    (0, "impact_start", "Errors started."),
+                    (detect, "detection", "The alert paged the on-call."),
+                    (minutes, "mitigation", "The change was rolled back."),
+                    (resolve, "resolution", "Service back to normal."),
+                ]
+            )
+            postmortem.sync_key_times()
             ContributingFactor.objects.bulk_create(
                 ContributingFactor(
                     postmortem=postmortem, category=category, description=f"{category} factor."
@@ -342,32 +355,29 @@ class Command(BaseCommand):
             )
             # Backdated so that "created per week" and "days to close" have a history too.
             ActionItem.objects.filter(pk=item.pk).update(created_at=start + timedelta(days=1))
+            self._review(postmortem, "published", reviewer=team[(number + 1) % len(team)])
 
-    def _review_history(self, postmortem: Postmortem, *, reviewer) -> None:
-        """Reviewers and recorded moves for demo postmortems past draft, as a real one has."""
-        from reviews.models import Comment, Reviewer, Transition
+    def _review(self, postmortem: Postmortem, status: str, *, reviewer) -> None:
+        """Take a demo postmortem to `status` by the rules a person follows."""
+        from reviews.models import Comment, Reviewer
 
-        if postmortem.status == "draft":
+        if status == PostmortemStatus.DRAFT:
             return
-        approved = postmortem.status == "published"
+        postmortem.submit(by=postmortem.owner)
+        if status == PostmortemStatus.IN_REVIEW:
+            Reviewer.objects.create(postmortem=postmortem, user=reviewer)
+            return
+        # The verdict as review_record leaves it, without the emails it sends.
+        verdict = "Clear timeline; the factors read as conditions, not blame."
         Reviewer.objects.create(
             postmortem=postmortem,
             user=reviewer,
-            verdict="approved" if approved else "pending",
-            comment="Clear timeline; the factors read as conditions, not blame."
-            if approved
-            else "",
-            decided_at=timezone.now() if approved else None,
+            verdict=Reviewer.Verdict.APPROVED,
+            comment=verdict,
+            decided_at=timezone.now(),
+            reviewed_version=postmortem.text_version,
         )
-        moves = [("draft", "in_review")] + ([("in_review", "published")] if approved else [])
-        for before, after in moves:
-            Transition.objects.create(
-                postmortem=postmortem, from_status=before, to_status=after, by=postmortem.owner
-            )
-        if approved:
-            Comment.objects.create(
-                postmortem=postmortem,
-                author=reviewer,
-                kind="approved",
-                body="Clear timeline; the factors read as conditions, not blame.",
-            )
+        Comment.objects.create(
+            postmortem=postmortem, author=reviewer, kind=Comment.Kind.APPROVED, body=verdict
+        )
+        postmortem.publish(by=postmortem.owner)

@@ -14,6 +14,8 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from config.fields import is_id
+from postmortems.models.review import ReviewWorkflow, Status
+from postmortems.models.timeline import TimelineEvent
 from postmortems.signals import text_changed
 
 
@@ -42,12 +44,6 @@ SEVERITY_DEFINITIONS = {
     Severity.SEV3: "Minor: limited or partial impact, and a workaround exists.",
     Severity.SEV4: "Low: no customer impact; a near miss or an internal problem.",
 }
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    PUBLISHED = "published", "Published"
 
 
 class PostmortemTemplate(models.Model):
@@ -143,7 +139,7 @@ class PostmortemQuerySet(models.QuerySet):
         )
 
 
-class Postmortem(models.Model):
+class Postmortem(ReviewWorkflow, models.Model):
     title = models.CharField(max_length=200)
     severity = models.PositiveSmallIntegerField(
         choices=Severity.choices,
@@ -369,157 +365,3 @@ class Postmortem(models.Model):
                 changed.append(field)
         if changed:
             self.save(update_fields=[*changed, "updated_at"])
-
-
-class TimelineEvent(models.Model):
-    class Kind(models.TextChoices):
-        NOTE = "note", "Note"
-        CHANGE = "change", "Change or deploy"
-        IMPACT_START = "impact_start", "Impact start"
-        DETECTION = "detection", "Detection"
-        ESCALATION = "escalation", "Escalation"
-        COMMUNICATION = "communication", "Communication"
-        MITIGATION = "mitigation", "Mitigation"
-        IMPACT_END = "impact_end", "Impact end"
-        RESOLUTION = "resolution", "Resolution"
-
-    # The postmortem's key timestamps that an event of each kind sets.
-    KEY_FIELDS = {
-        Kind.IMPACT_START: "started_at",
-        Kind.DETECTION: "detected_at",
-        Kind.MITIGATION: "mitigated_at",
-        Kind.RESOLUTION: "resolved_at",
-    }
-
-    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="events")
-    occurred_at = models.DateTimeField()
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
-    description = models.TextField()
-    source_url = models.URLField("source link", max_length=500, blank=True)
-    starred = models.BooleanField(
-        default=False, help_text="Starred events make up the short version of the timeline."
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["occurred_at", "id"]
-        indexes = [models.Index(fields=["postmortem", "occurred_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
-
-    def get_absolute_url(self) -> str:
-        return f"{self.postmortem.get_absolute_url()}#event-{self.pk}"
-
-
-class ContributingFactor(models.Model):
-    class Category(models.TextChoices):
-        CHANGE = "change", "Change / deploy"
-        CONFIGURATION = "configuration", "Configuration"
-        CAPACITY = "capacity", "Capacity"
-        DEPENDENCY = "dependency", "Dependency"
-        MONITORING = "monitoring", "Monitoring gap"
-        PROCESS = "process", "Process / documentation"
-        TOOLING = "tooling", "Tooling"
-        COMMUNICATION = "communication", "Communication"
-        OTHER = "other", "Other"
-
-    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="factors")
-    category = models.CharField(max_length=20, choices=Category.choices)
-    description = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_category_display()}: {self.description[:60]}"
-
-    def get_absolute_url(self) -> str:
-        return f"{self.postmortem.get_absolute_url()}#factor-{self.pk}"
-
-
-class LintTerm(models.Model):
-    """A site-specific term the linter flags, or a phrase it must never flag."""
-
-    class Kind(models.TextChoices):
-        FLAG = "flag", "Flag this term"
-        ALLOW = "allow", "Never flag this phrase"
-
-    phrase = models.CharField(max_length=100)
-    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.FLAG)
-    message = models.CharField(
-        max_length=300, blank=True, help_text="Why the term hurts learning (flagged terms)."
-    )
-    suggestion = models.CharField(max_length=300, blank=True)
-    severity = models.CharField(
-        max_length=7, choices=[("warning", "Warning"), ("info", "Hint")], default="warning"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["kind", "phrase"]
-        constraints = [
-            models.UniqueConstraint(fields=["phrase", "kind"], name="unique_lint_term"),
-            models.CheckConstraint(
-                condition=~models.Q(kind="flag") | ~models.Q(message=""),
-                name="flagged_lint_term_has_message",
-                violation_error_message="A flagged term needs a message saying why it hurts learning.",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.phrase}"
-
-
-class LintAcknowledgement(models.Model):
-    """A linter warning someone decided to keep, with their reason (e.g. a quotation)."""
-
-    postmortem = models.ForeignKey(
-        Postmortem, on_delete=models.CASCADE, related_name="lint_acknowledgements"
-    )
-    location = models.CharField(max_length=40, help_text="Where the text is: summary, event:12…")
-    rule = models.CharField(max_length=80)
-    text = models.CharField(max_length=200, help_text="The flagged words.")
-    reason = models.TextField()
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    acknowledged_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["acknowledged_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["postmortem", "location", "rule", "text"],
-                name="unique_lint_acknowledgement",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.rule} “{self.text}” in {self.location}"
-
-
-class Draft(models.Model):
-    """Unsaved text of a narrative field, kept while someone types so a closed tab loses nothing."""
-
-    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="drafts")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    field = models.CharField(max_length=20)
-    text = models.TextField()
-    base_version = models.CharField(
-        max_length=32, blank=True, help_text="The version of the saved text the draft began from."
-    )
-    saved_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["postmortem", "user", "field"], name="one_draft_per_field"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user}'s draft of {self.field} on {self.postmortem.reference}"

@@ -1,0 +1,34 @@
+"""The postmortem document: one module per part, every name importable from here."""
+
+from postmortems.models.document import (
+    SEVERITY_DEFINITIONS,
+    Postmortem,
+    PostmortemQuerySet,
+    PostmortemTemplate,
+    Severity,
+    default_time_zone,
+    validate_time_zone,
+)
+from postmortems.models.drafts import Draft
+from postmortems.models.lint_terms import LintAcknowledgement, LintTerm
+from postmortems.models.review import NO_ACTIONS_MESSAGE, ReviewWorkflow, Status, TransitionRefused
+from postmortems.models.timeline import ContributingFactor, TimelineEvent
+
+__all__ = [
+    "NO_ACTIONS_MESSAGE",
+    "SEVERITY_DEFINITIONS",
+    "ContributingFactor",
+    "Draft",
+    "LintAcknowledgement",
+    "LintTerm",
+    "Postmortem",
+    "PostmortemQuerySet",
+    "PostmortemTemplate",
+    "ReviewWorkflow",
+    "Severity",
+    "Status",
+    "TimelineEvent",
+    "TransitionRefused",
+    "default_time_zone",
+    "validate_time_zone",
+]
