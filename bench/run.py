@@ -5,8 +5,8 @@ Usage: .venv/bin/python bench/run.py [--scale 1] [--runs 30] [--seconds 10] [--e
 Seeds a new database (a temporary SQLite file, or `<name>_bench` next to the PostgreSQL
 database in DATABASE_URL, dropped afterwards) with 10,000 postmortems of about 20 events and
 100,000 action items (BENCH_SCALE=0.1 for a quick run), then measures each page's server time
-through Django's test client (the pages Debrief keeps in memory also as drawn anew, with the
-cache emptied before each request), the linter, the reminder sweep, and requests per second
+through Django's test client (the metrics, which Debrief keeps in memory, also as computed anew,
+with the cache emptied before each request), the linter, the reminder sweep, and requests per second
 of a postmortem page against a trivial view under gunicorn. Prints a table, writes
 bench/results.json; with --strict, exits 1 when a target is missed. --existing measures the pages of an
 already seeded database instead (it gains a 500-event postmortem).
@@ -44,9 +44,9 @@ LINT_MS = 20
 SWEEP_SECONDS, SWEEP_MB = 5, 200
 SEED_SECONDS = 120
 THROUGHPUT_RATIO = 0.5
-LONG_TIMELINE = 500
-# Issue 15: a postmortem grown as long as one ever gets, drawn anew, and a person with a
-# backlog of open items. Rows carry no forms (they load when opened), so both stay light.
+LONG_TIMELINE, LONG_TIMELINE_MS = 500, 80  # issue 17: a postmortem with 500 events in 80 ms
+# Issue 15: a postmortem grown as long as one ever gets, and a person with a backlog of open
+# items. Rows carry no forms (they load when opened), so both stay light.
 HEAVY_EVENTS, HEAVY_ITEMS, HEAVY_MS, HEAVY_KB = 2_000, 500, 300, 1_500
 MINE_ITEMS, MINE_MS = 10_000, 150
 
@@ -68,7 +68,7 @@ def seed(scale: float) -> dict:
 class Page:
     url: str
     # Empty the cache before each request: the page drawn anew, as after a change, rather
-    # than kept from the request before (postmortem pages and metrics are kept).
+    # than kept from the request before (the metrics are kept).
     cold: bool = False
     target_ms: tuple[float, float] = (PAGE_MEDIAN_MS, PAGE_P95_MS)  # median, p95
     max_kb: int | None = None  # the most HTML the page may weigh
@@ -114,10 +114,10 @@ def pick_pages() -> tuple[object, dict[str, Page], str]:
         "/postmortems/ search + filters": Page(
             f"/postmortems/?q=errors&status=published&service={busiest}"
         ),
-        f"postmortem, {LONG_TIMELINE} events": Page(f"/postmortems/{long.pk}/"),
-        f"postmortem, {LONG_TIMELINE} events, drawn": Page(f"/postmortems/{long.pk}/", cold=True),
+        f"postmortem, {LONG_TIMELINE} events": Page(
+            f"/postmortems/{long.pk}/", target_ms=(LONG_TIMELINE_MS, PAGE_P95_MS)
+        ),
         typical_label: Page(f"/postmortems/{typical.pk}/"),
-        f"{typical_label}, drawn": Page(f"/postmortems/{typical.pk}/", cold=True),
         "/actions/ filtered": Page("/actions/?status=not_closed&overdue=on&priority=P1"),
         "/actions/ by service": Page(f"/actions/?service={busiest}&o=-created"),
         "/actions/mine/": Page("/actions/mine/"),
@@ -181,8 +181,8 @@ def heavy_pages(user, *, exclude: list[int]) -> dict[str, Page]:
         batch_size=2_000,
     )
     return {
-        f"postmortem, {HEAVY_EVENTS:,} events, {HEAVY_ITEMS} items, drawn": Page(
-            f"/postmortems/{heavy.pk}/", cold=True, target_ms=(HEAVY_MS, HEAVY_MS), max_kb=HEAVY_KB
+        f"postmortem, {HEAVY_EVENTS:,} events, {HEAVY_ITEMS} items": Page(
+            f"/postmortems/{heavy.pk}/", target_ms=(HEAVY_MS, HEAVY_MS), max_kb=HEAVY_KB
         ),
         f"/actions/mine/, {MINE_ITEMS:,} open items": Page(
             "/actions/mine/", target_ms=(MINE_MS, MINE_MS)

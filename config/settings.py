@@ -250,9 +250,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0")) or None
 
-# Rendered postmortem pages and computed metrics. Their keys are made from the data they show,
-# so a change is seen on the next request and nothing needs purging. With Redis, every web
-# process shares one copy; without it, each keeps its own in memory.
+# Computed metrics. Their keys are made from the data they show, so a change is seen on the
+# next request and nothing needs purging. With Redis, every web process shares one copy;
+# without it, each keeps its own in memory.
 if env("REDIS_URL"):
     CACHES = {
         "default": {

@@ -7,8 +7,6 @@ class PostmortemsConfig(AppConfig):
     verbose_name = "Postmortems"
 
     def ready(self) -> None:
-        from postmortems import page_cache
         from postmortems.checks import check_chat_import_phrases
 
         register(check_chat_import_phrases)
-        page_cache.connect()

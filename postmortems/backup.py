@@ -54,9 +54,9 @@ MODELS = [
     "reviews.AgendaItem",
     "reviews.Invitation",
 ]
-# Not carried: the page cache's counters (`Postmortem.revision`, `SiteRevision`) and the log of
-# reminder sweeps mean nothing on another site; passwords stay where they were set.
-DROPPED_FIELDS = {"postmortems.postmortem": {"revision"}, "auth.user": {"password"}}
+# Not carried: the log of reminder sweeps means nothing on another site; passwords stay where
+# they were set.
+DROPPED_FIELDS = {"auth.user": {"password"}}
 # People and groups are named by username and name, so that they match the target site's own.
 NAMED_BY_NATURAL_KEY = {"auth.Group", "auth.User"}
 

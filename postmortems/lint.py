@@ -10,6 +10,7 @@ from django.utils import timezone
 from postmortems.linting import Finding, Term, lint, lint_action_item
 from postmortems.linting.subjects import people_words
 from postmortems.models import LintAcknowledgement, LintTerm, Postmortem
+from postmortems.services import PAGE_EVENTS
 
 MAX_LINT_CHARS = 200_000
 
@@ -75,22 +76,21 @@ def _texts(postmortem: Postmortem):
     ]:
         section = "lessons" if field.startswith(("went", "got")) else field
         yield field, label, f"#section-{section}", getattr(postmortem, field), False
-    for event in postmortem.events.all():
-        moment = timezone.localtime(event.occurred_at, postmortem.tz).strftime("%H:%M")
-        yield (
-            f"event:{event.pk}",
-            f"Timeline, {moment}",
-            f"#event-{event.pk}",
-            event.description,
-            False,
-        )
+    # Values rather than rows: a long timeline is thousands of texts, and the page draws only
+    # its first events (an anchor past them opens the whole timeline).
+    events = postmortem.events.values_list("pk", "occurred_at", "description")
+    tz, whole_timeline = postmortem.tz, f"{postmortem.get_absolute_url()}?all_events=1"
+    for position, (pk, occurred_at, description) in enumerate(events):
+        moment = timezone.localtime(occurred_at, tz).strftime("%H:%M")
+        anchor = f"#event-{pk}" if position < PAGE_EVENTS else f"{whole_timeline}#event-{pk}"
+        yield f"event:{pk}", f"Timeline, {moment}", anchor, description, False
     for factor in postmortem.factors.all():
         label = f"Contributing factor ({factor.get_category_display()})"
         yield f"factor:{factor.pk}", label, f"#factor-{factor.pk}", factor.description, False
-    for item in postmortem.action_items.all():
-        anchor = f"#action-{item.pk}"
-        yield f"action:{item.pk}:title", f"Action item “{item.title}”", anchor, item.title, True
-        yield f"action:{item.pk}", f"Action item “{item.title}”", anchor, item.description, False
+    for pk, title, description in postmortem.action_items.values_list("pk", "title", "description"):
+        anchor = f"#action-item-{pk}"
+        yield f"action:{pk}:title", f"Action item “{title}”", anchor, title, True
+        yield f"action:{pk}", f"Action item “{title}”", anchor, description, False
 
 
 def postmortem_findings(postmortem: Postmortem) -> list[LocatedFinding]:

@@ -6,12 +6,49 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import Count, Window
 from django.utils import timezone
 from simple_history.models import DeletedObject
 
-from postmortems import page_cache
 from postmortems.chatlog import ChatMessage
 from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
+
+# A postmortem's page shows the first events of its timeline and the rest on "Show all", so
+# that a timeline of thousands of events stays quick to draw and light to load.
+PAGE_EVENTS = 100
+
+
+@dataclass
+class TimelineWindow:
+    """The events a postmortem's page shows, in order, out of `total`."""
+
+    events: list[TimelineEvent]
+    total: int
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.events)
+
+    @property
+    def expanded(self) -> bool:
+        """Showing all of a timeline longer than the page shows at first."""
+        return self.total > PAGE_EVENTS and not self.hidden
+
+
+def timeline_window(
+    *, postmortem: Postmortem, show_all: bool = False, showing: TimelineEvent | None = None
+) -> TimelineWindow:
+    """The first PAGE_EVENTS events; all of them when asked, or when `showing` (an event just
+    saved, which its author expects to see) would be left out."""
+    events = postmortem.events.all()
+    if not show_all:
+        # Each row counts them all (COUNT(*) OVER ()): the first rows and the total in one query.
+        first = list(events.annotate(total=Window(Count("pk")))[:PAGE_EVENTS])
+        total = first[0].total if first else 0
+        if len(first) == total or showing is None or showing in first:
+            return TimelineWindow(first, total)
+    every = list(events)
+    return TimelineWindow(every, len(every))
 
 
 def timeline_repeats(*, postmortem: Postmortem, messages: list[ChatMessage]) -> dict[int, str]:
@@ -56,7 +93,6 @@ def timeline_import(
     postmortem.sync_key_times()
     if new:
         postmortem.mark_text_changed()
-    page_cache.bump(postmortem.pk)
     return len(new), len(messages) - len(new)
 
 

@@ -3,6 +3,8 @@ from django.urls import path
 from postmortems import views
 
 app_name = "postmortems"
+# Timeline events and contributing factors are added, edited and deleted by the same views.
+TIMELINE, FACTORS = {"rows": "timeline"}, {"rows": "factors"}
 
 urlpatterns = [
     path("", views.postmortem_list, name="list"),
@@ -19,13 +21,13 @@ urlpatterns = [
     path("<int:pk>/sections/<slug:section>/edit/", views.section_edit, name="section_edit"),
     path("<int:pk>/sections/<slug:section>/discard/", views.draft_discard, name="draft_discard"),
     path("<int:pk>/drafts/", views.draft_autosave, name="draft"),
-    path("<int:pk>/timeline/", views.timeline_partial, name="timeline"),
-    path("<int:pk>/timeline/add/", views.event_create, name="event_create"),
+    path("<int:pk>/timeline/", views.rows_list, TIMELINE, name="timeline"),
+    path("<int:pk>/timeline/add/", views.row_create, TIMELINE, name="event_create"),
     path("<int:pk>/timeline/import/", views.timeline_import_view, name="timeline_import"),
-    path("<int:pk>/timeline/<int:event_id>/edit/", views.event_edit, name="event_edit"),
-    path("<int:pk>/timeline/<int:event_id>/delete/", views.event_delete, name="event_delete"),
-    path("<int:pk>/factors/", views.factors_partial, name="factors"),
-    path("<int:pk>/factors/add/", views.factor_create, name="factor_create"),
-    path("<int:pk>/factors/<int:factor_id>/edit/", views.factor_edit, name="factor_edit"),
-    path("<int:pk>/factors/<int:factor_id>/delete/", views.factor_delete, name="factor_delete"),
+    path("<int:pk>/timeline/<int:row_id>/edit/", views.row_edit, TIMELINE, name="event_edit"),
+    path("<int:pk>/timeline/<int:row_id>/delete/", views.row_delete, TIMELINE, name="event_delete"),
+    path("<int:pk>/factors/", views.rows_list, FACTORS, name="factors"),
+    path("<int:pk>/factors/add/", views.row_create, FACTORS, name="factor_create"),
+    path("<int:pk>/factors/<int:row_id>/edit/", views.row_edit, FACTORS, name="factor_edit"),
+    path("<int:pk>/factors/<int:row_id>/delete/", views.row_delete, FACTORS, name="factor_delete"),
 ]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
@@ -14,7 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
-from postmortems import access, page_cache
+from postmortems import access
 from postmortems.backup import markdown_export
 from postmortems.chatlog import parse_chat_log
 from postmortems.filters import PostmortemFilter
@@ -36,6 +38,7 @@ from postmortems.services import (
     postmortem_history,
     timeline_import,
     timeline_repeats,
+    timeline_window,
 )
 
 # Sent to the page after a change, so the key times and the lint summary refresh themselves.
@@ -81,41 +84,31 @@ def postmortem_create(request: HttpRequest) -> HttpResponse:
 
 
 def postmortem_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    version = access.get_postmortem_for_read(request, pk, queryset=page_cache.versions())
-
-    def draw() -> HttpResponse:
-        postmortem = access.get_postmortem_for_read(request, pk)
-        return render(
-            request, "postmortems/postmortem_detail.html", document_context(request, postmortem)
-        )
-
-    return page_cache.page(request, version, draw)
+    postmortem = access.get_postmortem_for_read(request, pk)
+    return render(
+        request, "postmortems/postmortem_detail.html", document_context(request, postmortem)
+    )
 
 
-# The document's parts are read by the linter, the permission check and the templates alike;
-# fetched once here, every one of them uses the same rows.
-DOCUMENT_PARTS = ["events", "factors", "services", "coauthors", "action_items"]
-
-
-def document_context(request: HttpRequest, postmortem: Postmortem) -> dict:
-    prefetch_related_objects([postmortem], *DOCUMENT_PARTS)
+def document_context(
+    request: HttpRequest, postmortem: Postmortem, *, all_events: bool = False
+) -> dict:
+    # Read by the linter, the permission check and the templates alike: fetched once here.
+    prefetch_related_objects([postmortem], "factors", "services", "coauthors")
     return {
         "postmortem": postmortem,
         "lint": postmortem_lint_summary(postmortem),
         "can_edit": access.may_edit(request, postmortem),
-        "events": postmortem.events.all(),
-        "factors": postmortem.factors.all(),
+        **timeline_context(request, postmortem, show_all=all_events),
+        **factors_context(request, postmortem),
         "action_items": postmortem.action_items.select_related("owner"),
-        "event_form": TimelineEventForm(incident_tz=postmortem.time_zone),
-        "factor_form": ContributingFactorForm(),
     }
 
 
 def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = access.get_postmortem_for_read(request, pk)
-    return render(
-        request, "postmortems/postmortem_print.html", document_context(request, postmortem)
-    )
+    context = document_context(request, postmortem, all_events=True)
+    return render(request, "postmortems/postmortem_print.html", context)
 
 
 def postmortem_history_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -246,67 +239,109 @@ def draft_discard(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     return redirect("postmortems:section_edit", pk=pk, section=section)
 
 
-# Timeline and contributing factors: every change answers with the whole list, in order.
+# Timeline events and contributing factors, the rows of the document: added, edited in place
+# and deleted alike. Every change answers with the whole list, in order.
 
 
-def _timeline(request: HttpRequest, postmortem: Postmortem, form=None) -> HttpResponse:
+def timeline_context(
+    request: HttpRequest, postmortem: Postmortem, form=None, *, showing=None, show_all=False
+) -> dict:
+    show_all = show_all or "all_events" in request.GET or "all_events" in request.POST
+    return {
+        "timeline": timeline_window(postmortem=postmortem, show_all=show_all, showing=showing),
+        "event_form": form or TimelineEventForm(incident_tz=postmortem.time_zone),
+    }
+
+
+def factors_context(request: HttpRequest, postmortem: Postmortem, form=None, **_) -> dict:
+    return {"factors": postmortem.factors.all(), "factor_form": form or ContributingFactorForm()}
+
+
+@dataclass(frozen=True)
+class RowKind:
+    """What tells the timeline's views from the contributing factors'."""
+
+    name: str  # the list's section id, template and URL name: "timeline", "factors"
+    noun: str  # one row: "event", "factor" (its element id is "event-12")
+    model: type[TimelineEvent | ContributingFactor]
+    form_class: type[TimelineEventForm | ContributingFactorForm]
+    context: Callable[..., dict]
+
+    @property
+    def url_name(self) -> str:
+        return f"postmortems:{self.name}"
+
+    def form(self, postmortem: Postmortem, data=None, instance=None):
+        if self.model is TimelineEvent:  # times are entered in the incident's zone
+            return self.form_class(data, instance=instance, incident_tz=postmortem.time_zone)
+        return self.form_class(data, instance=instance)
+
+
+ROW_KINDS = {
+    "timeline": RowKind("timeline", "event", TimelineEvent, TimelineEventForm, timeline_context),
+    "factors": RowKind(
+        "factors", "factor", ContributingFactor, ContributingFactorForm, factors_context
+    ),
+}
+
+
+def _rows(request: HttpRequest, postmortem: Postmortem, kind: RowKind, **context) -> HttpResponse:
     context = {
         "postmortem": postmortem,
         "can_edit": access.may_edit(request, postmortem),
-        "events": postmortem.events.all(),
-        "event_form": form or TimelineEventForm(incident_tz=postmortem.time_zone),
+        **kind.context(request, postmortem, **context),
     }
-    return render(request, "postmortems/includes/timeline.html", context)
+    return render(request, f"postmortems/includes/{kind.name}.html", context)
 
 
-def _after_timeline_change(request: HttpRequest, postmortem: Postmortem) -> HttpResponse:
-    postmortem.sync_key_times()
+def _after_change(
+    request: HttpRequest, postmortem: Postmortem, kind: RowKind, row=None
+) -> HttpResponse:
+    if kind.model is TimelineEvent:
+        postmortem.sync_key_times()
     if not request.htmx:
-        return redirect(f"{postmortem.get_absolute_url()}#timeline")
-    response = _timeline(request, postmortem)
+        return redirect(f"{postmortem.get_absolute_url()}#{kind.name}")
+    response = _rows(request, postmortem, kind, showing=row)
     response["HX-Trigger"] = DOCUMENT_CHANGED
     return response
 
 
+def rows_list(request: HttpRequest, pk: int, rows: str) -> HttpResponse:
+    return _rows(request, access.get_postmortem_for_read(request, pk), ROW_KINDS[rows])
+
+
 @require_POST
-def event_create(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = access.get_postmortem_for_edit(request, pk)
-    form = TimelineEventForm(request.POST, incident_tz=postmortem.time_zone)
+def row_create(request: HttpRequest, pk: int, rows: str) -> HttpResponse:
+    postmortem, kind = access.get_postmortem_for_edit(request, pk), ROW_KINDS[rows]
+    form = kind.form(postmortem, request.POST)
     if not form.is_valid():
-        return _timeline(request, postmortem, form)
-    event = form.save(commit=False)
-    event.postmortem = postmortem
-    event.save()
+        return _rows(request, postmortem, kind, form=form)
+    row = form.save(commit=False)
+    row.postmortem = postmortem
+    row.save()
     postmortem.mark_text_changed()
-    return _after_timeline_change(request, postmortem)
+    return _after_change(request, postmortem, kind, row)
 
 
 @require_http_methods(["GET", "POST"])
-def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
-    postmortem = access.get_postmortem_for_edit(request, pk)
-    event = get_object_or_404(TimelineEvent, pk=event_id, postmortem=postmortem)
-    form = TimelineEventForm(request.POST or None, instance=event, incident_tz=postmortem.time_zone)
+def row_edit(request: HttpRequest, pk: int, rows: str, row_id: int) -> HttpResponse:
+    postmortem, kind = access.get_postmortem_for_edit(request, pk), ROW_KINDS[rows]
+    row = get_object_or_404(kind.model, pk=row_id, postmortem=postmortem)
+    form = kind.form(postmortem, request.POST or None, instance=row)
     if form.save_if_current():
         if set(form.changed_data) - NOT_REVIEWED:
             postmortem.mark_text_changed()
-        return _after_timeline_change(request, postmortem)
-    return render(
-        request,
-        "postmortems/includes/timelineevent_form.html",
-        {"postmortem": postmortem, "event": event, "form": form},
-    )
+        return _after_change(request, postmortem, kind, row)
+    context = {"postmortem": postmortem, "kind": kind, "row": row, "form": form}
+    return render(request, "postmortems/includes/row_form.html", context)
 
 
 @require_POST
-def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
-    postmortem = access.get_postmortem_for_edit(request, pk)
-    get_object_or_404(TimelineEvent, pk=event_id, postmortem=postmortem).delete()
+def row_delete(request: HttpRequest, pk: int, rows: str, row_id: int) -> HttpResponse:
+    postmortem, kind = access.get_postmortem_for_edit(request, pk), ROW_KINDS[rows]
+    get_object_or_404(kind.model, pk=row_id, postmortem=postmortem).delete()
     postmortem.mark_text_changed()
-    return _after_timeline_change(request, postmortem)
-
-
-def timeline_partial(request: HttpRequest, pk: int) -> HttpResponse:
-    return _timeline(request, access.get_postmortem_for_read(request, pk))
+    return _after_change(request, postmortem, kind)
 
 
 @require_http_methods(["GET", "POST"])
@@ -338,66 +373,6 @@ def timeline_import_view(request: HttpRequest, pk: int) -> HttpResponse:
         "postmortems/timeline_import.html",
         {"postmortem": postmortem, "form": form, "log": log, "kinds": kinds},
     )
-
-
-def _factors(request: HttpRequest, postmortem: Postmortem, form=None) -> HttpResponse:
-    context = {
-        "postmortem": postmortem,
-        "can_edit": access.may_edit(request, postmortem),
-        "factors": postmortem.factors.all(),
-        "factor_form": form or ContributingFactorForm(),
-    }
-    response = render(request, "postmortems/includes/factors.html", context)
-    if request.method == "POST" and form is None:
-        response["HX-Trigger"] = DOCUMENT_CHANGED
-    return response
-
-
-@require_POST
-def factor_create(request: HttpRequest, pk: int) -> HttpResponse:
-    postmortem = access.get_postmortem_for_edit(request, pk)
-    form = ContributingFactorForm(request.POST)
-    if form.is_valid():
-        factor = form.save(commit=False)
-        factor.postmortem = postmortem
-        factor.save()
-        postmortem.mark_text_changed()
-        if not request.htmx:
-            return redirect(f"{postmortem.get_absolute_url()}#factors")
-        form = None
-    return _factors(request, postmortem, form)
-
-
-@require_http_methods(["GET", "POST"])
-def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
-    postmortem = access.get_postmortem_for_edit(request, pk)
-    factor = get_object_or_404(ContributingFactor, pk=factor_id, postmortem=postmortem)
-    form = ContributingFactorForm(request.POST or None, instance=factor)
-    if form.save_if_current():
-        if set(form.changed_data) - NOT_REVIEWED:
-            postmortem.mark_text_changed()
-        if not request.htmx:
-            return redirect(f"{postmortem.get_absolute_url()}#factors")
-        return _factors(request, postmortem)
-    return render(
-        request,
-        "postmortems/includes/contributingfactor_form.html",
-        {"postmortem": postmortem, "factor": factor, "form": form},
-    )
-
-
-@require_POST
-def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
-    postmortem = access.get_postmortem_for_edit(request, pk)
-    get_object_or_404(ContributingFactor, pk=factor_id, postmortem=postmortem).delete()
-    postmortem.mark_text_changed()
-    if not request.htmx:
-        return redirect(f"{postmortem.get_absolute_url()}#factors")
-    return _factors(request, postmortem)
-
-
-def factors_partial(request: HttpRequest, pk: int) -> HttpResponse:
-    return _factors(request, access.get_postmortem_for_read(request, pk))
 
 
 # The blameless linter: live checks while typing, the summary, acknowledgements, the gate.

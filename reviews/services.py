@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from actions.models import OPEN_STATUSES, ActionItem
 from config import emails
-from postmortems import access, page_cache
+from postmortems import access
 from postmortems.models import Postmortem, Status
 from reviews.ics import meeting_invitation
 from reviews.models import (
@@ -74,7 +74,6 @@ def reviewers_set(*, postmortem: Postmortem, users) -> None:
         from reviews.tasks import notify_reviewers_picked
 
         transaction.on_commit(lambda: notify_reviewers_picked.delay(postmortem.pk, added))
-    page_cache.bump(postmortem.pk)
 
 
 @transaction.atomic

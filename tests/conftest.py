@@ -44,7 +44,7 @@ def _redis_settings(redis_url, settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache(_redis_settings):
-    """Every test starts with nothing cached (pages, metrics): ids repeat between tests."""
+    """Every test starts with nothing cached (metrics): ids repeat between tests."""
     cache.clear()
 
 

@@ -98,12 +98,11 @@ def test_existing_users_keep_their_passwords(site, tmp_path):
     assert keeper.has_usable_password()
 
 
-# What an archive deliberately leaves behind: this site's own bookkeeping (the page cache's
-# counters, the log of reminder sweeps), passwords, and the ids of people and groups, who are
-# matched by username and name. Everything else must come back as it was.
-NOT_CARRIED_MODELS = {"postmortems.SiteRevision", "actions.ReminderSweep"}
+# What an archive deliberately leaves behind: this site's own bookkeeping (the log of reminder
+# sweeps), passwords, and the ids of people and groups, who are matched by username and name.
+# Everything else must come back as it was.
+NOT_CARRIED_MODELS = {"actions.ReminderSweep"}
 NOT_CARRIED_FIELDS = {
-    "postmortems.Postmortem": {"revision"},
     "auth.User": {"id", "password"},
     "auth.Group": {"id"},
 }

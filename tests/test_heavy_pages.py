@@ -1,4 +1,5 @@
-"""Long postmortems and long backlogs stay light: rows carry buttons, forms load when opened.
+"""Long postmortems and long backlogs stay light: rows carry buttons, forms load when opened,
+and a page shows the first events and items with the rest on "Show all".
 
 bench/run.py times the same pages on PostgreSQL at full size (2,000 events and 500 items;
 10,000 open items of one person).
@@ -8,16 +9,20 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from actions.models import ActionItem
 from actions.templatetags.action_items import SECTION_ITEMS
 from actions.views import PAGE_SIZE
+from postmortems.forms import TimelineEventForm
+from postmortems.models import TimelineEvent
+from postmortems.services import PAGE_EVENTS
 from tests.factories import (
     ActionItemFactory,
+    ContributingFactorFactory,
     PostmortemFactory,
     TimelineEventFactory,
     UserFactory,
@@ -37,9 +42,8 @@ def today():
 
 
 def _draw(client, url: str) -> tuple[str, int]:
-    """The page as drawn anew (not from the page cache), and the queries it took."""
+    """The page, and the queries it took (after a first view has saved the session)."""
     client.get(url)
-    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -48,6 +52,19 @@ def _draw(client, url: str) -> tuple[str, int]:
 
 def _rows(body: str, prefix: str) -> int:
     return len(re.findall(rf'<li id="{prefix}-\d+"', body))
+
+
+def _timeline(postmortem, count: int, **fields) -> list[TimelineEvent]:
+    """`count` events a minute apart, the way a long chat log import adds them."""
+    return TimelineEvent.objects.bulk_create(
+        TimelineEvent(
+            postmortem=postmortem,
+            occurred_at=postmortem.started_at + timedelta(minutes=n),
+            description=f"Checked replica {n}: lag {n % 90} s.",
+            **fields,
+        )
+        for n in range(count)
+    )
 
 
 def test_a_long_postmortem_page_grows_by_rows_not_forms(author_client, author):
@@ -61,18 +78,93 @@ def test_a_long_postmortem_page_grows_by_rows_not_forms(author_client, author):
 
     add(3, 3)
     small, few_queries = _draw(author_client, postmortem.get_absolute_url())
-    add(297, 97)
+    add(PAGE_EVENTS - 3, 97)
     big, many_queries = _draw(author_client, postmortem.get_absolute_url())
 
-    assert _rows(big, "event") == 300 and _rows(big, "action-item") == SECTION_ITEMS
+    assert _rows(big, "event") == PAGE_EVENTS and _rows(big, "action-item") == SECTION_ITEMS
     # The fields on the page are the sections' own (add an event, add an item...), not a
     # row's: a row has its buttons, and "Mark done" alone is a form of one button.
     assert big.count("<select") == small.count("<select")
     assert big.count("<textarea") == small.count("<textarea")
     assert big.count("<form") - small.count("<form") == SECTION_ITEMS - 3
-    budget = 297 * EVENT_ROW_BYTES + (SECTION_ITEMS - 3) * ITEM_ROW_BYTES
+    budget = (PAGE_EVENTS - 3) * EVENT_ROW_BYTES + (SECTION_ITEMS - 3) * ITEM_ROW_BYTES
     assert len(big) - len(small) <= budget, f"{len(big) - len(small)} bytes for the rows"
     assert many_queries == few_queries
+
+
+def test_a_postmortem_with_2000_events_and_500_items_weighs_as_its_first_rows(
+    author_client, author, outsider
+):
+    postmortem = PostmortemFactory(owner=outsider)
+    postmortem.coauthors.add(author)  # an editor: every row with its buttons
+    _timeline(postmortem, 3)
+    ActionItemFactory.create_batch(3, postmortem=postmortem, owner=author)
+    _, few_queries = _draw(author_client, postmortem.get_absolute_url())
+
+    _timeline(postmortem, 1_997)
+    ActionItem.objects.bulk_create(
+        ActionItem(postmortem=postmortem, title=f"Runbook step {n}", owner=author,
+                   created_by=author, due_date=timezone.localdate())
+        for n in range(497)
+    )  # fmt: skip
+    big, many_queries = _draw(author_client, postmortem.get_absolute_url())
+
+    assert _rows(big, "event") == PAGE_EVENTS and _rows(big, "action-item") == SECTION_ITEMS
+    assert "Show all 2000 events" in big and "Show all 500 action items" in big
+    # Every row drawn weighed 1.5 MB; the first ones weigh about a tenth of that.
+    assert len(big) < 200_000, f"{len(big) // 1024} kB"
+    assert many_queries == few_queries
+
+
+def test_a_long_timeline_shows_its_first_events_and_the_rest_when_asked(author_client, postmortem):
+    events = _timeline(postmortem, PAGE_EVENTS + 5)
+    last = events[-1]
+    page = author_client.get(postmortem.get_absolute_url()).content.decode()
+    assert _rows(page, "event") == PAGE_EVENTS
+    assert f"Show all {PAGE_EVENTS + 5} events" in page and last.description not in page
+
+    timeline = reverse("postmortems:timeline", args=[postmortem.pk])
+    everything = author_client.get(timeline, {"all_events": "1"}, **HX).content.decode()
+    assert _rows(everything, "event") == PAGE_EVENTS + 5 and "Show all" not in everything
+    # The whole list stays whole: the section sends the wish with every request from it.
+    assert """hx-vals='{"all_events": "1"}'""" in everything
+    page = author_client.get(postmortem.get_absolute_url(), {"all_events": "1"})
+    assert _rows(page.content.decode(), "event") == PAGE_EVENTS + 5
+    printed = author_client.get(reverse("postmortems:print", args=[postmortem.pk]))
+    assert last.description in printed.content.decode()
+
+    edit = reverse("postmortems:event_edit", args=[postmortem.pk, events[0].pk])
+    data = {
+        "occurred_at": "2026-03-02T14:00",
+        "kind": "detection",
+        "description": "Alert fired",
+        "version": TimelineEventForm(instance=events[0]).saved_version(),
+    }
+    edited = author_client.post(edit, {**data, "all_events": "1"}, **HX).content.decode()
+    assert _rows(edited, "event") == PAGE_EVENTS + 5
+
+
+def test_a_change_past_the_first_events_answers_with_the_whole_timeline(author_client, postmortem):
+    _timeline(postmortem, PAGE_EVENTS + 5)
+    add = reverse("postmortems:event_create", args=[postmortem.pk])
+    early = {"occurred_at": "2026-03-02T14:00", "kind": "note", "description": "Deploy began"}
+    answer = author_client.post(add, early, **HX).content.decode()
+    assert "Deploy began" in answer and _rows(answer, "event") == PAGE_EVENTS
+
+    late = {"occurred_at": "2026-03-03T09:00", "kind": "note", "description": "All clear"}
+    answer = author_client.post(add, late, **HX).content.decode()
+    assert "All clear" in answer and _rows(answer, "event") == PAGE_EVENTS + 7
+
+
+def test_a_warning_past_the_first_events_links_to_the_whole_timeline(author_client, postmortem):
+    blameful = "Greta failed to update the rules."
+    events = _timeline(postmortem, PAGE_EVENTS + 1)
+    TimelineEvent.objects.filter(pk__in=[events[0].pk, events[-1].pk]).update(description=blameful)
+    page = author_client.get(postmortem.get_absolute_url()).content.decode()
+    assert f'href="#event-{events[0].pk}"' in page
+    whole = f"{postmortem.get_absolute_url()}?all_events=1#event-{events[-1].pk}"
+    assert f'href="{whole}"' in page
+    assert f'id="event-{events[-1].pk}"' in author_client.get(whole).content.decode()
 
 
 def test_the_action_section_shows_the_open_items_first_and_the_rest_when_asked(
@@ -126,16 +218,22 @@ def test_the_status_form_loads_when_opened(author_client, author, postmortem, ou
     assert author_client.get(url, **HX).status_code in (403, 404)
 
 
-def test_the_event_form_loads_when_opened(author_client, postmortem):
-    event = TimelineEventFactory(postmortem=postmortem, description="Pager went off")
+@pytest.mark.parametrize(
+    ("factory", "noun", "rows"),
+    [(TimelineEventFactory, "event", "timeline"), (ContributingFactorFactory, "factor", "factors")],
+)
+def test_an_edit_form_loads_when_opened(author_client, postmortem, factory, noun, rows):
+    row = factory(postmortem=postmortem, description="Pager went off")
     page = author_client.get(postmortem.get_absolute_url()).content.decode()
-    edit = reverse("postmortems:event_edit", args=[postmortem.pk, event.pk])
+    edit = reverse(f"postmortems:{noun}_edit", args=[postmortem.pk, row.pk])
     assert f'hx-get="{edit}"' in page
-    assert (
-        'name="description"' not in page[page.index(f'id="event-{event.pk}"') :].split("</li>")[0]
-    )
+    assert 'name="description"' not in page[page.index(f'id="{noun}-{row.pk}"') :].split("</li>")[0]
+
     form = author_client.get(edit, **HX).content.decode()
+    assert form.strip().startswith(f'<li id="{noun}-{row.pk}"')
     assert 'name="description"' in form and "Pager went off" in form
+    assert f'hx-post="{edit}" hx-target="#{rows}"' in form and f"Save {noun}" in form
+    assert f'hx-get="{reverse(f"postmortems:{rows}", args=[postmortem.pk])}"' in form
 
 
 def test_my_items_come_a_page_at_a_time_overdue_first(author_client, author, today):

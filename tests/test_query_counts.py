@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 def _queries(client, url: str) -> int:
     # A session's first request moves its expiry (config/sessions.py), a write the next ones
-    # don't make; and a page seen again may come from memory (postmortems/page_cache.py).
+    # don't make; and the metrics may come from memory.
     client.get(url)
     cache.clear()
     with CaptureQueriesContext(connection) as queries:

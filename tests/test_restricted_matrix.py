@@ -104,8 +104,7 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
         return _admin_values(route, argument, objects)
     by_name = {
         ("postmortems", "pk"): [objects["postmortem"].pk],
-        ("postmortems", "event_id"): [objects["event"].pk],
-        ("postmortems", "factor_id"): [objects["factor"].pk],
+        ("postmortems", "row_id"): [objects["event" if "/timeline/" in route else "factor"].pk],
         ("postmortems", "section"): list(SECTIONS),
         ("actions", "pk"): [
             objects["postmortem"].pk if "postmortem/<int:pk>" in route else objects["item"].pk

@@ -9,7 +9,7 @@ from postmortems.models.document import (
     default_time_zone,
     validate_time_zone,
 )
-from postmortems.models.drafts import Draft, SiteRevision
+from postmortems.models.drafts import Draft
 from postmortems.models.lint_terms import LintAcknowledgement, LintTerm
 from postmortems.models.review import NO_ACTIONS_MESSAGE, ReviewWorkflow, Status, TransitionRefused
 from postmortems.models.timeline import ContributingFactor, TimelineEvent
@@ -26,7 +26,6 @@ __all__ = [
     "PostmortemTemplate",
     "ReviewWorkflow",
     "Severity",
-    "SiteRevision",
     "Status",
     "TimelineEvent",
     "TransitionRefused",

@@ -219,8 +219,6 @@ class Postmortem(ReviewWorkflow, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Moves on every change to anything the page shows; see postmortems/page_cache.py.
-    revision = models.PositiveIntegerField(default=0, editable=False)
     # The text reviewers approve: the sections, the timeline and the contributing factors. Not
     # who may read it, nor action items (follow-up tracking). Moved by `mark_text_changed()`.
     text_version = models.PositiveIntegerField(default=1, editable=False)
@@ -234,7 +232,6 @@ class Postmortem(ReviewWorkflow, models.Model):
     history = HistoricalRecords(
         excluded_fields=[
             "updated_at",
-            "revision",
             "text_version",
             "text_changed_at",
             "published_version",

@@ -27,16 +27,3 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}'s draft of {self.field} on {self.postmortem.reference}"
-
-
-class SiteRevision(models.Model):
-    """One counter for what every postmortem page shows beyond its own rows.
-
-    People's names, services, lint terms and templates: it moves when any of them changes,
-    so that cached pages drawn before are never served again (postmortems/page_cache.py).
-    """
-
-    value = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"Site revision {self.value}"
