@@ -231,7 +231,7 @@ class Seeder:
         # Planner statistics, as a database that grew over years would have: right after a bulk
         # load PostgreSQL guesses "1 row" and picks nested loops over whole tables. Its VACUUM
         # also marks the pages all-visible, as autovacuum would, so that index-only scans work
-        # (it cannot run inside a transaction, as in the tests).
+        # (SQLite's compacts the file). Neither runs inside a transaction, as in the tests.
         with connection.cursor() as cursor:
             if not connection.in_atomic_block:
                 cursor.execute("VACUUM")
