@@ -4,7 +4,6 @@ import csv
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from actions.models import (
     default_due_date,
     new_calendar_key,
 )
+from config.csv import csv_safe
 from postmortems import access
 from postmortems.models import Postmortem
 
@@ -183,20 +183,6 @@ CSV_HEADER = [
     "tracker_url",
     "url",
 ]
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> str:
-    """A cell a spreadsheet shows as text: no formula runs from a title such as =HYPERLINK(…).
-
-    Numbers stay as they are: a negative number is a value, not a formula.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 class _Echo:

@@ -22,15 +22,13 @@ import common
 
 
 def seed(n: int, years: float):
-    """seed_demo's postmortems, two action items each, spread over `years`."""
+    """bench/seed.py's postmortems, two action items each, spread over `years`."""
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
+    from seed import seed_site
 
     from services.models import Service
 
-    call_command(
-        "seed_demo", postmortems=n, action_items=2 * n, users=max(10, n // 10), years=years
-    )
+    seed_site(postmortems=n, action_items=2 * n, users=max(10, n // 10), years=years)
     return get_user_model().objects.order_by("pk").first(), list(Service.objects.all())
 
 

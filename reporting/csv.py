@@ -6,7 +6,7 @@ import csv
 
 from django.http import HttpResponse
 
-from actions.services import csv_safe
+from config.csv import csv_safe
 from reporting.charts import Chart
 from reporting.filters import Filters
 

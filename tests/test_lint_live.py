@@ -15,11 +15,6 @@ def _check(client, text, **extra):
     return response.json()["findings"]
 
 
-def test_it_needs_a_login(client):
-    response = client.post(URL, {"text": "The on-call should have paged."})
-    assert response.status_code == 302
-
-
 def test_blameful_text_gets_findings_with_message_and_suggestion(author_client):
     findings = _check(author_client, "The on-call should have paged the DBA.")
     assert len(findings) == 1

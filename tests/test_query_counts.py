@@ -5,16 +5,15 @@ test_metrics.py and test_meetings.py.
 """
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.seed import seed_site
 from reviews.models import Comment
 from tests.factories import (
     ActionItemFactory,
@@ -41,14 +40,12 @@ def _queries(client, url: str) -> int:
 
 
 def _seed(postmortems: int, items: int) -> None:
-    call_command(
-        "seed_demo",
+    seed_site(
         postmortems=postmortems,
         action_items=items,
         users=4,
         years=0.5,  # recent enough that some items are still open
         force=True,
-        stdout=StringIO(),
     )
 
 

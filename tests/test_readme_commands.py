@@ -84,8 +84,8 @@ WAYS = {
         database="",
         output="--strict",
     ),
-    ".venv/bin/python manage.py seed_demo --postmortems N --action-items M --users U": Way(
-        run=".venv/bin/python manage.py seed_demo --postmortems 5 --action-items 10 --users 3",
+    ".venv/bin/python bench/seed.py --postmortems N --action-items M --users U": Way(
+        run=".venv/bin/python bench/seed.py --postmortems 5 --action-items 10 --users 3",
         database="empty",
         output="Seeded",
     ),

@@ -8,7 +8,8 @@ POST with its forms filled, each with and without htmx, following redirects to t
 messages. No answer to the roles below may hold the marker, and no row of the postmortem may
 change. The same GETs by its reader (or, for editing pages, its owner) must show the marker, or
 the walk proves nothing. Emails and chat webhooks sent on the way, by a reminder sweep, by a
-mention and by the end of the meeting follow `postmortems.access.outbound`.
+mention and by the end of the meeting follow `postmortems.access.outbound`. Anonymous visitors
+are sent to the login page by every URL but the few open ones, and every admin page needs staff.
 """
 
 import json
@@ -65,6 +66,9 @@ LISTS_SHOWING_IT = {
 }
 # The admin's own login and logout answer anyone; every other admin page needs staff.
 ADMIN_OPEN = {"admin:login", "admin:logout"}
+# The only URLs that answer without a login; every other one sends anonymous visitors to log
+# in. The calendar feed is read by calendar apps, with its secret token as the key.
+ANONYMOUS_OPEN = {"login", "healthz", "actions:calendar"}
 # Pages that sign the person out: the walk signs them in again after each.
 SIGNING_OUT = {"logout", "admin:logout"}
 # GET pages of the postmortem's objects that show none of its text, and why.
@@ -468,7 +472,7 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
     people, objects, urls, _ = site
     secret, meeting = objects["postmortem"], objects["meeting"]
     before = _snapshot(secret, meeting)
-    leaks, admin_open, requests = [], [], 0
+    leaks, admin_open, anonymous_wrong, requests = [], [], [], 0
     user = people.get(role)
     client, signed_out = Client(), True
     for name, label, path in urls:
@@ -487,11 +491,16 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
                     admin_open.append(f"{method} {path}")
             else:
                 response = _request(client, method, path, data, query)
+                first = response.redirect_chain[0][0] if response.redirect_chain else ""
+                to_login = first.startswith("/login/?next=")
+                if user is None and to_login == (name in ANONYMOUS_OPEN):
+                    anonymous_wrong.append(f"{method} {path}: {response.status_code} {first}")
             requests += 1
             if MARK in _text(response).lower():
                 leaks.append(f"{method} {path} ({name} {label})")
             assert response.status_code < 500, (method, path)
     assert not admin_open, f"admin pages that answered without a staff login: {admin_open}"
+    assert not anonymous_wrong, f"answers to anonymous visitors, not the login: {anonymous_wrong}"
     assert not leaks, f"{len(leaks)} answers showed the restricted postmortem: {leaks}"
     assert _snapshot(secret, meeting) == before, "the role changed the restricted postmortem"
     assert not _outbound_leaks(readers=set()), "mail or webhooks sent while walking leaked"

@@ -11,8 +11,8 @@ from django.db.models import Count
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from postmortems.management.commands.load_demo import DEMO_PASSWORD, DEMO_USERNAME
 from postmortems.models import Postmortem
+from reviews.management.commands.load_demo import DEMO_PASSWORD, DEMO_USERNAME
 from reviews.services import meeting_create
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,14 +1,37 @@
+"""Fill an empty database with N realistic postmortems, M action items and U users.
+
+Usage: .venv/bin/python bench/seed.py [--postmortems N] [--action-items M] [--users U]
+       [--years 3] [--seed 7] [--force]
+
+The data `make bench` measures (bench/run.py and bench/bench_metrics.py call `seed_site` on
+their throwaway databases). Run by hand, it fills the site's own database (DATABASE_URL, else
+debrief.sqlite3), migrated and empty, to try Debrief at the scale of years of incidents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
 import random
+import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
+
+import django
+
+if __name__ == "__main__":  # run by hand: the site's own settings and database
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models, transaction
+from django.db.models import DateTimeField, Expression, F, OuterRef, Subquery, Value
 from django.utils import timezone
 
 from actions.models import ActionItem, Priority, ReminderPreference, Status, StatusChange
@@ -119,46 +142,56 @@ ACTIONS = [
 DUE_DAYS = settings.ACTION_ITEM_DUE_DAYS
 
 
-class Command(BaseCommand):
-    help = "Fill an empty database with N realistic postmortems, M action items and U users."
+class SeedRefused(Exception):
+    """Seeding would mix with the data of a site in use."""
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--postmortems", type=int, default=10_000)
-        parser.add_argument("--action-items", type=int, default=100_000)
-        parser.add_argument("--users", type=int, default=1_000)
-        parser.add_argument("--years", type=float, default=3, help="spread of incident dates")
-        parser.add_argument("--seed", type=int, default=7)
-        parser.add_argument("--force", action="store_true", help="seed a non-empty database")
 
-    def handle(self, *args, **options) -> None:
-        if not options["force"] and (
-            Postmortem.objects.exists() or ActionItem.objects.exists() or Service.objects.exists()
-        ):
-            raise CommandError(
-                "The database already holds postmortems, action items or services. "
-                "Seed an empty database, or pass --force to add to it."
-            )
-        started = time.perf_counter()
-        seeder = Seeder(random.Random(options["seed"]), years=options["years"])
-        counts = seeder.run(
-            postmortems=options["postmortems"],
-            items=options["action_items"],
-            users=options["users"],
+def seed_site(
+    *,
+    postmortems: int,
+    action_items: int,
+    users: int,
+    years: float = 3,
+    seed: int = 7,
+    force: bool = False,
+) -> dict[str, int]:
+    """Seed the database; returns how many rows of each kind were added."""
+    if not force and (
+        Postmortem.objects.exists() or ActionItem.objects.exists() or Service.objects.exists()
+    ):
+        raise SeedRefused(
+            "The database already holds postmortems, action items or services. "
+            "Seed an empty database, or pass --force to add to it."
         )
-        summary = ", ".join(f"{count:,} {name}" for name, count in counts.items())
-        self.stdout.write(f"Seeded {summary} in {time.perf_counter() - started:.1f} s.")
+    seeder = Seeder(random.Random(seed), years=years)
+    return seeder.run(postmortems=postmortems, items=action_items, users=users)
 
 
-@contextmanager
-def backdated(*fields: models.DateTimeField) -> Iterator[None]:
-    """Let bulk_create keep the creation times we give, instead of stamping them "now"."""
-    for field in fields:
-        field.auto_now_add = False
-    try:
-        yield
-    finally:
-        for field in fields:
-            field.auto_now_add = True
+def create_backdated(
+    rows: list[models.Model], field: str, *, since: Expression, since_of: Callable
+) -> None:
+    """bulk_create `rows`, keeping the past times given in their `auto_now_add` `field`.
+
+    Creating stamps such a field "now". Each time is put back as `since` (an expression over
+    the row; `since_of` is its value in Python) plus an offset, one UPDATE per distinct offset:
+    few, as the seed draws offsets in whole hours or days.
+    """
+    if not rows:
+        return
+    model = type(rows[0])
+    moments = [getattr(row, field) for row in rows]
+    model.objects.bulk_create(rows, batch_size=2000)
+    by_offset = defaultdict(list)
+    for row, moment in zip(rows, moments, strict=True):
+        setattr(row, field, moment)
+        by_offset[moment - since_of(row)].append(row.pk)
+    for offset, pks in by_offset.items():
+        model.objects.filter(pk__in=pks).update(**{field: since + offset})
+
+
+def value_of(model: type[models.Model], field: str, ref: str) -> Subquery:
+    """`field` of the `model` row that the updated row's `ref` points to."""
+    return Subquery(model.objects.filter(pk=OuterRef(ref)).values(field))
 
 
 class Seeder:
@@ -185,26 +218,24 @@ class Seeder:
                 loose += 1
             else:
                 per_postmortem[rng.randrange(postmortems)] += 1
-        fields = [
-            Postmortem._meta.get_field("created_at"),
-            ActionItem._meta.get_field("created_at"),
-            StatusChange._meta.get_field("changed_at"),
-            Comment._meta.get_field("created_at"),
-        ]
-        with backdated(*fields):
-            for start in range(0, postmortems, BATCH):
-                with transaction.atomic():
-                    self.make_postmortems(per_postmortem[start : start + BATCH])
+        for start in range(0, postmortems, BATCH):
             with transaction.atomic():
-                self.save_items([self.item(None, rng.choice(self.services)) for _ in range(loose)])
+                self.make_postmortems(per_postmortem[start : start + BATCH])
+        with transaction.atomic():
+            self.save_items(
+                [self.item(None, rng.choice(self.services)) for _ in range(loose)],
+                since=Value(self.now, output_field=DateTimeField()),
+                since_of=lambda item: self.now,
+            )
         self.make_meeting()
         # Planner statistics, as a database that grew over years would have: right after a bulk
         # load PostgreSQL guesses "1 row" and picks nested loops over whole tables. Its VACUUM
         # also marks the pages all-visible, as autovacuum would, so that index-only scans work
-        # (it cannot run inside a transaction, as in the tests).
-        vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+        # (SQLite's compacts the file). Neither runs inside a transaction, as in the tests.
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
+            if not connection.in_atomic_block:
+                cursor.execute("VACUUM")
+            cursor.execute("ANALYZE")
         return self.counts
 
     def make_users(self, count: int) -> list:
@@ -315,11 +346,18 @@ class Seeder:
                     no_actions_reason=""
                     if count
                     else "Covered by the actions of an earlier incident.",
-                    created_at=started + timedelta(hours=rng.randint(2, 72)),
+                    created_at=min(self.now, started + timedelta(hours=6 * rng.randint(1, 12))),
                 )
             )
             plans.append((services, count, (detect, mitigate, resolve)))
-        Postmortem.objects.bulk_create(self.count("postmortems", postmortems))
+        create_backdated(
+            self.count("postmortems", postmortems),
+            "created_at",
+            since=F("started_at"),
+            since_of=lambda postmortem: postmortem.started_at,
+        )
+        created = {postmortem.pk: postmortem.created_at for postmortem in postmortems}
+        postmortem_created = value_of(Postmortem, "created_at", "postmortem_id")
         links, events, factors, reviewers, comments = [], [], [], [], []
         Link = Postmortem.services.through
         for postmortem, (services, _, marks) in zip(postmortems, plans, strict=True):
@@ -357,12 +395,19 @@ class Seeder:
         TimelineEvent.objects.bulk_create(self.count("timeline events", events), batch_size=2000)
         ContributingFactor.objects.bulk_create(self.count("factors", factors), batch_size=2000)
         Reviewer.objects.bulk_create(self.count("reviewers", reviewers), batch_size=2000)
-        Comment.objects.bulk_create(self.count("comments", comments), batch_size=2000)
+        create_backdated(
+            self.count("comments", comments),
+            "created_at",
+            since=postmortem_created,
+            since_of=lambda comment: created[comment.postmortem_id],
+        )
         items = []
         for postmortem, (services, count, _) in zip(postmortems, plans, strict=True):
             for _ in range(count):
                 items.append(self.item(postmortem, services[0]))
-        self.save_items(items)
+        self.save_items(
+            items, since=postmortem_created, since_of=lambda item: created[item.postmortem_id]
+        )
 
     def timeline(self, postmortem: Postmortem, service: Service, marks: tuple) -> list:
         """About 20 events: the key moments at the postmortem's key times, notes between them."""
@@ -394,10 +439,10 @@ class Seeder:
 
     def item(self, postmortem: Postmortem | None, service: Service) -> ActionItem:
         rng = self.rng
-        base = (
-            postmortem.created_at if postmortem else self.now - timedelta(days=rng.randint(1, 400))
-        )
-        created = base + timedelta(hours=rng.randint(1, 120))
+        if postmortem:
+            created = min(self.now, postmortem.created_at + timedelta(hours=6 * rng.randint(0, 20)))
+        else:
+            created = self.now - timedelta(days=rng.randint(1, 400))
         priority = rng.choice([Priority.P1, Priority.P2, Priority.P2, Priority.P3])
         due = (created + timedelta(days=DUE_DAYS[priority])).date()
         title, kind = rng.choice(ACTIONS)
@@ -435,13 +480,15 @@ class Seeder:
             created_at=created,
         )
 
-    def save_items(self, items: list[ActionItem]) -> None:
-        ActionItem.objects.bulk_create(self.count("action items", items), batch_size=2000)
-        changes = []
+    def save_items(self, items: list[ActionItem], *, since: Expression, since_of: Callable) -> None:
+        create_backdated(
+            self.count("action items", items), "created_at", since=since, since_of=since_of
+        )
+        changes = {"created_at": [], "completed_at": []}  # by the time of the item they follow
         for item in items:
             if self.rng.random() >= 0.3:  # "some status history": a third have it
                 continue
-            changes.append(
+            changes["created_at"].append(
                 StatusChange(
                     item_id=item.pk,
                     changed_by_id=item.created_by_id,
@@ -452,17 +499,26 @@ class Seeder:
                 )
             )
             if item.status != Status.OPEN:
-                changes.append(
+                follows = "completed_at" if item.completed_at else "created_at"
+                changes[follows].append(
                     StatusChange(
                         item_id=item.pk,
                         changed_by_id=item.owner_id,
                         from_status=Status.OPEN,
                         to_status=item.status,
                         note=item.reason,
-                        changed_at=item.completed_at or item.created_at + timedelta(days=3),
+                        changed_at=item.completed_at
+                        or min(self.now, item.created_at + timedelta(days=3)),
                     )
                 )
-        StatusChange.objects.bulk_create(self.count("status changes", changes), batch_size=2000)
+        of_item = {item.pk: item for item in items}
+        for follows, rows in changes.items():
+            create_backdated(
+                self.count("status changes", rows),
+                "changed_at",
+                since=value_of(ActionItem, follows, "item_id"),
+                since_of=lambda change, follows=follows: getattr(of_item[change.item_id], follows),
+            )
 
     def make_meeting(self) -> None:
         """Next week's review meeting: the postmortems in review, then recent published ones."""
@@ -487,3 +543,34 @@ class Seeder:
         )
         self.counts["meetings"] = 1
         self.counts["agenda items"] = len(agenda)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postmortems", type=int, default=10_000)
+    parser.add_argument("--action-items", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=1_000)
+    parser.add_argument("--years", type=float, default=3, help="spread of incident dates")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--force", action="store_true", help="seed a non-empty database")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    try:
+        counts = seed_site(
+            postmortems=args.postmortems,
+            action_items=args.action_items,
+            users=args.users,
+            years=args.years,
+            seed=args.seed,
+            force=args.force,
+        )
+    except SeedRefused as refusal:
+        print(refusal, file=sys.stderr)
+        return 1
+    summary = ", ".join(f"{count:,} {name}" for name, count in counts.items())
+    print(f"Seeded {summary} in {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,14 +1,22 @@
+"""The demo that `make run` loads: a few people, services and postmortems at every stage.
+
+It lives in reviews, the top app of what it creates, and creates it all as people do: through
+the model methods and services the pages call, so the demo obeys the site's rules.
+"""
+
 import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from actions.models import ActionItem, Status
+from actions.services import action_item_create
 from postmortems.models import (
     ContributingFactor,
     Postmortem,
@@ -17,6 +25,7 @@ from postmortems.models import (
     TimelineEvent,
 )
 from postmortems.models import Status as PostmortemStatus
+from reviews.models import Comment, Reviewer
 from services.models import Service
 
 DEMO_USERNAME = "demo"
@@ -212,19 +221,19 @@ class Command(BaseCommand):
     @transaction.atomic
     def _load(self, demo) -> None:
         team = [demo]
+        # So that one can sign in as a reviewer or an owner, not only as the admin. Hashed
+        # once: hashing is slow by design.
+        password = make_password(DEMO_PASSWORD)
         for username, first, last in TEAM:
-            user, created = get_user_model().objects.get_or_create(
+            user, _ = get_user_model().objects.get_or_create(
                 username=username,
                 defaults={
                     "first_name": first,
                     "last_name": last,
                     "email": f"{username}@example.com",
+                    "password": password,
                 },
             )
-            if created:
-                # So that one can sign in as a reviewer or an owner, not only as the admin.
-                user.set_password(DEMO_PASSWORD)
-                user.save(update_fields=["password"])
             team.append(user)
         template = PostmortemTemplate.objects.filter(is_default=True).first()
         today = timezone.localdate()
@@ -247,10 +256,11 @@ class Command(BaseCommand):
                 hour=14, minute=2
             )
             customers, requests, tickets = data["figures"]
+            owner = team[number % len(team)]
             postmortem = Postmortem.objects.create(
                 title=data["title"],
                 severity=data["severity"],
-                owner=team[number % len(team)],
+                owner=owner,
                 template=template,
                 time_zone=data["zone"],
                 summary=data["summary"],
@@ -264,35 +274,28 @@ class Command(BaseCommand):
             )
             postmortem.services.set([services[name] for name in data["services"]])
             postmortem.coauthors.add(demo)
-            TimelineEvent.objects.bulk_create(
-                TimelineEvent(
-                    postmortem=postmortem,
-                    occurred_at=start + timedelta(minutes=minutes),
-                    kind=kind,
-                    description=text,
-                    starred=kind != "note" and kind != "communication",
-                )
-                for minutes, kind, text in data["events"]
-            )
-            postmortem.sync_key_times()
-            ContributingFactor.objects.bulk_create(
-                ContributingFactor(postmortem=postmortem, category=category, description=text)
-                for category, text in data["factors"]
+            _write(
+                postmortem,
+                events=[
+                    (start + timedelta(minutes=minutes), kind, text)
+                    for minutes, kind, text in data["events"]
+                ],
+                factors=data["factors"],
             )
             for index, (title, priority, kind, due_in, status) in enumerate(data["actions"]):
-                ActionItem.objects.create(
+                item = action_item_create(
+                    by=owner,
                     postmortem=postmortem,
                     title=title,
                     priority=priority,
                     kind=kind,
                     owner=team[(number + index + 1) % len(team)],
                     due_date=today + timedelta(days=due_in),
-                    status=status,
-                    reason="Waiting for the queue library upgrade." if status == "blocked" else "",
-                    completed_at=timezone.now() if status == Status.DONE else None,
-                    created_by=postmortem.owner,
                 )
-            self._review(postmortem, data["status"], reviewer=team[(number + 2) % len(team)])
+                reason = "Waiting for the queue library upgrade." if status == "blocked" else ""
+                if status != Status.OPEN:
+                    item.set_status(status, by=item.owner, reason=reason)
+            _review(postmortem, data["status"], reviewer=team[(number + 2) % len(team)])
 
     def _history(self, team, template, services) -> None:
         """Published incidents of the past year, with key times, factors and action items."""
@@ -304,80 +307,95 @@ class Command(BaseCommand):
             )
             detect, mitigate = rng.randint(2, 25), rng.randint(15, 90)
             resolve = detect + mitigate + rng.randint(10, 240)
-            minutes = detect + mitigate
+            affected = " and ".join(names)
+            owner = team[number % len(team)]
             postmortem = Postmortem.objects.create(
                 title=title,
                 severity=severity,
-                owner=team[number % len(team)],
+                owner=owner,
                 template=template,
                 time_zone="UTC",
-                summary=f"{title}. Customers were affected for about {minutes} minutes.",
-                impact=f"Customers of {' and '.join(names)} were affected for {minutes} minutes.",
+                summary=f"{title}. Customers were affected for about {detect + mitigate} minutes.",
+                impact=f"Requests to {affected} failed for about {detect + mitigate} minutes.",
             )
             postmortem.services.set([services[name] for name in names])
-            TimelineEvent.objects.bulk_create(
-                TimelineEvent(
-                    postmortem=postmortem,
-                    occurred_at=start + timedelta(minutes=offset),
-                    kind=kind,
-                    description=text,
-                    starred=True,
-                )
-                for offset, kind, text in [
-                    (0, "impact_start", "Errors started."),
-                    (detect, "detection", "The alert paged the on-call."),
-                    (minutes, "mitigation", "The change was rolled back."),
-                    (resolve, "resolution", "Service back to normal."),
-                ]
-            )
-            postmortem.sync_key_times()
-            ContributingFactor.objects.bulk_create(
-                ContributingFactor(
-                    postmortem=postmortem, category=category, description=f"{category} factor."
-                )
-                for category in categories
+            _write(
+                postmortem,
+                events=[
+                    (start, "impact_start", f"Errors from {affected} started."),
+                    (start + timedelta(minutes=detect), "detection", "An alert paged on-call."),
+                    (
+                        start + timedelta(minutes=detect + mitigate),
+                        "mitigation",
+                        "The change behind it was rolled back.",
+                    ),
+                    (start + timedelta(minutes=resolve), "resolution", "The fix was deployed."),
+                ],
+                factors=[(category, f"{category} factor.") for category in categories],
             )
             due = (start + timedelta(days=rng.choice([14, 28, 42]))).date()
             late = rng.random() < 0.35
             done_at = datetime.combine(
                 due + timedelta(days=9 if late else -3), datetime.min.time(), UTC
             )
-            item = ActionItem.objects.create(
+            item = action_item_create(
+                by=owner,
                 postmortem=postmortem,
                 title=f"Follow up on {title.lower()}",
                 priority="P2",
                 kind="prevent",
                 owner=team[(number + 1) % len(team)],
                 due_date=due,
-                status=Status.DONE if done_at < now else Status.OPEN,
-                completed_at=done_at if done_at < now else None,
-                created_by=postmortem.owner,
             )
-            # Backdated so that "created per week" and "days to close" have a history too.
-            ActionItem.objects.filter(pk=item.pk).update(created_at=start + timedelta(days=1))
-            self._review(postmortem, "published", reviewer=team[(number + 1) % len(team)])
+            _review(postmortem, PostmortemStatus.PUBLISHED, reviewer=team[(number + 1) % len(team)])
+            # Dated back to the incident, so that "created per week" and "days to close" have
+            # a history too.
+            created = start + timedelta(days=1)
+            ActionItem.objects.filter(pk=item.pk).update(created_at=created)
+            item.changes.update(changed_at=created)
+            if done_at < now:
+                item.complete(by=item.owner)
+                ActionItem.objects.filter(pk=item.pk).update(completed_at=done_at)
+                item.changes.filter(to_status=Status.DONE).update(changed_at=done_at)
 
-    def _review(self, postmortem: Postmortem, status: str, *, reviewer) -> None:
-        """Take a demo postmortem to `status` by the rules a person follows."""
-        from reviews.models import Comment, Reviewer
 
-        if status == PostmortemStatus.DRAFT:
-            return
-        postmortem.submit(by=postmortem.owner)
-        if status == PostmortemStatus.IN_REVIEW:
-            Reviewer.objects.create(postmortem=postmortem, user=reviewer)
-            return
-        # The verdict as review_record leaves it, without the emails it sends.
-        verdict = "Clear timeline; the factors read as conditions, not blame."
-        Reviewer.objects.create(
+def _write(postmortem: Postmortem, *, events: list[tuple], factors: list[tuple]) -> None:
+    """Add timeline events and contributing factors as the postmortem's page does."""
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(
             postmortem=postmortem,
-            user=reviewer,
-            verdict=Reviewer.Verdict.APPROVED,
-            comment=verdict,
-            decided_at=timezone.now(),
-            reviewed_version=postmortem.text_version,
+            occurred_at=occurred_at,
+            kind=kind,
+            description=text,
+            starred=kind not in ("note", "communication"),
         )
-        Comment.objects.create(
-            postmortem=postmortem, author=reviewer, kind=Comment.Kind.APPROVED, body=verdict
-        )
-        postmortem.publish(by=postmortem.owner)
+        for occurred_at, kind, text in events
+    )
+    ContributingFactor.objects.bulk_create(
+        ContributingFactor(postmortem=postmortem, category=category, description=text)
+        for category, text in factors
+    )
+    postmortem.sync_key_times()
+    postmortem.mark_text_changed()
+
+
+def _review(postmortem: Postmortem, status: str, *, reviewer) -> None:
+    """Take a demo postmortem to `status` by the rules of review."""
+    if status == PostmortemStatus.DRAFT:
+        return
+    # Picked and approved as reviewers_set and review_record leave it, without the emails
+    # they send: the demo's reviews are in the past.
+    picked = Reviewer.objects.create(postmortem=postmortem, user=reviewer)
+    postmortem.submit(by=postmortem.owner)
+    if status == PostmortemStatus.IN_REVIEW:
+        return
+    verdict = "Clear timeline; the factors read as conditions, not blame."
+    picked.verdict = Reviewer.Verdict.APPROVED
+    picked.comment = verdict
+    picked.decided_at = timezone.now()
+    picked.reviewed_version = postmortem.text_version
+    picked.save(update_fields=["verdict", "comment", "decided_at", "reviewed_version"])
+    Comment.objects.create(
+        postmortem=postmortem, author=reviewer, kind=Comment.Kind.APPROVED, body=verdict
+    )
+    postmortem.publish(by=postmortem.owner)
