@@ -1,5 +1,6 @@
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,10 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, accept_downloads=True)
     context.set_default_timeout(10_000)
     page = context.new_page()
+    in_flight: set = set()
+    context.on("request", lambda request: in_flight.add(request))
+    context.on("requestfinished", lambda request: in_flight.discard(request))
+    context.on("requestfailed", lambda request: in_flight.discard(request))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on(
@@ -59,6 +64,11 @@ def page(browser, live_server):
         ),
     )
     yield page
+    # Let requests still in flight (an autosave, a lint) finish before the test's database is
+    # emptied: a write racing the flush deadlocks it on PostgreSQL.
+    deadline = time.monotonic() + 5
+    while in_flight and context.pages and time.monotonic() < deadline:
+        context.pages[0].wait_for_timeout(50)
     context.close()
     assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
 
