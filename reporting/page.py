@@ -81,8 +81,8 @@ def change_stamp() -> tuple:
     `updated_at` where there is one (a save, or an update() that sets it), and the latest
     history id (every save and delete through the models, which django-simple-history
     records). The links between postmortems and services keep no history: their count
-    follows removals. Each is a subquery that reads one end of an index; the few services
-    are read whole.
+    follows removals. Each latest value is a subquery that reads one end of an index; the
+    few services are read whole.
     """
     latest: dict[str, Subquery] = {}
     for model in (Postmortem, TimelineEvent, ContributingFactor, ActionItem):
@@ -91,6 +91,7 @@ def change_stamp() -> tuple:
         if any(f.name == "updated_at" for f in model._meta.fields):
             latest[f"{name}_updated"] = _greatest(model.objects, "updated_at")
         latest[f"{name}_history"] = _greatest(model.history, "history_id")
+    # Grouped by a constant: one row, the count of all links.
     links = ServiceLink.objects.order_by().annotate(all=Value(1)).values("all")
     latest["links"] = Subquery(links.annotate(n=Count("pk")).values("n"))
     latest["last_link"] = _greatest(ServiceLink.objects, "pk")
