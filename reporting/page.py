@@ -6,8 +6,9 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db.models import Count, Subquery, Value
 from django.utils import timezone
 
 from actions.models import ActionItem
@@ -74,23 +75,35 @@ def cache_key(filters: Filters, *, now: datetime) -> str:
 
 
 def change_stamp() -> tuple:
-    """What moves whenever anything the charts read changes.
+    """What moves whenever anything the charts read changes, read in two queries.
 
     Per table the charts read: the latest id (rows added, in bulk too), the latest
     `updated_at` where there is one (a save, or an update() that sets it), and the latest
     history id (every save and delete through the models, which django-simple-history
     records). The links between postmortems and services keep no history: their count
-    follows removals. The few services are read whole.
+    follows removals. Each latest value is a subquery that reads one end of an index; the
+    few services are read whole.
     """
-    stamp: list = []
+    latest: dict[str, Subquery] = {}
     for model in (Postmortem, TimelineEvent, ContributingFactor, ActionItem):
-        latest = {"id": Max("pk")}
+        name = model._meta.model_name
+        latest[f"{name}_id"] = _greatest(model.objects, "pk")
         if any(f.name == "updated_at" for f in model._meta.fields):
-            latest["updated"] = Max("updated_at")
-        stamp += model.objects.aggregate(**latest).values()
-        stamp.append(model.history.aggregate(Max("history_id"))["history_id__max"])
-    stamp += ServiceLink.objects.aggregate(Max("pk"), Count("pk")).values()
+            latest[f"{name}_updated"] = _greatest(model.objects, "updated_at")
+        latest[f"{name}_history"] = _greatest(model.history, "history_id")
+    # Grouped by a constant: one row, the count of all links.
+    links = ServiceLink.objects.order_by().annotate(all=Value(1)).values("all")
+    latest["links"] = Subquery(links.annotate(n=Count("pk")).values("n"))
+    latest["last_link"] = _greatest(ServiceLink.objects, "pk")
+    # The subqueries hang on a row that is always there: the content type of Postmortem.
+    anchor = ContentType.objects.filter(app_label="postmortems", model="postmortem")
+    stamp = anchor.values_list(*latest.values()).get()
     services = Service.objects.order_by("pk").values_list(
         "pk", "name", "team", "slo_target", "window_days"
     )
     return (*stamp, *services)
+
+
+def _greatest(manager, field: str) -> Subquery:
+    """The greatest value of `field` (None for no rows): the first one along its index."""
+    return Subquery(manager.order_by(f"-{field}").values(field)[:1])
