@@ -129,13 +129,10 @@ class ActionItemForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
         model = ActionItem
         fields = ["title", "owner", "priority", "due_date", "kind", "description", "tracker_url"]
         widgets = {"tracker_url": forms.URLInput(attrs={"placeholder": "https://…"})}
+        help_texts = {"tracker_url": "Jira, GitHub, Linear… where the work is tracked."}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "tracker_url" in self.fields:
-            self.fields[
-                "tracker_url"
-            ].help_text = "Jira, GitHub, Linear… where the work is tracked."
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.render_hidden_fields = True  # the version, which is not in the layout

@@ -143,15 +143,7 @@ def item_bulk(request: HttpRequest) -> HttpResponse:
                 messages.error(request, error)
         return redirect(back)
     data = form.cleaned_data
-    result = action_items_bulk_update(
-        items=data["items"],
-        by=request.user,
-        action=data["action"],
-        owner=data["owner"],
-        due_date=data["due_date"],
-        reason=data["reason"],
-        loaded_at=data["loaded_at"],
-    )
+    result = action_items_bulk_update(by=request.user, **data)
     if result.changed:
         count = len(result.changed)
         messages.success(

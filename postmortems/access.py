@@ -189,31 +189,24 @@ def readers_of(postmortem_ids: Iterable[int]) -> dict[int, set[int]]:
     For what goes out to many people at once (a reminder sweep), where asking `may_read` for
     each person and postmortem would cost a query each.
     """
-    restricted = list(
-        Postmortem.objects.filter(pk__in=set(postmortem_ids), restricted=True).values_list(
-            "pk", "owner_id"
-        )
-    )
-    if not restricted:
-        return {}
+    restricted = Postmortem.objects.filter(pk__in=set(postmortem_ids), restricted=True)
     readers: dict[int, set[int]] = defaultdict(set)
-    ids = [pk for pk, _ in restricted]
-    for pk, owner in restricted:
+    for pk, owner in restricted.values_list("pk", "owner_id"):
         readers[pk].add(owner)
-    through = [
-        (Postmortem.coauthors.through, "user_id"),
-        (Postmortem.allowed_users.through, "user_id"),
-        (apps.get_model("reviews", "Reviewer"), "user_id"),
+    if not readers:
+        return {}
+    ids = list(readers)
+    ties = [
+        (Postmortem.coauthors.through, "user"),
+        (Postmortem.allowed_users.through, "user"),
+        (Postmortem.allowed_groups.through, "group__user"),
+        (apps.get_model("reviews", "Reviewer"), "user"),
     ]
-    for model, column in through:
-        for pk, user in model.objects.filter(postmortem__in=ids).values_list(
-            "postmortem_id", column
-        ):
-            readers[pk].add(user)
-    groups = Postmortem.allowed_groups.through.objects.filter(postmortem__in=ids)
-    for pk, user in groups.values_list("postmortem_id", "group__user"):
-        if user is not None:
-            readers[pk].add(user)
+    for model, person in ties:
+        rows = model.objects.filter(postmortem__in=ids)
+        for pk, user in rows.values_list("postmortem_id", person):
+            if user is not None:  # a group with nobody in it
+                readers[pk].add(user)
     admins = set(get_user_model().objects.filter(is_superuser=True).values_list("pk", flat=True))
     return {pk: people | admins for pk, people in readers.items()}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -127,9 +128,7 @@ class LintSummary:
         return [f for f in self.findings if f.finding.severity != "warning"]
 
     def by_category(self) -> list[tuple[str, int]]:
-        counts: dict[str, int] = {}
-        for item in self.blocking:
-            counts[item.finding.category] = counts.get(item.finding.category, 0) + 1
+        counts = Counter(item.finding.category for item in self.blocking)
         return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
 
 

@@ -1,11 +1,10 @@
 import hashlib
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from actions.forms import ActionItemForm
+from actions.forms import ActionItemForm, active_users
 from config.fields import ModelMultipleChoiceField, is_id
 from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
@@ -19,19 +18,20 @@ UNKNOWN_VERSION = (
 )
 
 
-def _people():
-    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+class PeopleField(ModelMultipleChoiceField):
+    """Any number of people, optional, picked from a searchable list of everyone active."""
 
+    widget = forms.SelectMultiple(attrs={"data-picker": ""})
 
-class PersonMultipleChoiceField(ModelMultipleChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=active_users(), required=False, **kwargs)
+
     def label_from_instance(self, user) -> str:
         return user.get_full_name() or user.username
 
 
 class ReviewersForm(forms.Form):
-    reviewers = PersonMultipleChoiceField(
-        queryset=_people(), required=False, widget=forms.SelectMultiple(attrs={"data-picker": ""})
-    )
+    reviewers = PeopleField()
 
     def __init__(self, *args, postmortem: Postmortem, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,9 +96,7 @@ class CommentForm(forms.Form):
 
 class MeetingForm(forms.ModelForm):
     starts_at = LocalDateTimeField(label="Starts")
-    attendees = PersonMultipleChoiceField(
-        queryset=_people(), required=False, widget=forms.SelectMultiple(attrs={"data-picker": ""})
-    )
+    attendees = PeopleField()
     agenda = ModelMultipleChoiceField(
         queryset=Postmortem.objects.none(),
         required=False,

@@ -218,13 +218,16 @@ def meeting_invite(*, meeting: Meeting, removed: Iterable[int] = ()) -> None:
     transaction.on_commit(lambda: send_meeting_invitation.delay(meeting.pk, removed_ids))
 
 
+def _invited(meeting: Meeting) -> list:
+    """Everyone invited who has an email address, the facilitator too, by address."""
+    people = {meeting.facilitator, *meeting.attendees.all()}
+    return sorted((user for user in people if user.email), key=lambda user: user.email)
+
+
 def meeting_send_invitation(*, meeting_id: int, removed_ids: Iterable[int] = ()) -> int:
     """Email the meeting's .ics to everyone invited, and a cancellation to each removed
     person who had been invited. Records each message; returns how many were sent."""
     meeting = Meeting.objects.select_related("facilitator").get(pk=meeting_id)
-    people = {user for user in meeting.attendees.all() if user.email}
-    if meeting.facilitator.email:
-        people.add(meeting.facilitator)
     had_invitation = meeting.invitations.filter(method=Invitation.Method.REQUEST)
     dropped = (
         get_user_model()
@@ -235,10 +238,7 @@ def meeting_send_invitation(*, meeting_id: int, removed_ids: Iterable[int] = ())
     )
     context = {"meeting": meeting, "agenda": outbound_agenda(meeting)}
     request = meeting_invitation(meeting)
-    sent = [
-        (user, Invitation.Method.REQUEST, request)
-        for user in sorted(people, key=lambda user: user.email)
-    ]
+    sent = [(user, Invitation.Method.REQUEST, request) for user in _invited(meeting)]
     sent += [
         (user, Invitation.Method.CANCEL, meeting_invitation(meeting, method="CANCEL", to=[user]))
         for user in dropped
@@ -288,14 +288,11 @@ def meeting_send_summary(*, meeting_id: int) -> int:
     and with what leaves the site as access.outbound says.
     """
     meeting = Meeting.objects.select_related("facilitator").get(pk=meeting_id)
-    people = {user for user in meeting.attendees.all() if user.email}
-    if meeting.facilitator.email:
-        people.add(meeting.facilitator)
     present = [a.user for a in meeting.attendance.select_related("user") if a.attended]
     agenda = list(meeting.agenda.select_related("postmortem"))
     items = list(meeting.action_items.select_related("owner", "postmortem"))
     messages = []
-    for person in sorted(people, key=lambda user: user.email):
+    for person in _invited(meeting):
         readable = set(
             access.readable_postmortems(person)
             .filter(pk__in=[a.postmortem_id for a in agenda + items if a.postmortem_id])

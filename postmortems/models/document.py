@@ -135,26 +135,18 @@ class PostmortemQuerySet(models.QuerySet):
             return self
         if not user.is_authenticated:
             return self.none()
-        through = Postmortem.coauthors.through
+
+        def linked(rows, **to_user) -> models.Exists:
+            """A row of `rows` (a through table, the reviewers) ties the postmortem to `user`."""
+            return models.Exists(rows.filter(postmortem=models.OuterRef("pk"), **to_user))
+
         return self.filter(
             models.Q(restricted=False)
             | models.Q(owner=user)
-            | models.Exists(through.objects.filter(postmortem=models.OuterRef("pk"), user=user))
-            | models.Exists(
-                Postmortem.allowed_users.through.objects.filter(
-                    postmortem=models.OuterRef("pk"), user=user
-                )
-            )
-            | models.Exists(
-                Postmortem.allowed_groups.through.objects.filter(
-                    postmortem=models.OuterRef("pk"), group__user=user
-                )
-            )
-            | models.Exists(
-                apps.get_model("reviews", "Reviewer").objects.filter(
-                    postmortem=models.OuterRef("pk"), user=user
-                )
-            )
+            | linked(Postmortem.coauthors.through.objects, user=user)
+            | linked(Postmortem.allowed_users.through.objects, user=user)
+            | linked(Postmortem.allowed_groups.through.objects, group__user=user)
+            | linked(apps.get_model("reviews", "Reviewer").objects, user=user)
         )
 
 

@@ -1,12 +1,14 @@
 """The demo that `make run` loads: a few people, services and postmortems at every stage.
 
 It lives in reviews, the top app of what it creates, and creates it all as people do: through
-the model methods and services the pages call, so the demo obeys the site's rules.
+the model methods and services the pages call, so the demo obeys the site's rules. What it
+creates is written down in demo.toml beside this file.
 """
 
 import random
+import tomllib
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -17,180 +19,16 @@ from django.utils import timezone
 
 from actions.models import ActionItem, Status
 from actions.services import action_item_create
-from postmortems.models import (
-    ContributingFactor,
-    Postmortem,
-    PostmortemTemplate,
-    Severity,
-    TimelineEvent,
-)
+from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
 from postmortems.models import Status as PostmortemStatus
 from reviews.models import Comment, Reviewer
 from services.models import Service
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "debrief-demo"
-TEAM = [
-    ("anna", "Anna", "Lindqvist"),
-    ("ben", "Ben", "Okafor"),
-    ("chloe", "Chloé", "Martin"),
-    ("dev", "Dev", "Raman"),
-]
-
-# (name, team, SLO target %, window days, description)
-SERVICES = [
-    ("checkout", "Payments", "99.95", 28, "Basket, checkout pages and order placement."),
-    ("payments", "Payments", "99.99", 30, "The gateway client and card processing."),
-    ("search", "Discovery", "99.9", 30, "Listing search and autocomplete."),
-    ("indexer", "Discovery", "99.5", 28, "Keeps the search index in step with listings."),
-    ("auth", "Identity", "99.95", 30, "Login, sessions and tokens."),
-]
-
-# Older, shorter incidents so the metrics page has a year of history:
-# (title, severity, services, factor categories).
-HISTORY = [
-    ("Checkout latency after a cache node was replaced", 3, ["checkout"], ["capacity"]),
-    ("Card declines from an expired gateway API key", 2, ["payments"], ["configuration"]),
-    ("Search timeouts during the spring sale", 2, ["search"], ["capacity", "monitoring"]),
-    ("Login loop after a cookie domain change", 2, ["auth"], ["change", "configuration"]),
-    ("Index lag after a schema migration", 3, ["indexer"], ["change"]),
-    ("Checkout errors from a bad feature flag", 1, ["checkout"], ["configuration", "process"]),
-    ("Autocomplete empty after a deploy", 3, ["search"], ["change", "monitoring"]),
-    ("Token refresh failures under load", 2, ["auth"], ["capacity"]),
-    ("Payment webhooks delayed by a provider incident", 3, ["payments"], ["dependency"]),
-    ("Checkout blank page from a CDN rule", 2, ["checkout"], ["configuration"]),
-    ("Stale listings after the indexer ran out of disk", 3, ["indexer", "search"], ["capacity"]),
-    ("Duplicate charges on retried payments", 1, ["payments", "checkout"], ["tooling"]),
-]
-
-# (title, severity, status, zone, days ago, services, summary, impact, lessons, events, factors,
-#  action items). Event offsets are minutes after the impact started.
-INCIDENTS = [
-    {
-        "title": "Checkout errors after payment gateway certificate rotation",
-        "severity": Severity.SEV1,
-        "status": "published",
-        "zone": "Europe/Berlin",
-        "days_ago": 40,
-        "services": ["checkout", "payments"],
-        "summary": "For 47 minutes, 38% of checkout attempts failed because the payment gateway "
-        "client did not trust the gateway's new intermediate certificate. Rolling the client "
-        "back to the previous trust bundle restored checkout.",
-        "impact": "- 38% of checkout attempts failed between 14:02 and 14:49 CET.\n"
-        "- About 4,100 customers saw an error; 212 contacted support.",
-        "figures": (4100, 52000, 212),
-        "went_well": "The checkout error-rate alert fired within four minutes.",
-        "went_poorly": "The trust bundle lived in a container image that only the payments "
-        "team could rebuild, which added 20 minutes.",
-        "got_lucky": "The rotation happened on a Tuesday afternoon, not during the sale.",
-        "events": [
-            (-30, "change", "Gateway provider rotated its intermediate certificate."),
-            (0, "impact_start", "Checkout error rate rose from 0.2% to 38%."),
-            (4, "detection", "Checkout error-rate alert paged the payments on-call."),
-            (9, "escalation", "Incident declared; payments and platform on-call joined."),
-            (31, "communication", "Status page updated: degraded checkout."),
-            (41, "mitigation", "Rolled the gateway client back to the previous trust bundle."),
-            (47, "impact_end", "Error rate back to baseline."),
-            (75, "resolution", "Trust bundle now updated from the provider's published chain."),
-        ],
-        "factors": [
-            (
-                "dependency",
-                "The provider announced the rotation only on its status page, which nobody subscribed to.",
-            ),
-            ("configuration", "The client pinned an intermediate certificate instead of the root."),
-            ("tooling", "Updating the trust bundle needed a full image rebuild."),
-        ],
-        "actions": [
-            (
-                "Pin the gateway's root certificate instead of the intermediate",
-                "P1",
-                "prevent",
-                10,
-                "done",
-            ),
-            (
-                "Subscribe the payments channel to the provider's status feed",
-                "P2",
-                "detect",
-                -5,
-                "open",
-            ),
-            (
-                "Load trust bundles from config so they change without a rebuild",
-                "P2",
-                "mitigate",
-                30,
-                "in_progress",
-            ),
-        ],
-    },
-    {
-        "title": "Search results stale for six hours after indexer queue stalled",
-        "severity": Severity.SEV2,
-        "status": "in_review",
-        "zone": "America/New_York",
-        "days_ago": 12,
-        "services": ["search", "indexer"],
-        "summary": "The indexer stopped consuming its queue after a poison message; search "
-        "showed listings up to six hours old until the message was moved aside.",
-        "impact": "New and edited listings did not appear in search for up to 6 hours.",
-        "figures": (None, None, 37),
-        "went_well": "The queue-depth dashboard made the stall obvious once someone looked.",
-        "went_poorly": "No alert watched the indexer's consumer lag.",
-        "got_lucky": "",
-        "events": [
-            (0, "impact_start", "A listing with a 9 MB description reached the indexer queue."),
-            (340, "detection", "Support reported sellers' complaints about missing listings."),
-            (352, "escalation", "Search on-call paged."),
-            (371, "mitigation", "Poison message moved to a holding queue; indexer caught up."),
-            (395, "resolution", "Index fully caught up."),
-        ],
-        "factors": [
-            ("monitoring", "No alert on consumer lag for the indexer queue."),
-            ("tooling", "The queue had no dead-letter topic, so one bad message blocked the rest."),
-        ],
-        "actions": [
-            (
-                "Alert when indexer consumer lag exceeds 10 minutes for 5 minutes",
-                "P1",
-                "detect",
-                -3,
-                "open",
-            ),
-            (
-                "Add a dead-letter topic after three failed deliveries",
-                "P1",
-                "prevent",
-                -1,
-                "blocked",
-            ),
-        ],
-    },
-    {
-        "title": "Login slowness during database failover drill",
-        "severity": Severity.SEV3,
-        "status": "draft",
-        "zone": "UTC",
-        "days_ago": 3,
-        "services": ["auth"],
-        "summary": "",
-        "impact": "",
-        "figures": (None, None, None),
-        "went_well": "",
-        "went_poorly": "",
-        "got_lucky": "",
-        "events": [
-            (0, "impact_start", "Failover drill started; p99 login latency rose to 4 s."),
-            (6, "detection", "Latency SLO burn alert."),
-            (18, "resolution", "Connection pools re-established; latency normal."),
-        ],
-        "factors": [],
-        "actions": [
-            ("Lower the connection pool's reconnect backoff", "P3", "mitigate", 60, "open"),
-        ],
-    },
-]
+# The keys of an incident in demo.toml that are not the postmortem's own fields.
+NOT_FIELDS = {"status", "days_ago", "services", "events", "factors", "actions"}
+DEMO = tomllib.loads((Path(__file__).parent / "demo.toml").read_text(encoding="utf-8"))
 
 
 class Command(BaseCommand):
@@ -210,7 +48,7 @@ class Command(BaseCommand):
         if not Postmortem.objects.exists():
             self._load(demo)
             self.stdout.write("Loaded the demo postmortems.")
-        others = ", ".join(username for username, _, _ in TEAM)
+        others = ", ".join(username for username, _, _ in DEMO["team"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo login: username “{DEMO_USERNAME}”, password “{DEMO_PASSWORD}” "
@@ -224,7 +62,7 @@ class Command(BaseCommand):
         # So that one can sign in as a reviewer or an owner, not only as the admin. Hashed
         # once: hashing is slow by design.
         password = make_password(DEMO_PASSWORD)
-        for username, first, last in TEAM:
+        for username, first, last in DEMO["team"]:
             user, _ = get_user_model().objects.get_or_create(
                 username=username,
                 defaults={
@@ -238,51 +76,35 @@ class Command(BaseCommand):
         template = PostmortemTemplate.objects.filter(is_default=True).first()
         today = timezone.localdate()
         services = {}
-        for name, team_name, target, window, description in SERVICES:
+        for name, team_name, target, window, description in DEMO["services"]:
             services[name], _ = Service.objects.get_or_create(
                 name=name,
                 defaults={
                     "team": team_name,
-                    "slo_target": Decimal(target),
+                    "slo_target": target,
                     "window_days": window,
                     "description": description,
                 },
             )
         self._history(team, template, services)
-        for number, data in enumerate(INCIDENTS):
-            zone = ZoneInfo(data["zone"])
-            local_day = today - timedelta(days=data["days_ago"])
-            start = datetime.combine(local_day, datetime.min.time(), zone).replace(
-                hour=14, minute=2
-            )
-            customers, requests, tickets = data["figures"]
+        for number, incident in enumerate(DEMO["incident"]):
+            fields = {key: value for key, value in incident.items() if key not in NOT_FIELDS}
+            local_day = today - timedelta(days=incident["days_ago"])
+            start = datetime.combine(local_day, datetime.min.time(), ZoneInfo(fields["time_zone"]))
+            start = start.replace(hour=14, minute=2)
             owner = team[number % len(team)]
-            postmortem = Postmortem.objects.create(
-                title=data["title"],
-                severity=data["severity"],
-                owner=owner,
-                template=template,
-                time_zone=data["zone"],
-                summary=data["summary"],
-                impact=data["impact"],
-                customers_affected=customers,
-                failed_requests=requests,
-                support_tickets=tickets,
-                went_well=data["went_well"],
-                went_poorly=data["went_poorly"],
-                got_lucky=data["got_lucky"],
-            )
-            postmortem.services.set([services[name] for name in data["services"]])
+            postmortem = Postmortem.objects.create(owner=owner, template=template, **fields)
+            postmortem.services.set([services[name] for name in incident["services"]])
             postmortem.coauthors.add(demo)
             _write(
                 postmortem,
                 events=[
                     (start + timedelta(minutes=minutes), kind, text)
-                    for minutes, kind, text in data["events"]
+                    for minutes, kind, text in incident["events"]
                 ],
-                factors=data["factors"],
+                factors=incident["factors"],
             )
-            for index, (title, priority, kind, due_in, status) in enumerate(data["actions"]):
+            for index, (priority, kind, due_in, status, title) in enumerate(incident["actions"]):
                 item = action_item_create(
                     by=owner,
                     postmortem=postmortem,
@@ -295,13 +117,13 @@ class Command(BaseCommand):
                 reason = "Waiting for the queue library upgrade." if status == "blocked" else ""
                 if status != Status.OPEN:
                     item.set_status(status, by=item.owner, reason=reason)
-            _review(postmortem, data["status"], reviewer=team[(number + 2) % len(team)])
+            _review(postmortem, incident["status"], reviewer=team[(number + 2) % len(team)])
 
     def _history(self, team, template, services) -> None:
         """Published incidents of the past year, with key times, factors and action items."""
         rng = random.Random(7)
         now = timezone.now()
-        for number, (title, severity, names, categories) in enumerate(HISTORY):
+        for number, (title, severity, names, categories) in enumerate(DEMO["history"]):
             start = (now - timedelta(days=350 - number * 27)).replace(
                 hour=rng.randint(1, 22), minute=rng.choice([0, 12, 27, 41]), second=0, microsecond=0
             )
