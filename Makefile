@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
