@@ -44,10 +44,8 @@ class MetricsFilterForm(forms.Form):
             if not data.get(name):
                 data[name] = value.isoformat()
         super().__init__(data)
-        teams = Service.objects.exclude(team="").order_by("team").values_list("team", flat=True)
-        self.fields["team"].choices = [("", "All teams")] + [
-            (team, team) for team in teams.distinct()
-        ]
+        teams = [(team, team) for team in Service.objects.teams()]
+        self.fields["team"].choices = [("", "All teams"), *teams]
         for field in self.fields.values():
             is_select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select" if is_select else "form-control"

@@ -28,6 +28,10 @@ class ServiceQuerySet(models.QuerySet):
             services.append(service)
         return services
 
+    def teams(self) -> models.QuerySet[str]:
+        """The teams that own services, each once, in order (for pickers and filters)."""
+        return self.exclude(team="").order_by("team").values_list("team", flat=True).distinct()
+
 
 class Service(models.Model):
     """Something customers depend on, with the reliability it promises (its SLO)."""

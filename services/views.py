@@ -60,5 +60,4 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _form_context(form: ServiceForm) -> dict:
-    teams = Service.objects.exclude(team="").order_by("team").values_list("team", flat=True)
-    return {"form": form, "service": form.instance, "teams": teams.distinct()}
+    return {"form": form, "service": form.instance, "teams": Service.objects.teams()}
