@@ -52,7 +52,6 @@ class MetricsFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
         for name in ("start", "end"):
             day = cleaned.get(name)
             if day and not EARLIEST <= day <= LATEST:
