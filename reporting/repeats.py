@@ -93,14 +93,13 @@ def repeat_factors(filters: Filters) -> list[Repeat]:
             pk__in={pk for r in listed for pk in r.postmortem_ids[-SHOWN_PER_REPEAT:]}
         ).values_list("pk", "title")
     )
-    url = reverse("postmortems:detail", args=[0]).replace("/0/", "/{}/")
     for repeat in listed:
         repeat.shown = [
             {
                 "reference": f"PM-{pk}",
                 "title": titles.get(pk, ""),  # "": deleted since
                 "day": moments[pk].date(),
-                "url": url.format(pk),
+                "url": reverse("postmortems:detail", args=[pk]),
             }
             for pk in repeat.postmortem_ids[-SHOWN_PER_REPEAT:]
         ]
