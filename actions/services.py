@@ -70,6 +70,8 @@ class ActionSection:
     # Set by the template tag for editors: the forms to add an item and to say why there is none.
     add_form: object = None
     reason_form: object = None
+    # Set by the template tag: whether all the items were asked for, which later swaps keep.
+    show_all: bool = False
 
     @property
     def hidden(self) -> int:

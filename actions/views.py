@@ -68,6 +68,11 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
+def _hidden_postmortem_ids(request: HttpRequest) -> set[int]:
+    """Postmortems whose items the person lists as their owner, but whose titles stay out."""
+    return set(access.hidden_postmortems(request).values_list("pk", flat=True))
+
+
 def _filtered(request: HttpRequest) -> ActionItemFilter:
     return ActionItemFilter(
         request.GET or None, queryset=access.readable(request, ActionItem.objects.all())
@@ -105,8 +110,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
     filterset = _filtered(request)
     today = timezone.localdate()
     summary = action_items_summary(items=filterset.qs, today=today)
-    # Its owner lists an item whatever its postmortem, but not a hidden postmortem's title.
-    hidden = set(access.hidden_postmortems(request).values_list("pk", flat=True))
+    hidden = _hidden_postmortem_ids(request)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -125,7 +129,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
 def item_export(request: HttpRequest) -> StreamingHttpResponse:
     filterset = _filtered(request)
     items = filterset.qs.select_related("owner", "postmortem").prefetch_related(_service_names())
-    hidden = set(access.hidden_postmortems(request).values_list("pk", flat=True))
+    hidden = _hidden_postmortem_ids(request)
     rows = action_items_csv(items=items, today=timezone.localdate(), hidden=hidden)
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     filename = f"action-items-{timezone.localdate():%Y-%m-%d}.csv"
