@@ -228,13 +228,13 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if form.is_valid():
         data = {name: form.cleaned_data[name] for name in MeetingForm.Meta.fields}
-        changed = services.meeting_update(
+        notified = services.meeting_update(
             meeting=meeting,
             data=data,
             attendees=form.cleaned_data["attendees"],
             agenda=form.cleaned_data["agenda"],
         )
-        if changed and meeting.invitations.exists():
+        if notified:
             messages.success(request, "Meeting saved. Everyone invited gets the update by email.")
         else:
             messages.success(request, "Meeting saved.")
