@@ -177,10 +177,10 @@ def _calendar_state(meeting: Meeting) -> tuple:
 
 @transaction.atomic
 def meeting_update(*, meeting: Meeting, data: dict, attendees, agenda) -> bool:
-    """Change a planned meeting; returns whether calendars must hear of it.
+    """Change a planned meeting; returns whether an update goes out to calendars.
 
-    Once invitations went out, a change emails an update (a higher SEQUENCE) to everyone
-    invited, and a cancellation to the people taken off the list.
+    A change to what an invitation shows raises its SEQUENCE; once invitations went out, it
+    also emails an update to everyone invited, and a cancellation to those taken off the list.
     """
     # From the database: a bound ModelForm has already put the new values on `meeting`.
     before = _calendar_state(Meeting.objects.select_for_update().get(pk=meeting.pk))
@@ -205,9 +205,10 @@ def meeting_update(*, meeting: Meeting, data: dict, attendees, agenda) -> bool:
     if changed:
         meeting.sequence += 1
     meeting.save(update_fields=[*data, "sequence"])
-    if changed and meeting.invitations.exists():
+    notify = changed and meeting.invitations.exists()
+    if notify:
         meeting_invite(meeting=meeting, removed=invited - people)
-    return changed
+    return notify
 
 
 def meeting_invite(*, meeting: Meeting, removed: Iterable[int] = ()) -> None:

@@ -226,15 +226,20 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = MeetingEditForm(
         request.POST or None, instance=meeting, suggested=suggested, user=request.user
     )
-    if form.is_valid():
-        data = {name: form.cleaned_data[name] for name in MeetingForm.Meta.fields}
-        changed = services.meeting_update(
-            meeting=meeting,
-            data=data,
-            attendees=form.cleaned_data["attendees"],
-            agenda=form.cleaned_data["agenda"],
-        )
-        if changed and meeting.invitations.exists():
+    # Checked and saved in one transaction, the meeting locked between: a change saved
+    # meanwhile from another window is refused, not overwritten (VersionedFormMixin).
+    with transaction.atomic():
+        saved = form.is_valid()
+        if saved:
+            data = {name: form.cleaned_data[name] for name in MeetingForm.Meta.fields}
+            notified = services.meeting_update(
+                meeting=meeting,
+                data=data,
+                attendees=form.cleaned_data["attendees"],
+                agenda=form.cleaned_data["agenda"],
+            )
+    if saved:
+        if notified:
             messages.success(request, "Meeting saved. Everyone invited gets the update by email.")
         else:
             messages.success(request, "Meeting saved.")

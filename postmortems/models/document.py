@@ -358,13 +358,14 @@ class Postmortem(ReviewWorkflow, models.Model):
 
     def sync_key_times(self) -> None:
         """Let key events of the timeline set the key timestamps they stand for."""
+        firsts = self.events.aggregate(
+            **{
+                field: models.Min("occurred_at", filter=models.Q(kind=kind))
+                for kind, field in TimelineEvent.KEY_FIELDS.items()
+            }
+        )
         changed = []
-        for kind, field in TimelineEvent.KEY_FIELDS.items():
-            first = (
-                self.events.filter(kind=kind)
-                .order_by("occurred_at")
-                .values_list("occurred_at", flat=True)
-            ).first()
+        for field, first in firsts.items():
             if first is not None and getattr(self, field) != first:
                 setattr(self, field, first)
                 changed.append(field)
