@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "simple_history",
+    "accounts",
     "postmortems",
     "actions",
     "services",

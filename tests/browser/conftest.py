@@ -84,6 +84,9 @@ def log_in(page, username: str) -> None:
 def choose(scope, label: str, option: str) -> None:
     """Pick `option` in a searchable picker (Tom Select) as a person does: type, then click."""
     page = getattr(scope, "page", scope)
-    scope.locator(".ts-wrapper", has=page.get_by_role("combobox", name=label)).click()
-    page.keyboard.type(option)
+    combobox = page.get_by_role("combobox", name=label)
+    scope.locator(".ts-wrapper", has=combobox).click()
+    # Type into the search input itself: typing at whatever holds focus lost keys when the
+    # dropdown had not yet moved focus there.
+    combobox.press_sequentially(option)
     scope.get_by_role("option", name=option, exact=True).click()
