@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("postmortems/", include("postmortems.urls")),
+    path("alerts/", include("postmortems.alerts.urls")),
     path("actions/", include("actions.urls")),
     path("", include("reviews.urls")),
     path("services/", include("services.urls")),

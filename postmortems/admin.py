@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from postmortems.models import (
+    AlertGroup,
+    AlertSource,
     ContributingFactor,
     LintAcknowledgement,
     LintTerm,
@@ -65,3 +67,39 @@ class LintAcknowledgementAdmin(admin.ModelAdmin):
     list_filter = ["rule"]
     search_fields = ["text", "reason"]
     raw_id_fields = ["postmortem", "acknowledged_by"]
+
+
+@admin.register(AlertSource)
+class AlertSourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "slug", "enabled", "default_owner"]
+    list_filter = ["kind", "enabled"]
+    prepopulated_fields = {"slug": ["name"]}
+    raw_id_fields = ["default_owner"]
+    readonly_fields = ["intake_url"]
+    fields = [
+        "name",
+        "kind",
+        "slug",
+        "intake_url",
+        "enabled",
+        "secret",
+        "username",
+        "header",
+        "severity_label",
+        "severity_map",
+        "service_label",
+        "default_owner",
+        "link_base",
+    ]
+
+    @admin.display(description="Address to give the sender")
+    def intake_url(self, source: AlertSource) -> str:
+        return source.intake_url if source.pk else "Shown once saved."
+
+
+@admin.register(AlertGroup)
+class AlertGroupAdmin(admin.ModelAdmin):
+    list_display = ["group_key", "source", "postmortem", "created_at", "updated_at"]
+    list_filter = ["source"]
+    raw_id_fields = ["postmortem"]
+    readonly_fields = ["source", "key_hash", "group_key", "created_at", "updated_at"]

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from actions.models import ActionItem, CalendarToken, Reminder, ReminderPreference, StatusChange
-from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
+from postmortems.models import AlertSource, ContributingFactor, Postmortem, TimelineEvent
 from services.models import Service
 
 PASSWORD = "correct-horse-battery"
@@ -107,3 +107,14 @@ class ReminderFactory(factory.django.DjangoModelFactory):
     day = factory.LazyFunction(timezone.localdate)
     claim = factory.Sequence(lambda n: f"claim{n}")
     claimed_at = factory.LazyFunction(timezone.now)
+
+
+class AlertSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AlertSource
+
+    name = factory.LazyAttribute(lambda s: f"{s.kind.title()} production")
+    kind = AlertSource.Kind.ALERTMANAGER
+    slug = factory.Sequence(lambda n: f"source-{n}")
+    secret = factory.Sequence(lambda n: f"not-a-real-secret-{n}")
+    default_owner = factory.SubFactory(UserFactory)

@@ -1,5 +1,6 @@
 """The postmortem document: one module per part, every name importable from here."""
 
+from postmortems.models.alerts import AlertGroup, AlertReceipt, AlertSource
 from postmortems.models.document import (
     SEVERITY_DEFINITIONS,
     Postmortem,
@@ -17,6 +18,9 @@ from postmortems.models.timeline import ContributingFactor, TimelineEvent
 __all__ = [
     "NO_ACTIONS_MESSAGE",
     "SEVERITY_DEFINITIONS",
+    "AlertGroup",
+    "AlertReceipt",
+    "AlertSource",
     "ContributingFactor",
     "Draft",
     "LintAcknowledgement",

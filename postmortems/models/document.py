@@ -371,3 +371,9 @@ class Postmortem(ReviewWorkflow, models.Model):
                 changed.append(field)
         if changed:
             self.save(update_fields=[*changed, "updated_at"])
+
+    def impact_started_by(self, moment: datetime) -> None:
+        """Impact began no later than `moment` (an alert fired then): the earliest one counts."""
+        if self.started_at is None or moment < self.started_at:
+            self.started_at = moment
+            self.save(update_fields=["started_at", "updated_at"])

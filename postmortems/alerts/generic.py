@@ -1,0 +1,56 @@
+"""Debrief's own JSON, for any sender that can post a signed body (see README, Alert intake)."""
+
+from __future__ import annotations
+
+from postmortems.alerts.base import (
+    Happening,
+    Incident,
+    PayloadError,
+    Transition,
+    moment,
+    need,
+    text,
+)
+from postmortems.models import AlertSource
+
+TRANSITIONS = {
+    "triggered": Transition.TRIGGERED,
+    "acknowledged": Transition.ACKNOWLEDGED,
+    "escalated": Transition.ESCALATED,
+    "resolved": Transition.RESOLVED,
+}
+
+
+def read(payload: dict, source: AlertSource) -> list[Incident]:
+    key = need(payload, "incident_key", str)
+    if not key.strip():
+        raise PayloadError("“incident_key” is empty.")
+    status = need(payload, "status", str)
+    if status not in TRANSITIONS:
+        raise PayloadError(f"“status” must be one of {', '.join(TRANSITIONS)}.")
+    occurred = moment(need(payload, "occurred_at", str), "occurred_at")
+    title = text(payload, "title") or key
+    labels = payload.get("labels") if isinstance(payload.get("labels"), dict) else {}
+    transition = TRANSITIONS[status]
+    event_id = text(payload, "event_id") or f"{status}@{occurred.isoformat()}"
+    happening_key = "resolved" if transition == Transition.RESOLVED else event_id
+    line = text(payload, "message") or f"{status.capitalize()}: {title}"
+    who = text(payload, "responder")
+    incident = Incident(key=key, title=title)
+    incident.happenings.append(
+        Happening(happening_key, transition, occurred, line, text(payload, "url"), who)
+    )
+    incident.severity_values.append(
+        text(payload, "severity") or str(labels.get(source.severity_label, ""))
+    )
+    services = payload.get("services", [])
+    if not isinstance(services, list) or not all(isinstance(s, str) for s in services):
+        raise PayloadError("“services” must be a list of names.")
+    incident.services += services
+    if labels.get(source.service_label):
+        incident.services.append(str(labels[source.service_label]))
+    responders = payload.get("responders", [])
+    if not isinstance(responders, list) or not all(isinstance(r, str) for r in responders):
+        raise PayloadError("“responders” must be a list of email addresses.")
+    incident.responder_emails += [*responders, who] if who else responders
+    return [incident]
