@@ -10,6 +10,7 @@ change. The same GETs by its reader (or, for editing pages, its owner) must show
 the walk proves nothing. Emails and chat webhooks sent on the way, by a reminder sweep, by a
 mention and by the end of the meeting follow `postmortems.access.outbound`. Anonymous visitors
 are sent to the login page by every URL but the few open ones, and every admin page needs staff.
+Alert intake needs no login by design: without its source's secret everyone is refused.
 """
 
 import json
@@ -32,6 +33,8 @@ from actions.models import ActionItem, CalendarToken, StatusChange
 from actions.reminders import reminders_send
 from postmortems.forms import SECTIONS
 from postmortems.models import (
+    AlertGroup,
+    AlertReceipt,
     ContributingFactor,
     Draft,
     LintAcknowledgement,
@@ -41,6 +44,7 @@ from postmortems.models import (
 from reviews.models import AgendaItem, Attendance, Comment, Meeting, Reviewer, Transition
 from tests.factories import (
     ActionItemFactory,
+    AlertSourceFactory,
     CalendarTokenFactory,
     PostmortemFactory,
     ReminderPreferenceFactory,
@@ -66,9 +70,12 @@ LISTS_SHOWING_IT = {
 }
 # The admin's own login and logout answer anyone; every other admin page needs staff.
 ADMIN_OPEN = {"admin:login", "admin:logout"}
+# Alert intake, posted to by monitoring systems: no login, no session, the source's secret as
+# the key. Without it every role, signed in or not, is refused: 401 to a POST, 405 otherwise.
+SIGNED_BY_SENDER = {"alerts:receive"}
 # The only URLs that answer without a login; every other one sends anonymous visitors to log
 # in. The calendar feed is read by calendar apps, with its secret token as the key.
-ANONYMOUS_OPEN = {"login", "healthz", "actions:calendar"}
+ANONYMOUS_OPEN = {"login", "healthz", "actions:calendar", *SIGNED_BY_SENDER}
 # Pages that sign the person out: the walk signs them in again after each.
 SIGNING_OUT = {"logout", "admin:logout"}
 # GET pages of the postmortem's objects that show none of its text, and why.
@@ -119,6 +126,7 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
         ("reviews", "item_id"): [objects["agenda"].pk],
         ("services", "pk"): [objects["service"].pk],
         ("metrics", "chart"): objects["charts"],
+        ("alerts", "slug"): [objects["alert_source"].slug],
     }
     values = by_name.get((space, argument))
     return None if values is None else [str(value) for value in values]
@@ -257,6 +265,14 @@ def _world(people: dict) -> dict:
     )
     AgendaItem.objects.create(meeting=meeting, postmortem=public, position=2)
     meeting.action_items.add(item)
+    # A monitoring source whose alerts opened the restricted postmortem.
+    alert_source = AlertSourceFactory(
+        kind="generic", slug="monitoring", default_owner=people["owner"]
+    )
+    group = AlertGroup.objects.create(
+        source=alert_source, key_hash="0" * 64, group_key=_mark("alert-group"), postmortem=secret
+    )
+    AlertReceipt.objects.create(group=group, key_hash="1" * 64, key=_mark("alert"), event=event)
 
     # Each role owns something to be reminded of, with a calendar to subscribe to.
     for name in ("reader", *ROLES[1:]):
@@ -278,6 +294,7 @@ def _world(people: dict) -> dict:
         "agenda": agenda,
         "service": service,
         "public": public,
+        "alert_source": alert_source,
     }
 
 
@@ -303,6 +320,8 @@ def _snapshot(secret: Postmortem, meeting: Meeting) -> dict:
     ):
         add(model.objects.filter(postmortem=secret))
     add(StatusChange.objects.filter(item__postmortem=secret))
+    add(AlertGroup.objects.filter(postmortem=secret))
+    add(AlertReceipt.objects.filter(group__postmortem=secret))
     add(Meeting.objects.filter(pk=meeting.pk))
     add(Attendance.objects.filter(meeting=meeting))
     add(Meeting.action_items.through.objects.filter(meeting=meeting))
@@ -462,6 +481,7 @@ def site(hooks):
     objects["charts"] = list(reader.get("/metrics/").context["charts"])
     urls, unmapped = _urls(objects)
     assert not unmapped, f"URLs whose arguments this test cannot map: {unmapped}"
+    assert {name for name, _, _ in urls} >= SIGNED_BY_SENDER, "an intake URL was renamed"
     return people, objects, urls, reader
 
 
@@ -472,7 +492,7 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
     people, objects, urls, _ = site
     secret, meeting = objects["postmortem"], objects["meeting"]
     before = _snapshot(secret, meeting)
-    leaks, admin_open, anonymous_wrong, requests = [], [], [], 0
+    leaks, admin_open, anonymous_wrong, unsigned_taken, requests = [], [], [], [], 0
     user = people.get(role)
     client, signed_out = Client(), True
     for name, label, path in urls:
@@ -495,12 +515,16 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
                 to_login = first.startswith("/login/?next=")
                 if user is None and to_login == (name in ANONYMOUS_OPEN):
                     anonymous_wrong.append(f"{method} {path}: {response.status_code} {first}")
+                refused = 401 if method.startswith("POST") else 405
+                if name in SIGNED_BY_SENDER and response.status_code != refused:
+                    unsigned_taken.append(f"{method} {path}: {response.status_code}")
             requests += 1
             if MARK in _text(response).lower():
                 leaks.append(f"{method} {path} ({name} {label})")
             assert response.status_code < 500, (method, path)
     assert not admin_open, f"admin pages that answered without a staff login: {admin_open}"
     assert not anonymous_wrong, f"answers to anonymous visitors, not the login: {anonymous_wrong}"
+    assert not unsigned_taken, f"alert intake not refused without a secret: {unsigned_taken}"
     assert not leaks, f"{len(leaks)} answers showed the restricted postmortem: {leaks}"
     assert _snapshot(secret, meeting) == before, "the role changed the restricted postmortem"
     assert not _outbound_leaks(readers=set()), "mail or webhooks sent while walking leaked"
