@@ -344,3 +344,25 @@ def test_severity_maps_case_insensitively_and_the_most_severe_wins():
     assert source.severity_for(["WARNING", "critical"]) == 1
     assert source.severity_for(["p2"]) == 2
     assert source.severity_for(["odd", "unknown", ""]) is None
+
+
+def test_an_admin_adds_a_source_and_is_shown_the_address_to_give_the_sender(client, settings):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    form = {
+        "name": "Prometheus",
+        "kind": "alertmanager",
+        "slug": "prometheus",
+        "enabled": "on",
+        "secret": "s3cret",
+        "severity_label": "severity",
+        "severity_map": '{"critical": 1, "warning": 5}',
+        "service_label": "service",
+    }
+    refused = client.post("/admin/postmortems/alertsource/add/", form)
+    assert "SEV numbers 1 to 4" in refused.content.decode()
+    form["severity_map"] = ""  # nothing mandatory: an empty map leaves every alert a SEV3
+    client.post("/admin/postmortems/alertsource/add/", form)
+    source = AlertSource.objects.get()
+    assert source.severity_map == {}
+    page = client.get(f"/admin/postmortems/alertsource/{source.pk}/change/").content.decode()
+    assert f"{settings.SITE_URL}/alerts/prometheus/" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
@@ -118,6 +119,15 @@ class AlertSource(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("alerts:receive", args=[self.slug])
+
+    def clean(self) -> None:
+        self.severity_map = self.severity_map or {}
+        if not isinstance(self.severity_map, dict) or not all(
+            isinstance(sev, int) and 1 <= sev <= 4 for sev in self.severity_map.values()
+        ):
+            raise ValidationError(
+                {"severity_map": 'Write label values and SEV numbers 1 to 4: {"critical": 1}.'}
+            )
 
     @property
     def intake_url(self) -> str:
