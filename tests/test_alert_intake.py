@@ -4,9 +4,11 @@ draft postmortems with their timeline and key times, over real HTTP to the live 
 import copy
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 
 from postmortems.models import AlertReceipt, AlertSource, Postmortem, Status, TimelineEvent
 from tests.alert_sender import Sender, fixture
@@ -366,3 +368,17 @@ def test_an_admin_adds_a_source_and_is_shown_the_address_to_give_the_sender(clie
     assert source.severity_map == {}
     page = client.get(f"/admin/postmortems/alertsource/{source.pk}/change/").content.decode()
     assert f"{settings.SITE_URL}/alerts/prometheus/" in page
+
+
+def test_deliveries_of_a_new_group_at_the_same_moment_open_one_draft(sender):
+    if connection.vendor == "sqlite":
+        # An in-memory test database's table locks fail at once instead of waiting.
+        pytest.skip("needs a database whose locks wait: runs on PostgreSQL, as in CI")
+    alertmanager = sender("alertmanager")
+    firing = fixture("alertmanager_firing")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: alertmanager.post(firing), range(4)))
+
+    assert [status for status, _ in answers] == [200] * 4, answers
+    assert sum(answer["added"] for _, answer in answers) == 2
+    assert Postmortem.objects.count() == 1 and TimelineEvent.objects.count() == 2
