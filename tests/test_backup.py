@@ -13,6 +13,7 @@ from reviews.models import AgendaItem, Comment, Invitation, Meeting, Reviewer
 from reviews.services import meeting_create
 from tests.factories import (
     ActionItemFactory,
+    AlertSourceFactory,
     ContributingFactorFactory,
     PostmortemFactory,
     ServiceFactory,
@@ -180,7 +181,14 @@ def every_field(author, reviewer):
         ReminderPreference,
         StatusChange,
     )
-    from postmortems.models import Draft, LintAcknowledgement, LintTerm, PostmortemTemplate
+    from postmortems.models import (
+        AlertGroup,
+        AlertReceipt,
+        Draft,
+        LintAcknowledgement,
+        LintTerm,
+        PostmortemTemplate,
+    )
     from reviews.models import Attendance, Transition
 
     with time_machine.travel(datetime(2026, 3, 1, 9, tzinfo=UTC), tick=False):
@@ -253,6 +261,17 @@ def every_field(author, reviewer):
         ActionItemFactory(postmortem=postmortem, status="blocked", reason="Waiting on a vendor")
         for model in (postmortem, event, factor, item):
             model.history.update(history_user=author)
+        source = AlertSourceFactory(
+            name="Prometheus", kind="grafana", slug="grafana", enabled=False, secret="s",
+            username="grafana", header="X-Sig", severity_label="level", severity_map={"hi": 1},
+            service_label="app", default_owner=author, link_base="https://grafana.example.com",
+        )  # fmt: skip
+        group = AlertGroup.objects.create(
+            source=source, key_hash="a" * 64, group_key="{}:{}", postmortem=postmortem
+        )
+        AlertReceipt.objects.create(
+            group=group, key_hash="b" * 64, key="f@t:triggered", event=event
+        )
         CalendarToken.objects.create(user=author, last_used_at=datetime(2026, 2, 28, tzinfo=UTC))
         ReminderPreference.objects.create(
             user=author, hour=7, time_zone="Europe/Berlin", opted_out=True,
