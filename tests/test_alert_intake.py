@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from postmortems.models import AlertReceipt, AlertSource, Postmortem, Status, TimelineEvent
 from tests.alert_sender import Sender, fixture
@@ -382,3 +383,14 @@ def test_deliveries_of_a_new_group_at_the_same_moment_open_one_draft(sender):
     assert [status for status, _ in answers] == [200] * 4, answers
     assert sum(answer["added"] for _, answer in answers) == 2
     assert Postmortem.objects.count() == 1 and TimelineEvent.objects.count() == 2
+
+
+def test_the_address_needs_no_login_session_or_csrf_token(sender):
+    generic = sender("generic")
+    body = json.dumps(fixture("generic_incident", "triggered")).encode()
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        "/alerts/generic/", body, content_type="application/json", headers=generic.sign(body)
+    )
+    assert response.status_code == 200, response.content
+    assert not response.cookies  # no session, no CSRF cookie

@@ -47,7 +47,6 @@ class Happening:
     occurred_at: datetime
     description: str
     url: str = ""
-    responder_email: str = ""
 
 
 @dataclass

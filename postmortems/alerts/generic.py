@@ -38,7 +38,7 @@ def read(payload: dict, source: AlertSource) -> list[Incident]:
     who = text(payload, "responder")
     incident = Incident(key=key, title=title)
     incident.happenings.append(
-        Happening(happening_key, transition, occurred, line, text(payload, "url"), who)
+        Happening(happening_key, transition, occurred, line, text(payload, "url"))
     )
     incident.severity_values.append(
         text(payload, "severity") or str(labels.get(source.severity_label, ""))

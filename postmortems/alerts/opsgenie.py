@@ -61,7 +61,7 @@ def read(payload: dict, source: AlertSource) -> list[Incident]:
             Transition.ESCALATED: "Escalated",
             Transition.RESOLVED: "Closed",
         }[transition] + (f" by {who}" if who else "")
-        incident.happenings.append(Happening(key, transition, updated, line, url, who))
+        incident.happenings.append(Happening(key, transition, updated, line, url))
         if "@" in who:
             incident.responder_emails.append(who)
     incident.severity_values.append(text(alert, "priority"))
