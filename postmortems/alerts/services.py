@@ -15,7 +15,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
 
 from postmortems.alerts import alertmanager, generic, opsgenie, pagerduty
-from postmortems.alerts.base import KINDS, Incident, PayloadError, Transition
+from postmortems.alerts.base import KINDS, Happening, Incident, PayloadError, Transition
 from postmortems.models import (
     AlertGroup,
     AlertReceipt,
@@ -83,19 +83,20 @@ def alerts_receive(*, source: AlertSource, body: bytes) -> Intake:
     if not isinstance(payload, dict):
         raise PayloadError("The body must be a JSON object.")
     incidents = READERS[source.kind](payload, source)
-    # Two deliveries of a new group at once: the second's insert fails on the unique key, and
-    # once more it finds the group the first one made.
-    for attempt in range(2):
-        try:
-            with transaction.atomic():
-                intake = Intake()
-                for incident in incidents:
-                    _record(source=source, incident=incident, intake=intake)
-                return intake
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return _record_all(source=source, incidents=incidents)
+    except IntegrityError:
+        # Two deliveries of a new group at once: the one whose insert lost on the unique key
+        # finds, this time, the group the other one made.
+        return _record_all(source=source, incidents=incidents)
+
+
+@transaction.atomic
+def _record_all(*, source: AlertSource, incidents: list[Incident]) -> Intake:
+    intake = Intake()
+    for incident in incidents:
+        _record(source=source, incident=incident, intake=intake)
+    return intake
 
 
 def _owner(source: AlertSource):
@@ -118,6 +119,7 @@ def _group(*, source: AlertSource, incident: Incident) -> AlertGroup:
         .first()
     )
     if group is not None:
+        group.source = source  # the one in hand: not a join, which FOR UPDATE would lock too
         return group
     postmortem = Postmortem.objects.create(
         title=incident.title[:200] or "Alert",
@@ -138,36 +140,12 @@ def _record(*, source: AlertSource, incident: Incident, intake: Intake) -> None:
         intake.left_alone.append(postmortem.reference)
         return
     receipts = {r.key_hash: r for r in group.receipts.select_related("event")}
-    added = moved = 0
-    for happening in incident.happenings:
-        key_hash = _hash(happening.key)
-        receipt = receipts.get(key_hash)
-        description = f"{source.name}: {happening.description}"
-        if receipt is None:
-            event = TimelineEvent.objects.create(
-                postmortem=postmortem,
-                occurred_at=happening.occurred_at,
-                kind=KINDS[happening.transition],
-                description=description,
-                source_url=_link(happening.url),
-                starred=happening.transition in (Transition.TRIGGERED, Transition.RESOLVED),
-            )
-            receipts[key_hash] = AlertReceipt.objects.create(
-                group=group, key_hash=key_hash, key=happening.key, event=event
-            )
-            added += 1
-        elif (
-            # One resolution an incident: the latest one reported, whatever order they came in.
-            happening.transition == Transition.RESOLVED
-            and receipt.event is not None
-            and happening.occurred_at > receipt.event.occurred_at
-        ):
-            receipt.event.occurred_at = happening.occurred_at
-            receipt.event.description = description
-            receipt.event.save(update_fields=["occurred_at", "description"])
-            moved += 1
-        else:
-            intake.repeated += 1
+    outcomes = [
+        _note(group=group, happening=happening, receipts=receipts)
+        for happening in incident.happenings
+    ]
+    added, moved = outcomes.count("added"), outcomes.count("moved")
+    intake.repeated += outcomes.count("repeated")
     intake.added += added
     triggers = [h.occurred_at for h in incident.happenings if h.transition == Transition.TRIGGERED]
     postmortem.sync_key_times()
@@ -176,6 +154,38 @@ def _record(*, source: AlertSource, incident: Incident, intake: Intake) -> None:
     _absorb(postmortem=postmortem, source=source, incident=incident)
     if added or moved:
         postmortem.mark_text_changed()
+
+
+def _note(*, group: AlertGroup, happening: Happening, receipts: dict[str, AlertReceipt]) -> str:
+    """Put `happening` on the timeline unless it is there already: "added", "moved" or
+    "repeated". `receipts` (by key hash) are the group's, and gain the new one."""
+    key_hash = _hash(happening.key)
+    receipt = receipts.get(key_hash)
+    description = f"{group.source.name}: {happening.description}"
+    if receipt is None:
+        event = TimelineEvent.objects.create(
+            postmortem=group.postmortem,
+            occurred_at=happening.occurred_at,
+            kind=KINDS[happening.transition],
+            description=description,
+            source_url=_link(happening.url),
+            starred=happening.transition in (Transition.TRIGGERED, Transition.RESOLVED),
+        )
+        receipts[key_hash] = AlertReceipt.objects.create(
+            group=group, key_hash=key_hash, key=happening.key, event=event
+        )
+        return "added"
+    # One resolution an incident: the latest one reported, whatever order they came in.
+    if (
+        happening.transition == Transition.RESOLVED
+        and receipt.event is not None
+        and happening.occurred_at > receipt.event.occurred_at
+    ):
+        receipt.event.occurred_at = happening.occurred_at
+        receipt.event.description = description
+        receipt.event.save(update_fields=["occurred_at", "description"])
+        return "moved"
+    return "repeated"
 
 
 def _absorb(*, postmortem: Postmortem, source: AlertSource, incident: Incident) -> None:
