@@ -162,6 +162,20 @@ def test_a_pagerduty_incident_arriving_out_of_order_and_twice_builds_one_timelin
     assert postmortem.resolved_at.replace(microsecond=0) == at(2026, 4, 20, 4, 2, 19)
 
 
+@pytest.mark.parametrize(
+    ("priority", "urgency", "sev"), [("P3", "high", 3), (None, "low", 4), (None, "high", 2)]
+)
+def test_pagerduty_severity_comes_from_the_priority_else_the_urgency(
+    sender, priority, urgency, sev
+):
+    triggered = copy.deepcopy(fixture("pagerduty_incident", "triggered"))
+    data = triggered["event"]["data"]
+    data["priority"] = priority and {**data["priority"], "summary": priority}
+    data["urgency"] = urgency
+    sender("pagerduty").deliver(triggered)
+    assert Postmortem.objects.get().severity == sev
+
+
 def test_a_pagerduty_delivery_signed_with_no_current_secret_is_refused(sender):
     pagerduty = sender("pagerduty")
     body = json.dumps(fixture("pagerduty_incident", "triggered")).encode()

@@ -34,8 +34,9 @@ def read(payload: dict, source: AlertSource) -> list[Incident]:
     transition = TRANSITIONS[status]
     event_id = text(payload, "event_id") or f"{status}@{occurred.isoformat()}"
     happening_key = "resolved" if transition == Transition.RESOLVED else event_id
-    line = text(payload, "message") or f"{status.capitalize()}: {title}"
     who = text(payload, "responder")
+    by = f" by {who}" if who else ""
+    line = text(payload, "message") or f"{status.capitalize()}{by}: {title}"
     incident = Incident(key=key, title=title)
     incident.happenings.append(
         Happening(happening_key, transition, occurred, line, text(payload, "url"))

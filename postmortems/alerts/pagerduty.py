@@ -43,10 +43,8 @@ def read(payload: dict, source: AlertSource) -> list[Incident]:
         key = "resolved" if transition == Transition.RESOLVED else need(event, "id", str, "event")
         line = f"{transition.capitalize()}{by}"
         incident.happenings.append(Happening(key, transition, occurred, line, url))
-    priority = data.get("priority")
-    if isinstance(priority, dict):
-        incident.severity_values.append(text(priority, "summary"))
-    incident.severity_values.append(text(data, "urgency"))
+    # The priority when the account uses priorities, else the urgency.
+    incident.severity_values.append(text(data.get("priority"), "summary") or text(data, "urgency"))
     service = text(data.get("service") or {}, "summary")
     if service:
         incident.services.append(service)
