@@ -45,6 +45,8 @@ from postmortems.models import (
 from postmortems.models import Status as PostmortemStatus
 from reviews.models import AgendaItem, Attendance, Comment, Meeting, Reviewer
 from services.models import Service
+from teams.models import Team
+from teams.services import team_create
 
 BATCH = 500  # postmortems per transaction; their events and items go in the same one
 
@@ -272,10 +274,14 @@ class Seeder:
         return users
 
     def make_services(self) -> list[Service]:
+        teams = {team.display_name: team for team in Team.objects.filter(display_name__in=TEAMS)}
+        for name in TEAMS:
+            if name not in teams:
+                teams[name] = team_create(display_name=name)
         services = [
             Service(
                 name=name,
-                team=team,
+                team=teams[team],
                 description=f"The {name} service, run by the {team} team.",
                 slo_target=self.rng.choice(["99.5", "99.9", "99.95", "99.99"]),
                 window_days=self.rng.choice([28, 30]),
@@ -284,7 +290,8 @@ class Seeder:
             if not Service.objects.filter(name__iexact=name).exists()
         ]
         Service.objects.bulk_create(self.count("services", services))
-        return list(Service.objects.filter(name__in=[name for name, _ in SERVICES]))
+        names = [name for name, _ in SERVICES]
+        return list(Service.objects.filter(name__in=names).select_related("team"))
 
     def words(self, service: Service, template: str) -> str:
         return template.format(
@@ -317,6 +324,8 @@ class Seeder:
                     severity=rng.choice([1, 2, 2, 3, 3, 3, 4]),
                     status=status,
                     owner_id=rng.choice(self.users).pk,
+                    # As Postmortem.take_team_from_services: its first service's team, by name.
+                    team_id=min(services, key=lambda s: s.name).team_id,
                     template=self.template,
                     time_zone=rng.choice(ZONES),
                     started_at=started,

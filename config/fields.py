@@ -39,6 +39,14 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+class PeopleField(ModelMultipleChoiceField):
+    """People by name, with the username to tell two of the same name apart."""
+
+    def label_from_instance(self, user) -> str:
+        name = user.get_full_name()
+        return f"{name} ({user.username})" if name else user.username
+
+
 # The IANA zones people pick from: regions' cities and UTC, not the legacy aliases
 # ("US/Eastern", "EST5EDT") or pseudo-zones ("Factory", "localtime") tzdata also carries.
 REGIONS = {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe"}

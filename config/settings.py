@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "axes",
     "simple_history",
     "accounts",
+    "teams",
     "postmortems",
     "actions",
     "services",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("actions/", include("actions.urls")),
     path("", include("reviews.urls")),
     path("services/", include("services.urls")),
+    path("teams/", include("teams.urls")),
     path("metrics/", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -28,6 +28,7 @@ DATA_FILE = "debrief.json"
 MODELS = [
     "auth.Group",
     "auth.User",
+    "teams.Team",
     "services.Service",
     "postmortems.PostmortemTemplate",
     "postmortems.LintTerm",

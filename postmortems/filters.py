@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 
 from postmortems.models import Postmortem, Severity, Status
+from teams.models import Team
 
 
 class PostmortemFilter(django_filters.FilterSet):
@@ -15,6 +16,14 @@ class PostmortemFilter(django_filters.FilterSet):
         queryset=Postmortem._meta.get_field("services").related_model.objects.order_by("name"),
         empty_label="Any service",
         label="Service",
+        widget=forms.Select(attrs={"data-picker": "", "class": "form-select"}),
+    )
+    # By slug, as a team's page links here: ?team=payments.
+    team = django_filters.ModelChoiceFilter(
+        to_field_name="slug",
+        queryset=Team.objects.all(),
+        empty_label="Any team",
+        label="Owning team",
         widget=forms.Select(attrs={"data-picker": "", "class": "form-select"}),
     )
     started_after = django_filters.DateFilter(
@@ -32,7 +41,7 @@ class PostmortemFilter(django_filters.FilterSet):
 
     class Meta:
         model = Postmortem
-        fields = ["q", "status", "severity", "service", "started_after", "started_before"]
+        fields = ["q", "status", "severity", "service", "team", "started_after", "started_before"]
 
     @property
     def form(self):

@@ -11,12 +11,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from config.fields import ModelChoiceField, ModelMultipleChoiceField, TimeZoneField
+from config.fields import ModelChoiceField, PeopleField, TimeZoneField
 from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems.chatlog import KIND_PHRASES, ChatMessage, KindVocabulary
 from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
 from services.forms import AffectedServicesMixin, NewServicesField, ServicesField
+from teams.forms import GroupsField
+from teams.models import Team
 
 MAX_TEXT = 100_000
 
@@ -100,14 +102,6 @@ def _check_after_start(form: forms.Form, cleaned: dict) -> None:
             form.add_error(name, f"{label} cannot be before the impact started.")
 
 
-class PeopleField(ModelMultipleChoiceField):
-    """People by name, with the username to tell two of the same name apart."""
-
-    def label_from_instance(self, user) -> str:
-        name = user.get_full_name()
-        return f"{name} ({user.username})" if name else user.username
-
-
 class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
     time_zone = TimeZoneField(label="Incident time zone", initial=settings.TIME_ZONE)
     started_at = LocalDateTimeField(label="Impact started", required=False)
@@ -147,6 +141,14 @@ class DetailsForm(
     detected_at = LocalDateTimeField(label="Detected", required=False)
     mitigated_at = LocalDateTimeField(label="Mitigated", required=False)
     resolved_at = LocalDateTimeField(label="Resolved", required=False)
+    team = ModelChoiceField(
+        queryset=Team.objects.all(),
+        required=False,
+        label="Owning team",
+        empty_label="The team of its first service",
+        widget=forms.Select(attrs={"data-picker": ""}),
+        help_text="Left empty, the team of its first affected service that has one.",
+    )
 
     class Meta:
         model = Postmortem
@@ -160,6 +162,7 @@ class DetailsForm(
             "resolved_at",
             "services",
             "new_services",
+            "team",
             "coauthors",
         ]
         field_classes = {"coauthors": PeopleField}
@@ -214,12 +217,11 @@ class AccessForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Postmortem
         fields = ["restricted", "allowed_users", "allowed_groups"]
-        field_classes = {
-            "allowed_users": PeopleField,
-            "allowed_groups": ModelMultipleChoiceField,
-        }
+        field_classes = {"allowed_users": PeopleField, "allowed_groups": GroupsField}
+        labels = {"allowed_groups": "Teams and groups who may read it"}
         help_texts = {
-            "allowed_groups": "An admin makes groups and puts people in them under Admin → Groups.",
+            "allowed_groups": "Their members read it. Staff make teams on the Teams page; an "
+            "admin makes other groups under Admin → Groups.",
         }
         widgets = {
             "allowed_users": forms.SelectMultiple(attrs={"size": 5}),

@@ -46,12 +46,15 @@ DOCUMENT_CHANGED = "documentChanged"
 # ... and after a new time zone, so the timeline shows its times in it.
 TIME_ZONE_CHANGED = "timeZoneChanged"
 # Form fields outside the text that reviewers approve: who wrote it and who may read it.
-NOT_REVIEWED = {"version", "coauthors", "restricted", "allowed_users", "allowed_groups"}
+# The owning team is who follows it up, not what it says.
+NOT_REVIEWED = {"version", "coauthors", "team", "restricted", "allowed_users", "allowed_groups"}
 
 
 def postmortem_list(request: HttpRequest) -> HttpResponse:
     queryset = (
-        access.readable_postmortems(request).select_related("owner").prefetch_related("services")
+        access.readable_postmortems(request)
+        .select_related("owner", "team")
+        .prefetch_related("services")
     )
     filterset = PostmortemFilter(request.GET or None, queryset=queryset)
     page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))
@@ -78,6 +81,7 @@ def postmortem_create(request: HttpRequest) -> HttpResponse:
         postmortem.owner = request.user
         postmortem.save()
         form.save_m2m()
+        postmortem.take_team_from_services()
         messages.success(request, f"{postmortem.reference} created. Write it section by section.")
         return redirect(postmortem)
     return render(request, "postmortems/postmortem_form.html", {"form": form})
@@ -179,6 +183,8 @@ def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
         saved = form.is_valid()
         if saved:
             form.save()
+            if "team" in form.fields:
+                postmortem.take_team_from_services()
             if set(form.changed_data) - NOT_REVIEWED:
                 postmortem.mark_text_changed()
             Draft.objects.filter(

@@ -180,7 +180,7 @@ def error_budgets(filters: Filters, *, now: datetime) -> Chart:
     rows = [
         [
             b.service.name,
-            b.service.team,
+            str(b.service.team or ""),
             b.service.slo_target.normalize(),
             b.service.window_days,
             b.service.budget_minutes.normalize(),

@@ -16,6 +16,7 @@ from actions.models import ActionItem
 from postmortems import access
 from postmortems.models import Postmortem
 from services.models import Service
+from teams.models import Team
 
 ServiceLink = Postmortem.services.through
 
@@ -25,7 +26,7 @@ class Filters:
     start: date
     end: date
     service: Service | None = None
-    team: str = ""
+    team: Team | None = None
     severity: int | None = None
     viewer: Any = None  # the person looking: restricted postmortems they may not read are left out
 
@@ -90,8 +91,10 @@ class Filters:
             links = ServiceLink.objects.filter(postmortem=OuterRef("pk"), service=self.service)
             queryset = queryset.filter(Exists(links))
         if self.team:
+            # A team's postmortems are those it owns; one that no team owns (saved before teams,
+            # or with no service of a team) counts for the teams of its services.
             links = ServiceLink.objects.filter(postmortem=OuterRef("pk"), service__team=self.team)
-            queryset = queryset.filter(Exists(links))
+            queryset = queryset.filter(Q(team=self.team) | Q(Exists(links), team__isnull=True))
         return queryset
 
     def action_items(self) -> QuerySet[ActionItem]:
@@ -111,7 +114,7 @@ class Filters:
         return items
 
     def services(self) -> QuerySet[Service]:
-        services = Service.objects.all()
+        services = Service.objects.select_related("team")
         if self.service:
             services = services.filter(pk=self.service.pk)
         if self.team:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from postmortems.models import Severity
 from services.models import Service
+from teams.models import Team
 
 MAX_RANGE_DAYS = 5 * 366
 EARLIEST, LATEST = date(1970, 1, 1), date(2199, 12, 31)
@@ -25,7 +26,10 @@ class MetricsFilterForm(forms.Form):
     service = forms.ModelChoiceField(
         queryset=Service.objects.all(), required=False, empty_label="All services"
     )
-    team = forms.ChoiceField(required=False)
+    # By slug, as the team's page links here: ?team=payments.
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), to_field_name="slug", required=False, empty_label="All teams"
+    )
     severity = forms.TypedChoiceField(
         choices=[("", "Any severity"), *Severity.choices],
         coerce=int,
@@ -44,8 +48,6 @@ class MetricsFilterForm(forms.Form):
             if not data.get(name):
                 data[name] = value.isoformat()
         super().__init__(data)
-        teams = [(team, team) for team in Service.objects.teams()]
-        self.fields["team"].choices = [("", "All teams"), *teams]
         for field in self.fields.values():
             is_select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select" if is_select else "form-control"

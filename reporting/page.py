@@ -64,7 +64,7 @@ def cache_key(filters: Filters, *, now: datetime) -> str:
         filters.start,
         filters.end,
         getattr(filters.service, "pk", None),
-        filters.team,
+        getattr(filters.team, "pk", None),
         filters.severity,
         filters.audience(),
         timezone.localdate(now),
@@ -99,7 +99,7 @@ def change_stamp() -> tuple:
     anchor = ContentType.objects.filter(app_label="postmortems", model="postmortem")
     stamp = anchor.values_list(*latest.values()).get()
     services = Service.objects.order_by("pk").values_list(
-        "pk", "name", "team", "slo_target", "window_days"
+        "pk", "name", "team__display_name", "slo_target", "window_days"
     )
     return (*stamp, *services)
 

@@ -2,18 +2,27 @@ from __future__ import annotations
 
 from django import forms
 
-from config.fields import ModelMultipleChoiceField
+from config.fields import ModelChoiceField, ModelMultipleChoiceField
 from config.versioning import VersionedFormMixin
 from services.models import Service
+from teams.models import Team
 
 
 class ServiceForm(VersionedFormMixin, forms.ModelForm):
+    team = ModelChoiceField(
+        queryset=Team.objects.all(),
+        required=False,
+        label="Owning team",
+        empty_label="No team",
+        widget=forms.Select(attrs={"data-picker": ""}),
+        help_text="Staff add teams on the Teams page.",
+    )
+
     class Meta:
         model = Service
         fields = ["name", "team", "description", "slo_target", "window_days"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
-            "team": forms.TextInput(attrs={"list": "teams", "autocomplete": "off"}),
             "slo_target": forms.NumberInput(attrs={"step": "0.001", "min": "0", "max": "100"}),
         }
 

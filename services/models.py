@@ -28,16 +28,19 @@ class ServiceQuerySet(models.QuerySet):
             services.append(service)
         return services
 
-    def teams(self) -> models.QuerySet[str]:
-        """The teams that own services, each once, in order (for pickers and filters)."""
-        return self.exclude(team="").order_by("team").values_list("team", flat=True).distinct()
-
 
 class Service(models.Model):
     """Something customers depend on, with the reliability it promises (its SLO)."""
 
     name = models.CharField(max_length=100)
-    team = models.CharField("owning team", max_length=100, blank=True)
+    team = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+        verbose_name="owning team",
+    )
     description = models.TextField(blank=True)
     slo_target = models.DecimalField(
         "SLO target (%)",

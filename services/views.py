@@ -15,11 +15,13 @@ from services.models import Service
 
 def service_list(request: HttpRequest) -> HttpResponse:
     # The template asks reporting for the budgets (see reporting/templatetags/budgets.py).
-    return render(request, "services/service_list.html", {"services": Service.objects.all()})
+    return render(
+        request, "services/service_list.html", {"services": Service.objects.select_related("team")}
+    )
 
 
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    service = get_object_or_404(Service, pk=pk)
+    service = get_object_or_404(Service.objects.select_related("team"), pk=pk)
     readable = access.readable_postmortems(request, service.postmortems.all())
     postmortems = (
         readable.select_related("owner")
@@ -60,4 +62,4 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _form_context(form: ServiceForm) -> dict:
-    return {"form": form, "service": form.instance, "teams": Service.objects.teams()}
+    return {"form": form, "service": form.instance}

@@ -2,11 +2,13 @@ from datetime import UTC, datetime, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from actions.models import ActionItem, CalendarToken, Reminder, ReminderPreference, StatusChange
 from postmortems.models import AlertSource, ContributingFactor, Postmortem, TimelineEvent
 from services.models import Service
+from teams.models import Team
 
 PASSWORD = "correct-horse-battery"
 
@@ -81,13 +83,31 @@ class CalendarTokenFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
 
 
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"group-{n}")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ["display_name"]
+
+    display_name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.LazyAttribute(lambda team: team.display_name.lower().replace(" ", "-"))
+    group = factory.SubFactory(GroupFactory, name=factory.SelfAttribute("..display_name"))
+
+
 class ServiceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Service
         django_get_or_create = ["name"]
 
     name = factory.Sequence(lambda n: f"service-{n}")
-    team = "Platform"
+    team = None
 
 
 class ReminderPreferenceFactory(factory.django.DjangoModelFactory):

@@ -15,8 +15,11 @@ def test_the_access_form_lists_people_by_name(author_client, postmortem, reviewe
     assert f'<option value="{reviewer.pk}">Rui Reviewer (reviewer)</option>' in body
 
 
-def test_the_groups_select_says_how_groups_are_made(author_client, postmortem):
+def test_the_groups_select_says_how_teams_and_groups_are_made(author_client, postmortem):
     body = _form(author_client, postmortem)
-    assert "An admin makes groups and puts people in them under Admin → Groups." in body
+    assert (
+        "Staff make teams on the Teams page; an admin makes other groups under Admin → Groups."
+        in body
+    )
     Group.objects.create(name="SRE")
     assert ">SRE</option>" in _form(author_client, postmortem)

@@ -13,7 +13,7 @@ from django.test import Client
 
 from postmortems.models import AlertReceipt, AlertSource, Postmortem, Status, TimelineEvent
 from tests.alert_sender import Sender, fixture
-from tests.factories import AlertSourceFactory, ServiceFactory, UserFactory
+from tests.factories import AlertSourceFactory, ServiceFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +50,8 @@ def timeline(postmortem: Postmortem) -> list[tuple[datetime, str]]:
 
 
 def test_an_alertmanager_group_opens_one_draft_with_its_timeline_and_key_times(sender, owner):
-    ServiceFactory(name="Checkout")
+    payments = TeamFactory(display_name="Payments")
+    ServiceFactory(name="Checkout", team=payments)
     alertmanager = sender("alertmanager")
 
     status, answer = alertmanager.deliver(fixture("alertmanager_firing"))
@@ -63,6 +64,7 @@ def test_an_alertmanager_group_opens_one_draft_with_its_timeline_and_key_times(s
     assert postmortem.title == "CheckoutErrors: Checkout answers errors to many requests"
     assert postmortem.severity == 1  # one alert of the group is critical
     assert [s.name for s in postmortem.services.all()] == ["Checkout"]  # payments: no such row
+    assert postmortem.team == payments  # the team of its first service, as a typed draft gets
     first = at(2026, 3, 2, 14, 2).replace(microsecond=123456)
     assert timeline(postmortem) == [
         (first, Kind.DETECTION),

@@ -190,11 +190,13 @@ def every_field(author, reviewer):
         PostmortemTemplate,
     )
     from reviews.models import Attendance, Transition
+    from teams.models import Team
 
     with time_machine.travel(datetime(2026, 3, 1, 9, tzinfo=UTC), tick=False):
         sre = Group.objects.create(name="SRE")
         sre.permissions.add(Permission.objects.get(codename="view_postmortem"))
         author.groups.add(sre)
+        sre_team = Team.objects.create(group=sre, display_name="Site reliability", slug="sre")
         author.user_permissions.add(Permission.objects.get(codename="change_service"))
         get_user_model().objects.filter(pk=author.pk).update(
             is_staff=True, is_superuser=True, last_login=datetime(2026, 2, 27, 8, tzinfo=UTC)
@@ -213,7 +215,7 @@ def every_field(author, reviewer):
         )  # fmt: skip
         LintTerm.objects.create(phrase="root cause analysis", kind="allow")
         service = ServiceFactory(
-            name="checkout", team="Payments", description="Takes money",
+            name="checkout", team=sre_team, description="Takes money",
             slo_target="99.950", window_days=28,
         )  # fmt: skip
         postmortem = PostmortemFactory(
@@ -221,7 +223,7 @@ def every_field(author, reviewer):
             template=template, time_zone="Europe/Berlin", summary="Card payments failed.",
             impact="All customers.", customers_affected=4100, failed_requests=182000,
             support_tickets=37, went_well="Rollback.", went_poorly="Paging.", got_lucky="Monday.",
-            restricted=True, no_actions_reason="Covered elsewhere.",
+            restricted=True, no_actions_reason="Covered elsewhere.", team=sre_team,
             started_at=datetime(2026, 2, 27, 13, tzinfo=UTC),
             detected_at=datetime(2026, 2, 27, 13, 5, tzinfo=UTC),
             mitigated_at=datetime(2026, 2, 27, 13, 40, tzinfo=UTC),

@@ -9,6 +9,7 @@ from tests.factories import (
     ContributingFactorFactory,
     PostmortemFactory,
     ServiceFactory,
+    TeamFactory,
     TimelineEventFactory,
     UserFactory,
 )
@@ -101,6 +102,8 @@ def filled(author, reviewer):
         got_lucky="It happened on a Monday afternoon.",
     )
     postmortem.services.add(ServiceFactory(name="checkout"), ServiceFactory(name="cdn-edge"))
+    postmortem.team = TeamFactory(display_name="Payments")
+    postmortem.save(update_fields=["team"])
     postmortem.coauthors.add(
         UserFactory(username="bea", first_name="Bea", last_name="Berg"),
         UserFactory(username="cy", first_name="", last_name=""),
@@ -165,6 +168,7 @@ def test_a_fully_filled_postmortem_exports_as_this_document(author_client, fille
 - Severity: SEV2 (Major: a key feature is down or badly degraded for many customers.)
 - Status: In review
 - Owner: Ada Author
+- Owning team: Payments
 - Co-authors: Bea Berg, cy
 - Reviewers: Rui Reviewer (approved), Dee Dunn (not reviewed yet)
 - Services: cdn-edge, checkout

@@ -28,6 +28,7 @@ from tests.factories import (
     ContributingFactorFactory,
     PostmortemFactory,
     ServiceFactory,
+    TeamFactory,
     UserFactory,
 )
 
@@ -56,7 +57,9 @@ def _at(day: str, hour: int = 0) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
 
 
-def _incident(day: str, *, severity=3, services=(), detect=None, mitigate=None, resolve=None):
+def _incident(
+    day: str, *, severity=3, services=(), detect=None, mitigate=None, resolve=None, team=None
+):
     start = _at(day, 14)
 
     def later(minutes):
@@ -69,6 +72,7 @@ def _incident(day: str, *, severity=3, services=(), detect=None, mitigate=None, 
         detected_at=later(detect),
         mitigated_at=later(mitigate),
         resolved_at=later(resolve),
+        team=team,
     )
     postmortem.services.add(*services)
     return postmortem
@@ -92,8 +96,12 @@ def test_incidents_are_counted_per_month_and_severity():
 
 
 def test_filters_narrow_incidents_by_service_team_and_severity():
-    checkout = ServiceFactory(name="checkout", team="Payments")
-    search = ServiceFactory(name="search", team="Discovery")
+    payments, discovery = (
+        TeamFactory(display_name="Payments"),
+        TeamFactory(display_name="Discovery"),
+    )
+    checkout = ServiceFactory(name="checkout", team=payments)
+    search = ServiceFactory(name="search", team=discovery)
     _incident("2026-03-02", severity=1, services=[checkout, search])
     _incident("2026-03-03", severity=2, services=[search])
     _incident("2026-03-04", severity=2)
@@ -105,9 +113,40 @@ def test_filters_narrow_incidents_by_service_team_and_severity():
 
     assert counts() == [1, 2, 0, 0]
     assert counts(service=search) == [1, 1, 0, 0], "an incident on two services counts once"
-    assert counts(team="Payments") == [1, 0, 0, 0]
+    assert counts(team=payments) == [1, 0, 0, 0]
     assert counts(severity=2) == [0, 2, 0, 0]
     assert counts(service=checkout, severity=2) == [0, 0, 0, 0]
+
+
+def test_a_teams_incidents_are_those_it_owns_else_those_of_its_services():
+    payments, discovery = (
+        TeamFactory(display_name="Payments"),
+        TeamFactory(display_name="Discovery"),
+    )
+    search = ServiceFactory(name="search", team=discovery)
+    _incident("2026-03-02", severity=1, services=[search])  # no owner: its service's team
+    _incident("2026-03-03", severity=2, services=[search], team=payments)  # owned by Payments
+    _incident("2026-03-04", severity=3, team=payments)  # owned, of no service
+    march = date(2026, 3, 1)
+
+    def counts(team):
+        filters = Filters(start=HALF_YEAR.start, end=HALF_YEAR.end, team=team)
+        return _row(metrics.incidents_by_month(filters), march)[1:]
+
+    assert counts(payments) == [0, 1, 1, 0]
+    assert counts(discovery) == [1, 0, 0, 0], "an incident owned by another team is not its"
+
+
+def test_the_metrics_page_filters_by_a_teams_slug(author_client):
+    payments = TeamFactory(display_name="Payments")
+    _incident(timezone.localdate().isoformat(), severity=1, team=payments)
+    _incident(timezone.localdate().isoformat(), severity=2)
+    response = author_client.get(reverse("metrics:index"), {"team": "payments"})
+    assert response.status_code == 200
+    assert response.context["incident_count"] == 1
+    unknown = author_client.get(reverse("metrics:index"), {"team": "no-such-team"})
+    assert unknown.status_code == 200
+    assert "team" in unknown.context["form"].errors
 
 
 def test_median_and_p90_times_to_detect_mitigate_and_resolve_per_month():
@@ -137,8 +176,13 @@ def test_percentiles_interpolate_like_percentile_cont():
 
 
 def test_the_budget_chart_shows_each_services_current_window():
-    checkout = ServiceFactory(name="checkout", slo_target=Decimal("99.9"), window_days=30)
-    search = ServiceFactory(name="search", slo_target=Decimal("99.5"), window_days=28)
+    platform = TeamFactory(display_name="Platform")
+    checkout = ServiceFactory(
+        name="checkout", slo_target=Decimal("99.9"), window_days=30, team=platform
+    )
+    search = ServiceFactory(
+        name="search", slo_target=Decimal("99.5"), window_days=28, team=platform
+    )
     start = NOW - timedelta(days=2)
     incident = PostmortemFactory(
         owner=_owner(), started_at=start, mitigated_at=start + timedelta(minutes=21.6)
@@ -338,7 +382,8 @@ def _count_queries(client) -> int:
 
 
 def test_the_page_runs_the_same_number_of_queries_for_5_or_60_incidents(author_client, author):
-    services = [ServiceFactory(name=f"svc-{n}", team=f"team-{n % 2}") for n in range(3)]
+    teams = [TeamFactory(display_name=f"team-{n}") for n in range(2)]
+    services = [ServiceFactory(name=f"svc-{n}", team=teams[n % 2]) for n in range(3)]
     _seed(5, services, author)
     author_client.get(reverse("metrics:index"))  # the first request of a session saves it
     few, few_again = _count_queries(author_client), _count_queries(author_client)

@@ -49,6 +49,7 @@ from tests.factories import (
     PostmortemFactory,
     ReminderPreferenceFactory,
     ServiceFactory,
+    TeamFactory,
     UserFactory,
 )
 
@@ -67,6 +68,7 @@ LISTS_SHOWING_IT = {
     "actions:mine",
     "actions:calendar",
     "services:detail",
+    "teams:detail",
 }
 # The admin's own login and logout answer anyone; every other admin page needs staff.
 ADMIN_OPEN = {"admin:login", "admin:logout"}
@@ -90,6 +92,7 @@ SHOW_NO_TEXT = {
     "reviews:add_action": "an empty form for a new action item",
     "metrics:csv": "numbers; the repeat factors and budgets have no text of it",
     "services:edit": "the service's own form",
+    "teams:edit": "the team's own form, for staff: its name and members",
 }
 
 
@@ -125,6 +128,7 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
         ],
         ("reviews", "item_id"): [objects["agenda"].pk],
         ("services", "pk"): [objects["service"].pk],
+        ("teams", "slug"): [objects["team"].slug],
         ("metrics", "chart"): objects["charts"],
         ("alerts", "slug"): [objects["alert_source"].slug],
     }
@@ -198,8 +202,11 @@ def _mark(field: str) -> str:
 def _world(people: dict) -> dict:
     """The restricted postmortem with a marker in every text, on a meeting's agenda."""
     now = timezone.now()
-    service = ServiceFactory(name="billing")
+    # The team that owns it: the team's page lists the postmortems it owns.
+    team = TeamFactory(display_name="Billing team")
+    service = ServiceFactory(name="billing", team=team)
     secret = PostmortemFactory(
+        team=team,
         owner=people["owner"],
         restricted=True,
         status="in_review",
@@ -293,6 +300,7 @@ def _world(people: dict) -> dict:
         "meeting": meeting,
         "agenda": agenda,
         "service": service,
+        "team": team,
         "public": public,
         "alert_source": alert_source,
     }
@@ -380,7 +388,7 @@ def _filled(name: str, objects: dict, people: dict, role) -> dict:
         "attendees": [someone],
         "agenda": [secret.pk],
         "name": "filled-service",
-        "team": "Filled team",
+        "team": objects["team"].pk,
         "slo_target": "99.9",
         "window_days": "30",
         "hour": "9",

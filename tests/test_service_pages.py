@@ -8,7 +8,7 @@ from django.urls import reverse
 from postmortems.models import Postmortem
 from services.forms import ServiceForm
 from services.models import Service
-from tests.factories import PostmortemFactory, ServiceFactory
+from tests.factories import PostmortemFactory, ServiceFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,10 @@ NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def checkout():
     return ServiceFactory(
-        name="checkout", team="Payments", slo_target=Decimal("99.9"), window_days=30
+        name="checkout",
+        team=TeamFactory(display_name="Payments"),
+        slo_target=Decimal("99.9"),
+        window_days=30,
     )
 
 
@@ -33,7 +36,7 @@ def _incident(service, *, days_ago: int, minutes: float, **fields) -> Postmortem
 
 @time_machine.travel(NOW, tick=False)
 def test_the_list_shows_each_services_budget_consumed_this_window(author_client, checkout):
-    ServiceFactory(name="search", team="Discovery")
+    ServiceFactory(name="search", team=TeamFactory(display_name="Discovery"))
     _incident(checkout, days_ago=3, minutes=21.6)
     _incident(checkout, days_ago=45, minutes=600)
     response = author_client.get(reverse("services:list"))
@@ -41,6 +44,7 @@ def test_the_list_shows_each_services_budget_consumed_this_window(author_client,
     assert budgets == {"checkout": Decimal("50.0"), "search": Decimal("0.0")}
     page = response.content.decode()
     assert "99.9% / 30 d" in page and "43.2 min" in page
+    assert checkout.team.get_absolute_url() in page, "each service links to its team"
 
 
 @time_machine.travel(NOW, tick=False)
@@ -58,11 +62,12 @@ def test_a_service_page_lists_its_postmortems_with_their_impact_and_budget(autho
 
 
 def test_anyone_signed_in_creates_a_service(outsider_client):
+    discovery = TeamFactory(display_name="Discovery")
     response = outsider_client.post(
         reverse("services:create"),
         {
             "name": "search",
-            "team": "Discovery",
+            "team": discovery.pk,
             "description": "Listing search",
             "slo_target": "99.95",
             "window_days": "28",
@@ -71,6 +76,7 @@ def test_anyone_signed_in_creates_a_service(outsider_client):
     service = Service.objects.get(name="search")
     assert response["Location"] == service.get_absolute_url()
     assert service.slo_target == Decimal("99.95") and service.window_days == 28
+    assert service.team == discovery
 
 
 def test_a_service_name_is_refused_when_it_exists_in_another_case(author_client, checkout):
@@ -86,7 +92,7 @@ def test_a_service_name_is_refused_when_it_exists_in_another_case(author_client,
 def test_editing_a_service_refuses_a_target_of_100_percent(author_client, checkout):
     url = reverse("services:edit", args=[checkout.pk])
     version = ServiceForm(instance=checkout).saved_version()
-    data = {"name": "checkout", "team": "Payments", "window_days": "30", "version": version}
+    data = {"name": "checkout", "team": checkout.team.pk, "window_days": "30", "version": version}
     response = author_client.post(url, {**data, "slo_target": "100"})
     assert "above 0 and below 100" in response.content.decode()
     response = author_client.post(url, {**data, "slo_target": "99.99", "window_days": "28"})

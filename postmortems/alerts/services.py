@@ -199,6 +199,7 @@ def _absorb(*, postmortem: Postmortem, source: AlertSource, incident: Incident) 
         postmortem.services.add(
             *Service.objects.annotate(lower=models.functions.Lower("name")).filter(lower__in=names)
         )
+        postmortem.take_team_from_services()
     emails = {e.strip() for e in incident.responder_emails if "@" in e}
     if emails:
         people = get_user_model().objects.filter(

@@ -186,6 +186,15 @@ class Postmortem(ReviewWorkflow, models.Model):
     services = models.ManyToManyField(
         "services.Service", blank=True, related_name="postmortems", verbose_name="affected services"
     )
+    team = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="postmortems",
+        verbose_name="owning team",
+        help_text="Left empty, the team of its first affected service that has one.",
+    )
     went_well = models.TextField("what went well", blank=True)
     went_poorly = models.TextField("what went poorly", blank=True)
     got_lucky = models.TextField("where we got lucky", blank=True)
@@ -275,6 +284,16 @@ class Postmortem(ReviewWorkflow, models.Model):
             return True
         # .all() rather than a query of its own: the document page prefetches the co-authors.
         return any(coauthor.pk == user.pk for coauthor in self.coauthors.all())
+
+    def take_team_from_services(self) -> None:
+        """With no owning team, take the team of its first affected service (in the order the
+        page lists them) that has one. Called after the services are saved."""
+        if self.team_id is not None:
+            return
+        first = self.services.filter(team__isnull=False).order_by("name").first()
+        if first is not None:
+            self.team_id = first.team_id
+            self.save(update_fields=["team", "updated_at"])
 
     def mark_text_changed(self) -> None:
         """Record a change to the text: approvals given before are now for an earlier version.

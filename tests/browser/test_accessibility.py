@@ -56,6 +56,10 @@ def demo(db) -> dict[str, str]:
         "metrics": "/metrics/",
         "services": "/services/",
         "service": f"/services/{pm.services.first().pk}/",
+        "teams": "/teams/",
+        "team": "/teams/payments/",
+        "new team": "/teams/new/",
+        "edit team": "/teams/payments/edit/",
     }
 
 

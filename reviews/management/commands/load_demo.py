@@ -23,6 +23,8 @@ from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplat
 from postmortems.models import Status as PostmortemStatus
 from reviews.models import Comment, Reviewer
 from services.models import Service
+from teams.models import Team
+from teams.services import team_create
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "debrief-demo"
@@ -75,12 +77,18 @@ class Command(BaseCommand):
             team.append(user)
         template = PostmortemTemplate.objects.filter(is_default=True).first()
         today = timezone.localdate()
+        people = {user.username: user for user in team}
+        teams = {}
+        for team_name, members in DEMO["teams"]:
+            teams[team_name] = Team.objects.filter(display_name=team_name).first() or team_create(
+                display_name=team_name, members=[people[username] for username in members]
+            )
         services = {}
         for name, team_name, target, window, description in DEMO["services"]:
             services[name], _ = Service.objects.get_or_create(
                 name=name,
                 defaults={
-                    "team": team_name,
+                    "team": teams[team_name],
                     "slo_target": target,
                     "window_days": window,
                     "description": description,
@@ -95,6 +103,7 @@ class Command(BaseCommand):
             owner = team[number % len(team)]
             postmortem = Postmortem.objects.create(owner=owner, template=template, **fields)
             postmortem.services.set([services[name] for name in incident["services"]])
+            postmortem.take_team_from_services()
             postmortem.coauthors.add(demo)
             _write(
                 postmortem,
@@ -141,6 +150,7 @@ class Command(BaseCommand):
                 impact=f"Requests to {affected} failed for about {detect + mitigate} minutes.",
             )
             postmortem.services.set([services[name] for name in names])
+            postmortem.take_team_from_services()
             _write(
                 postmortem,
                 events=[
