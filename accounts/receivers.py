@@ -4,6 +4,10 @@ Who changed a role or a restriction is the signed-in person of the request being
 change made outside a request (a management command, a sign-in's group sync) has none.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib.auth import get_user_model, user_logged_in, user_logged_out, user_login_failed
 from django.contrib.auth.models import Group, Permission
 from django.db.models.signals import m2m_changed, post_init, post_save, pre_save
@@ -165,59 +169,43 @@ def record_membership_change(sender, instance, action, reverse, model, pk_set, *
     )
 
 
-@receiver(m2m_changed, sender=User.user_permissions.through)
-def record_user_permissions_change(sender, instance, action, reverse, model, pk_set, **kwargs):
-    if not reverse:
-        _m2m_event(
-            AuditEvent.Kind.PERMISSIONS,
-            instance,
-            action,
-            model,
-            pk_set,
-            field="user_permissions",
-            target=instance.get_username(),
-        )
+@dataclass(frozen=True)
+class Watched:
+    """A receiver of m2m_changed for one many-to-many field that the audit log watches."""
+
+    kind: str
+    field: str
+    target: Callable[[Any], str]
+    prefix: str = ""
+
+    def __call__(self, sender, instance, action, reverse, model, pk_set, **kwargs):
+        if not reverse:
+            target = self.target(instance)
+            _m2m_event(
+                self.kind,
+                instance,
+                action,
+                model,
+                pk_set,
+                field=self.field,
+                target=target,
+                prefix=self.prefix,
+            )
 
 
-@receiver(m2m_changed, sender=Group.permissions.through)
-def record_group_permissions_change(sender, instance, action, reverse, model, pk_set, **kwargs):
-    if not reverse:
-        _m2m_event(
-            AuditEvent.Kind.PERMISSIONS,
-            instance,
-            action,
-            model,
-            pk_set,
-            field="permissions",
-            target=f"group {instance.name}",
-        )
-
-
-@receiver(m2m_changed, sender=Postmortem.allowed_groups.through)
-def record_reader_groups_change(sender, instance, action, reverse, model, pk_set, **kwargs):
-    if not reverse:
-        _m2m_event(
-            AuditEvent.Kind.READERS,
-            instance,
-            action,
-            model,
-            pk_set,
-            field="allowed_groups",
-            target=instance.reference,
-            prefix="groups_",
-        )
-
-
-@receiver(m2m_changed, sender=Postmortem.allowed_users.through)
-def record_reader_people_change(sender, instance, action, reverse, model, pk_set, **kwargs):
-    if not reverse:
-        _m2m_event(
-            AuditEvent.Kind.READERS,
-            instance,
-            action,
-            model,
-            pk_set,
-            field="allowed_users",
-            target=instance.reference,
-            prefix="people_",
-        )
+WATCHED = {
+    User.user_permissions.through: Watched(
+        AuditEvent.Kind.PERMISSIONS, "user_permissions", lambda user: user.get_username()
+    ),
+    Group.permissions.through: Watched(
+        AuditEvent.Kind.PERMISSIONS, "permissions", lambda group: f"group {group.name}"
+    ),
+    Postmortem.allowed_groups.through: Watched(
+        AuditEvent.Kind.READERS, "allowed_groups", lambda pm: pm.reference, "groups_"
+    ),
+    Postmortem.allowed_users.through: Watched(
+        AuditEvent.Kind.READERS, "allowed_users", lambda pm: pm.reference, "people_"
+    ),
+}
+for through, watched in WATCHED.items():
+    m2m_changed.connect(watched, sender=through, weak=False, dispatch_uid=f"audit-{through}")

@@ -67,8 +67,17 @@ LISTS_SHOWING_IT = {
 # The admin's own login and logout answer anyone; every other admin page needs staff.
 ADMIN_OPEN = {"admin:login", "admin:logout"}
 # The only URLs that answer without a login; every other one sends anonymous visitors to log
-# in. The calendar feed is read by calendar apps, with its secret token as the key.
-ANONYMOUS_OPEN = {"login", "healthz", "actions:calendar"}
+# in. The calendar feed is read by calendar apps, with its secret token as the key. Single
+# sign-on starts and ends before there is a login (both answer 404 while it is off, as here).
+ANONYMOUS_OPEN = {
+    "login",
+    "healthz",
+    "actions:calendar",
+    "accounts:oidc_authenticate",
+    "accounts:oidc_callback",
+}
+# Pages for admins only outside the Django admin: every role gets 403.
+ADMIN_ONLY = {"accounts:audit", "accounts:audit_export"}
 # Pages that sign the person out: the walk signs them in again after each.
 SIGNING_OUT = {"logout", "admin:logout"}
 # GET pages of the postmortem's objects that show none of its text, and why.
@@ -473,6 +482,7 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
     secret, meeting = objects["postmortem"], objects["meeting"]
     before = _snapshot(secret, meeting)
     leaks, admin_open, anonymous_wrong, requests = [], [], [], 0
+    not_refused = []
     user = people.get(role)
     client, signed_out = Client(), True
     for name, label, path in urls:
@@ -495,12 +505,15 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
                 to_login = first.startswith("/login/?next=")
                 if user is None and to_login == (name in ANONYMOUS_OPEN):
                     anonymous_wrong.append(f"{method} {path}: {response.status_code} {first}")
+                if user is not None and name in ADMIN_ONLY and response.status_code != 403:
+                    not_refused.append(f"{method} {path}: {response.status_code}")
             requests += 1
             if MARK in _text(response).lower():
                 leaks.append(f"{method} {path} ({name} {label})")
             assert response.status_code < 500, (method, path)
     assert not admin_open, f"admin pages that answered without a staff login: {admin_open}"
     assert not anonymous_wrong, f"answers to anonymous visitors, not the login: {anonymous_wrong}"
+    assert not not_refused, f"admin-only pages that answered a non-admin: {not_refused}"
     assert not leaks, f"{len(leaks)} answers showed the restricted postmortem: {leaks}"
     assert _snapshot(secret, meeting) == before, "the role changed the restricted postmortem"
     assert not _outbound_leaks(readers=set()), "mail or webhooks sent while walking leaked"
