@@ -2,7 +2,11 @@
 when the provider cannot be reached. The journeys against a real provider are in
 tests/browser/test_sso.py."""
 
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +14,8 @@ from accounts.models import AuditEvent
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _closed_port() -> int:
@@ -47,3 +53,31 @@ def test_a_password_user_logs_out_to_the_login_page(client):
     response = client.post("/logout/")
     assert response["Location"] == "/login/"
     assert "_auth_user_id" not in client.session
+
+
+def _settings_of(code: str, **env) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OIDC_", "SSO_"))}
+    environment.update(DEBUG="true", DJANGO_SETTINGS_MODULE="config.settings", **env)
+    return subprocess.run(
+        [sys.executable, "-c", f"from django.conf import settings; {code}"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_providers_address_is_allowed_as_a_form_action_for_logout():
+    result = _settings_of(
+        "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])",
+        OIDC_ISSUER="https://sso.example.com/realms/staff",
+        OIDC_CLIENT_ID="debrief",
+    )
+    assert result.stdout.strip() == "[\"'self'\", 'https://sso.example.com']", result.stderr
+
+
+def test_sso_only_without_a_break_glass_admin_stops_start_up_with_a_clear_message():
+    result = _settings_of("settings.DEBUG", OIDC_ISSUER="https://sso.example.com", SSO_ONLY="true")
+    assert result.returncode != 0
+    assert "SSO_ONLY needs single sign-on configured" in result.stderr
