@@ -76,8 +76,18 @@ ADMIN_OPEN = {"admin:login", "admin:logout"}
 # the key. Without it every role, signed in or not, is refused: 401 to a POST, 405 otherwise.
 SIGNED_BY_SENDER = {"alerts:receive"}
 # The only URLs that answer without a login; every other one sends anonymous visitors to log
-# in. The calendar feed is read by calendar apps, with its secret token as the key.
-ANONYMOUS_OPEN = {"login", "healthz", "actions:calendar", *SIGNED_BY_SENDER}
+# in. The calendar feed is read by calendar apps, with its secret token as the key. Single
+# sign-on starts and ends before there is a login (both answer 404 while it is off, as here).
+ANONYMOUS_OPEN = {
+    "login",
+    "healthz",
+    "actions:calendar",
+    "accounts:oidc_authenticate",
+    "accounts:oidc_callback",
+    *SIGNED_BY_SENDER,
+}
+# Pages for admins only outside the Django admin: every role gets 403.
+ADMIN_ONLY = {"accounts:audit", "accounts:audit_export"}
 # Pages that sign the person out: the walk signs them in again after each.
 SIGNING_OUT = {"logout", "admin:logout"}
 # GET pages of the postmortem's objects that show none of its text, and why.
@@ -501,6 +511,7 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
     secret, meeting = objects["postmortem"], objects["meeting"]
     before = _snapshot(secret, meeting)
     leaks, admin_open, anonymous_wrong, unsigned_taken, requests = [], [], [], [], 0
+    not_refused = []
     user = people.get(role)
     client, signed_out = Client(), True
     for name, label, path in urls:
@@ -526,6 +537,8 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
                 refused = 401 if method.startswith("POST") else 405
                 if name in SIGNED_BY_SENDER and response.status_code != refused:
                     unsigned_taken.append(f"{method} {path}: {response.status_code}")
+                if user is not None and name in ADMIN_ONLY and response.status_code != 403:
+                    not_refused.append(f"{method} {path}: {response.status_code}")
             requests += 1
             if MARK in _text(response).lower():
                 leaks.append(f"{method} {path} ({name} {label})")
@@ -533,6 +546,7 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
     assert not admin_open, f"admin pages that answered without a staff login: {admin_open}"
     assert not anonymous_wrong, f"answers to anonymous visitors, not the login: {anonymous_wrong}"
     assert not unsigned_taken, f"alert intake not refused without a secret: {unsigned_taken}"
+    assert not not_refused, f"admin-only pages that answered a non-admin: {not_refused}"
     assert not leaks, f"{len(leaks)} answers showed the restricted postmortem: {leaks}"
     assert _snapshot(secret, meeting) == before, "the role changed the restricted postmortem"
     assert not _outbound_leaks(readers=set()), "mail or webhooks sent while walking leaked"
