@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("services/", include("services.urls")),
     path("metrics/", include("reporting.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,8 +5,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from actions.models import ActionItem, CalendarToken, Reminder, ReminderPreference, StatusChange
+from config.events import EVENTS
 from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
 from services.models import Service
+from webhooks.models import Subscription
 
 PASSWORD = "correct-horse-battery"
 
@@ -107,3 +109,11 @@ class ReminderFactory(factory.django.DjangoModelFactory):
     day = factory.LazyFunction(timezone.localdate)
     claim = factory.Sequence(lambda n: f"claim{n}")
     claimed_at = factory.LazyFunction(timezone.now)
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+
+    url = "https://hooks.example.com/debrief"
+    events = factory.LazyFunction(lambda: list(EVENTS))
