@@ -69,8 +69,8 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "webhooks/subscription_detail.html", context)
 
 
-@staff_required
 @require_POST
+@staff_required
 def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(Subscription, pk=pk)
     subscription.delete()
@@ -78,8 +78,8 @@ def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("webhooks:list")
 
 
-@staff_required
 @require_POST
+@staff_required
 def delivery_redeliver(request: HttpRequest, pk: int, delivery_id: str) -> HttpResponse:
     found = get_object_or_404(Delivery, pk=delivery_id, subscription_id=pk)
     services.delivery_redeliver(delivery=found)
