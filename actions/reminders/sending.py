@@ -207,23 +207,28 @@ def _heartbeat(sweep: ReminderSweep) -> Iterator[None]:
         thread.join()
 
 
-def overdue_announce(*, today: date) -> int:
+def overdue_announce(*, today: date, batch: int = 500) -> int:
     """Announce `action_item.overdue` for each open item that passed its due date since it
     was last announced; how many were. An item whose due date moves is announced again when
-    it passes the new one."""
-    with transaction.atomic():
-        # Locked and skipped when locked, so that of two sweeps at once each item goes in one.
-        items = list(
-            ActionItem.objects.overdue(today)
-            .filter(~Q(overdue_announced_for=F("due_date")) | Q(overdue_announced_for=None))
-            .select_related("postmortem", "owner")
-            .select_for_update(skip_locked=True, of=("self",))
-        )
-        ActionItem.objects.filter(pk__in=[item.pk for item in items]).update(
-            overdue_announced_for=F("due_date")
-        )
-        announce("action_item.overdue", *items, today=today)
-    return len(items)
+    it passes the new one. In batches, so that a backlog never sits in memory at once."""
+    announced = 0
+    while True:
+        with transaction.atomic():
+            # Locked and skipped when locked: of two sweeps at once, each item goes in one.
+            items = list(
+                ActionItem.objects.overdue(today)
+                .filter(~Q(overdue_announced_for=F("due_date")) | Q(overdue_announced_for=None))
+                .select_related("postmortem", "owner")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")[:batch]
+            )
+            ActionItem.objects.filter(pk__in=[item.pk for item in items]).update(
+                overdue_announced_for=F("due_date")
+            )
+            announce("action_item.overdue", *items, today=today)
+        announced += len(items)
+        if len(items) < batch:
+            return announced
 
 
 def reminders_send(*, now: datetime | None = None) -> ReminderSweep:
