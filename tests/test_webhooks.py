@@ -24,7 +24,7 @@ from reviews.services import meeting_end, postmortem_submit_for_review, review_r
 from tests.factories import ActionItemFactory, PostmortemFactory, SubscriptionFactory, UserFactory
 from webhooks import services
 from webhooks.models import Delivery
-from webhooks.tasks import deliver_webhook
+from webhooks.tasks import deliver_webhook, retry_webhooks
 
 pytestmark = pytest.mark.django_db
 
@@ -348,6 +348,19 @@ def test_a_redelivery_of_a_delivery_being_retried_keeps_its_schedule(receiver, p
     assert delivery.next_attempt_at == start + timedelta(minutes=1)
 
 
+def test_a_paused_subscription_holds_its_retries_until_it_is_active_again(receiver, postmortem):
+    subscription = subscribe(f"{receiver.url}/hook")
+    delivery = one_delivery("postmortem.created", postmortem)
+    subscription.active = False
+    subscription.save()
+    assert services.deliveries_due() == []
+    assert services.delivery_send(delivery_id=str(delivery.pk)) is None
+    subscription.active = True
+    subscription.save()
+    assert services.deliveries_due() == [str(delivery.pk)]
+    assert services.delivery_send(delivery_id=str(delivery.pk)).succeeded
+
+
 def test_events_nobody_subscribed_to_make_no_deliveries(postmortem):
     subscribe("https://hooks.example.com/a", events=["meeting.ended"])
     subscribe("https://hooks.example.com/b", active=False)
@@ -482,6 +495,23 @@ def test_a_real_worker_delivers_an_event_once_it_commits(celery_app, receiver, s
     delivery.refresh_from_db()
     assert delivery.status == "succeeded" and delivery.attempts == 1  # sent once, not twice
     assert len(receiver.received) == 1 and receiver.received[0]["ok"]
+
+
+def test_the_minutely_task_sends_the_deliveries_that_are_due(
+    receiver, postmortem, celery_eager, django_capture_on_commit_callbacks
+):
+    subscribe(f"{receiver.url}/hook")
+    start = datetime(2026, 3, 10, 9, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        due = one_delivery("postmortem.created", postmortem)
+        announce("postmortem.updated", postmortem)
+        later = Delivery.objects.exclude(pk=due.pk).get()
+        Delivery.objects.filter(pk=later.pk).update(next_attempt_at=start + timedelta(minutes=5))
+        clock.move_to(start + timedelta(minutes=1))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert retry_webhooks.delay().get() == 1
+    assert [json.loads(r["body"])["id"] for r in receiver.received] == [str(due.pk)]
+    assert Delivery.objects.get(pk=later.pk).status == "pending"
 
 
 def test_the_beat_schedule_retries_due_deliveries_every_minute():

@@ -73,8 +73,10 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 def _claim(delivery_id: str, *, now: datetime, redelivery: bool) -> Delivery | None:
     """The delivery, claimed for one send, or None when it is not due or another has it."""
     due = Delivery.objects.filter(pk=delivery_id)
-    if not redelivery:
-        due = due.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+    if not redelivery:  # a paused subscription's deliveries wait until it is active again
+        due = due.filter(
+            status=Delivery.Status.PENDING, next_attempt_at__lte=now, subscription__active=True
+        )
     if not due.update(next_attempt_at=now + LEASE):
         return None
     return Delivery.objects.select_related("subscription").get(pk=delivery_id)
@@ -173,7 +175,9 @@ def _after(found: Delivery, delays: list[timedelta]) -> datetime:
 def deliveries_due(*, now: datetime | None = None, limit: int = 500) -> list[str]:
     """The pending deliveries whose next attempt is due, oldest first."""
     due = Delivery.objects.filter(
-        status=Delivery.Status.PENDING, next_attempt_at__lte=now or timezone.now()
+        status=Delivery.Status.PENDING,
+        next_attempt_at__lte=now or timezone.now(),
+        subscription__active=True,
     ).order_by("next_attempt_at")
     return [str(pk) for pk in due.values_list("pk", flat=True)[:limit]]
 
