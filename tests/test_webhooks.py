@@ -184,6 +184,21 @@ def test_overdue_is_announced_once_each_time_an_item_becomes_overdue(author, hea
     assert [obj.pk for _, obj, _ in heard] == [item.pk, item.pk, later.pk]
 
 
+def test_a_sweep_whose_announcements_fail_still_sends_the_digests(author, mailoutbox):
+    ActionItemFactory(postmortem=None, owner=author, due_date=date(2026, 3, 9))
+
+    def broken(**_):
+        raise RuntimeError("a listener broke")
+
+    announced.connect(broken)
+    try:
+        with time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False):
+            assert reminders_send().sent == 1
+    finally:
+        announced.disconnect(broken)
+    assert [m.to for m in mailoutbox] == [[author.email]]
+
+
 def test_the_end_of_a_meeting_is_announced(author, heard):
     meeting = Meeting.objects.create(starts_at=timezone.now(), facilitator=author)
     meeting_end(meeting=meeting)

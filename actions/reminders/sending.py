@@ -240,7 +240,10 @@ def reminders_send(*, now: datetime | None = None) -> ReminderSweep:
         started_at=clock, as_of=now, claim=token, heartbeat_at=clock
     )
     with _heartbeat(sweep):
-        overdue_announce(today=timezone.localdate(now))
+        try:
+            overdue_announce(today=timezone.localdate(now))
+        except Exception:  # the digests go out whatever happens to the announcements
+            logger.exception("Reminder sweep %s could not announce overdue items.", token)
         digests = planning.reminders_plan(now=now)
         mine = _claim(digests, token=token, clock=timezone.now()) if digests else []
         sent, failed = _send_emails(mine, token=token)
