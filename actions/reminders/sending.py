@@ -218,7 +218,7 @@ def overdue_announce(*, today: date, batch: int = 500) -> int:
             items = list(
                 ActionItem.objects.overdue(today)
                 .filter(~Q(overdue_announced_for=F("due_date")) | Q(overdue_announced_for=None))
-                .select_related("postmortem", "owner")
+                .select_related("postmortem__owner", "owner")  # what the payloads show
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")[:batch]
             )
