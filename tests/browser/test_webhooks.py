@@ -41,6 +41,7 @@ def test_staff_subscribe_see_a_delivery_in_the_log_and_redeliver_it(
 ):
     url = f"http://127.0.0.1:{receiver.server_port}/debrief"
     log_in(page, "admin")
+    page.get_by_role("button", name="Admin").click()
     page.get_by_role("link", name="Webhooks").click()
     page.get_by_role("link", name="New subscription").click()
     page.get_by_label("URL").fill(url)
