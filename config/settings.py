@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "services",
     "reviews",
     "reporting",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -366,7 +367,25 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 12 * 60 * 60},
     },
+    # Outbound webhooks whose next attempt is due (see WEBHOOK_RETRY_DELAYS).
+    "retry-webhooks": {
+        "task": "webhooks.tasks.retry_webhooks",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+
+# Outbound webhooks (see README, "Webhooks"): seconds to wait for an answer, and the delays
+# between attempts: 1 min, 5 min, 30 min, 2 h, 6 h, 15 h, 7 attempts within 23 h 36 min.
+WEBHOOK_TIMEOUT = float(env("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_RETRY_DELAYS = [
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=15),
+]
 
 # Reminders (see README, "Reminders").
 REMINDER_DEFAULT_HOUR = 9
@@ -390,6 +409,9 @@ REMINDER_SMTP_CONNECT_FAILURES = 3
 REMINDER_WEBHOOK_TIMEOUT = float(env("REMINDER_WEBHOOK_TIMEOUT", "5"))
 # Webhooks that resolve to private, loopback or link-local addresses are refused in production.
 REMINDER_WEBHOOK_ALLOW_PRIVATE = env_bool("REMINDER_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+# Everything Debrief posts (config/delivery.py) may reach internal addresses and plain http
+# with this on; REMINDER_WEBHOOK_ALLOW_PRIVATE, its first name, still counts.
+OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", DEBUG)
 # /healthz says "degraded" when no sweep finished for this long.
 REMINDER_SWEEP_MAX_AGE = timedelta(hours=2)
 

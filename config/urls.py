@@ -20,5 +20,6 @@ urlpatterns = [
     path("services/", include("services.urls")),
     path("teams/", include("teams.urls")),
     path("metrics/", include("reporting.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("admin/", admin.site.urls),
 ]

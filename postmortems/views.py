@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
-from postmortems import access
+from postmortems import access, services
 from postmortems.backup import markdown_export
 from postmortems.chatlog import parse_chat_log
 from postmortems.filters import PostmortemFilter
@@ -77,11 +77,7 @@ def postmortem_pick(request: HttpRequest) -> JsonResponse:
 def postmortem_create(request: HttpRequest) -> HttpResponse:
     form = PostmortemCreateForm(request.POST or None)
     if form.is_valid():
-        postmortem = form.save(commit=False)
-        postmortem.owner = request.user
-        postmortem.save()
-        form.save_m2m()
-        postmortem.take_team_from_services()
+        postmortem = services.postmortem_create(form=form, owner=request.user)
         messages.success(request, f"{postmortem.reference} created. Write it section by section.")
         return redirect(postmortem)
     return render(request, "postmortems/postmortem_form.html", {"form": form})

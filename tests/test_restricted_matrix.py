@@ -7,8 +7,9 @@ cannot be mapped fails the test, so a URL added later is covered or noticed), by
 POST with its forms filled, each with and without htmx, following redirects to the flash
 messages. No answer to the roles below may hold the marker, and no row of the postmortem may
 change. The same GETs by its reader (or, for editing pages, its owner) must show the marker, or
-the walk proves nothing. Emails and chat webhooks sent on the way, by a reminder sweep, by a
-mention and by the end of the meeting follow `postmortems.access.outbound`. Anonymous visitors
+the walk proves nothing. Emails, chat webhooks and webhook subscriptions' payloads sent on the
+way, by a reminder sweep, by a mention and by the end of the meeting follow
+`postmortems.access.outbound`, and so does the webhook delivery log staff read. Anonymous visitors
 are sent to the login page by every URL but the few open ones, and every admin page needs staff.
 Alert intake needs no login by design: without its source's secret everyone is refused.
 """
@@ -31,6 +32,7 @@ from icalendar import Calendar
 
 from actions.models import ActionItem, CalendarToken, StatusChange
 from actions.reminders import reminders_send
+from config.events import announce
 from postmortems.forms import SECTIONS
 from postmortems.models import (
     AlertGroup,
@@ -49,9 +51,12 @@ from tests.factories import (
     PostmortemFactory,
     ReminderPreferenceFactory,
     ServiceFactory,
+    SubscriptionFactory,
     TeamFactory,
     UserFactory,
 )
+from webhooks import services as webhook_services
+from webhooks.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +108,8 @@ SHOW_NO_TEXT = {
     "metrics:csv": "numbers; the repeat factors and budgets have no text of it",
     "services:edit": "the service's own form",
     "teams:edit": "the team's own form, for staff: its name and members",
+    "webhooks:detail": "staff only; its log shows what access.outbound lets leave, checked below",
+    "webhooks:edit": "staff only; the subscription's own form",
 }
 
 
@@ -141,6 +148,8 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
         ("teams", "slug"): [objects["team"].slug],
         ("metrics", "chart"): objects["charts"],
         ("alerts", "slug"): [objects["alert_source"].slug],
+        ("webhooks", "pk"): [objects["subscription"].pk],
+        ("webhooks", "delivery_id"): [objects["delivery"].pk],
     }
     values = by_name.get((space, argument))
     return None if values is None else [str(value) for value in values]
@@ -209,7 +218,7 @@ def _mark(field: str) -> str:
     return f"{MARK}-{field}"
 
 
-def _world(people: dict) -> dict:
+def _world(people: dict, hooks: str) -> dict:
     """The restricted postmortem with a marker in every text, on a meeting's agenda."""
     now = timezone.now()
     # The team that owns it: the team's page lists the postmortems it owns.
@@ -300,7 +309,12 @@ def _world(people: dict) -> dict:
             due_date=timezone.localdate() - timedelta(days=1),
         )
         CalendarTokenFactory(user=people[name])
+    # A webhook subscribed to every event, and a delivery about the restricted postmortem.
+    subscription = SubscriptionFactory(url=f"{hooks}/webhook-subscriber")
+    announce("postmortem.updated", secret)
     return {
+        "subscription": subscription,
+        "delivery": Delivery.objects.get(),
         "postmortem": secret,
         "event": event,
         "factor": factor,
@@ -448,8 +462,10 @@ class Hooks(BaseHTTPRequestHandler):
     received: list[tuple[str, str]] = []
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.received.append((self.path, body["text"]))
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.loads(raw)
+        # A chat message's text, or a webhook subscription's whole payload.
+        self.received.append((self.path, body.get("text") or raw.decode()))
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -491,7 +507,7 @@ def _outbound_leaks(readers: set[str]) -> list[str]:
 def site(hooks):
     """The people, the restricted postmortem and its neighbours, and every URL to walk."""
     people = _people()
-    objects = _world(people)
+    objects = _world(people, hooks)
     for name in ("reader", *ROLES[1:], "owner"):
         ReminderPreferenceFactory(user=people[name], webhook_url=f"{hooks}/{name}")
     reader = Client()
@@ -589,7 +605,7 @@ def test_its_readers_see_it_on_every_page_so_the_walk_proves_something(site):
 def test_what_leaves_the_site_names_it_only_to_its_readers(
     site, celery_eager, django_capture_on_commit_callbacks
 ):
-    """A reminder sweep, a mention, the end of the meeting."""
+    """A reminder sweep, a mention, the end of the meeting, and the webhooks they announce."""
     people, objects, _, reader = site
     secret, meeting = objects["postmortem"], objects["meeting"]
     noon = datetime.combine(timezone.localdate(), datetime.min.time(), tzinfo=UTC)
@@ -598,10 +614,27 @@ def test_what_leaves_the_site_names_it_only_to_its_readers(
     mentions = " ".join(f"@{name}" for name in people)
     with django_capture_on_commit_callbacks(execute=True):
         reader.post(f"/postmortems/{secret.pk}/comments/", {"body": f"{_mark('m')} {mentions}"})
-        reader.post(f"/reviews/{meeting.pk}/end/")
+        reader.post(f"/reviews/{meeting.pk}/end/", {"confirm": "1"})
+    with time_machine.travel(noon + timedelta(hours=13), tick=False):
+        for delivery in Delivery.objects.filter(status="pending"):  # the sweep's, not sent yet
+            webhook_services.delivery_send(delivery_id=str(delivery.pk))
+    assert set(Delivery.objects.filter(status="succeeded").values_list("event", flat=True)) >= {
+        "postmortem.updated",
+        "action_item.overdue",
+        "meeting.ended",
+    }
+    admin = Client()
+    admin.force_login(people["admin"])
+    log = admin.get(f"/webhooks/{objects['subscription'].pk}/").content.decode()
+    assert str(objects["delivery"].pk) in log and MARK not in log
     readers = {"reader", "owner", "root"}
     sent_to = {m.to[0].split("@")[0] for m in mail.outbox}
     assert {"reader", "owner", "attendee", "outsider"} <= sent_to
-    assert {path.strip("/") for path, _ in Hooks.received} >= {"reader", "owner", "outsider"}
+    assert {path.strip("/") for path, _ in Hooks.received} >= {
+        "reader",
+        "owner",
+        "outsider",
+        "webhook-subscriber",
+    }
     assert any(_mark("item") in text for _, text in Hooks.received)  # to its reader
     assert not _outbound_leaks(readers), _outbound_leaks(readers)
