@@ -31,7 +31,6 @@ from actions.reminders.digest import Digest
 logger = logging.getLogger(__name__)
 
 SWEEPS_KEPT = timedelta(days=30)
-CONTENTS_BATCH = 200
 
 
 def _claim(digests: list[Digest], *, token: str, clock: datetime) -> list[Digest]:
@@ -79,20 +78,17 @@ def _record_contents(digests: list[Digest], *, retried: set[int]) -> None:
         ids = [d.reminder_id for d in digests if d.reminder_id in retried]
         ReminderItem.objects.filter(reminder_id__in=ids).delete()
         Reminder.postmortems.through.objects.filter(reminder_id__in=ids).delete()
-    # A few hundred digests at a time: bulk_create holds every row it is given as a model
-    # instance, and a sweep lists tens of thousands of lines.
-    for start in range(0, len(digests), CONTENTS_BATCH):
-        batch = digests[start : start + CONTENTS_BATCH]
-        ReminderItem.objects.bulk_create(
-            ReminderItem(reminder_id=d.reminder_id, item_id=line.id, section=section)
-            for d in batch
-            for line, section in d.lines()
-        )
-        Reminder.postmortems.through.objects.bulk_create(
-            Reminder.postmortems.through(reminder_id=d.reminder_id, postmortem_id=draft.id)
-            for d in batch
-            for draft in d.drafts
-        )
+    # On PostgreSQL, Django inserts all rows in one statement (through UNNEST).
+    ReminderItem.objects.bulk_create(
+        ReminderItem(reminder_id=d.reminder_id, item_id=line.id, section=section)
+        for d in digests
+        for line, section in d.lines()
+    )
+    Reminder.postmortems.through.objects.bulk_create(
+        Reminder.postmortems.through(reminder_id=d.reminder_id, postmortem_id=draft.id)
+        for d in digests
+        for draft in d.drafts
+    )
 
 
 def _error_text(error: BaseException) -> str:
