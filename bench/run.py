@@ -1,6 +1,7 @@
 """`make bench`: Debrief at the scale of years of incidents, on a throwaway database.
 
-Usage: .venv/bin/python bench/run.py [--scale 1] [--runs 30] [--seconds 10] [--existing URL]
+Usage: .venv/bin/python bench/run.py [--scale 1] [--runs 30] [--seconds 10]
+       [--existing URL [--only TEXT]]
 
 Seeds a new database (a temporary SQLite file, or `<name>_bench` next to the PostgreSQL
 database in DATABASE_URL, dropped afterwards) with 10,000 postmortems of about 20 events and
@@ -9,7 +10,8 @@ through Django's test client (the metrics, which Debrief keeps in memory, also a
 with the cache emptied before each request), the linter, the reminder sweep, and requests per second
 of a postmortem page against a trivial view under gunicorn. Prints a table, writes
 bench/results.json; with --strict, exits 1 when a target is missed. --existing measures the pages of an
-already seeded database instead (it gains a 500-event postmortem).
+already seeded database instead (it gains a 500-event postmortem), --only TEXT just the pages whose
+label holds TEXT ("500 events", "metrics").
 """
 
 from __future__ import annotations
@@ -438,12 +440,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 10)))
     parser.add_argument("--existing", metavar="URL", help="measure pages of a seeded database")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--only", metavar="TEXT", help="with --existing: only the pages whose label holds TEXT"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DEBUG", "false")
 
     if args.existing:
         setup_django(args.existing, migrate=False)
         user, pages, _ = pick_pages()
+        if args.only:
+            pages = {label: page for label, page in pages.items() if args.only in label}
         measure_pages(user, pages, args.runs)
         return 0
 

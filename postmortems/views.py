@@ -95,10 +95,13 @@ def document_context(
 ) -> dict:
     # Read by the linter, the permission check and the templates alike: fetched once here.
     prefetch_related_objects([postmortem], "factors", "services", "coauthors")
+    can_edit = access.may_edit(request, postmortem)
     return {
         "postmortem": postmortem,
-        "lint": postmortem_lint_summary(postmortem),
-        "can_edit": access.may_edit(request, postmortem),
+        # Linting every text is a fifth of a long page's time; a reader, who cannot act on
+        # the findings, gets them from the summary's own URL once the page has loaded.
+        "lint": postmortem_lint_summary(postmortem) if can_edit else None,
+        "can_edit": can_edit,
         **timeline_context(request, postmortem, show_all=all_events),
         **factors_context(request, postmortem),
         "action_items": postmortem.action_items.select_related("owner"),
