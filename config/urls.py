@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from actions import health
 from config import views
+from config.api import urls as api_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,5 +16,7 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("services/", include("services.urls")),
     path("metrics/", include("reporting.urls")),
+    path("account/", include("accounts.urls")),
+    path("api/v1/", api_urls()),
     path("admin/", admin.site.urls),
 ]
