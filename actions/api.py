@@ -9,12 +9,13 @@ from typing import Literal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from actions.filters import STATUS_CHOICES, ActionItemFilter, ItemOrdering
 from actions.forms import ActionItemForm, StatusForm
-from actions.models import ActionItem, Kind, Priority, Status
+from actions.models import ActionItem, Kind, Priority
+from actions.models import Status as ItemStatus
 from actions.services import action_item_create
 from config.restapi import (
     DEFAULT_LIMIT,
@@ -32,7 +33,7 @@ from postmortems import access
 
 router = Router(tags=["action items"])
 
-StatusName = Literal[tuple(Status.values)]  # type: ignore[valid-type]
+StatusName = Literal[tuple(ItemStatus.values)]  # type: ignore[valid-type]
 StatusFilter = Literal[tuple(value for value, _ in STATUS_CHOICES)]  # type: ignore[valid-type]
 PriorityName = Literal[tuple(Priority.values)]  # type: ignore[valid-type]
 KindName = Literal[tuple(Kind.values)]  # type: ignore[valid-type]
@@ -191,7 +192,7 @@ def create_item(request: HttpRequest, payload: ItemIn, response: HttpResponse):
     item = _fresh(item.pk)
     response["ETag"] = etag(item, VERSIONED)
     response["Location"] = request.build_absolute_uri(f"/api/v1/action-items/{item.pk}")
-    return 201, item
+    return Status(201, item)
 
 
 @router.patch("/action-items/{pk}", response=ItemDetail, summary="Change an action item")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from config.restapi import (
@@ -33,7 +33,7 @@ from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
 
 router = Router(tags=["postmortems"])
 
-SeverityNumber = Literal[1, 2, 3, 4]
+SeverityNumber = Annotated[int, Field(ge=1, le=4, description="1 (SEV1, critical) to 4.")]
 EventKind = Literal[tuple(TimelineEvent.Kind.values)]  # type: ignore[valid-type]
 FactorCategory = Literal[tuple(ContributingFactor.Category.values)]  # type: ignore[valid-type]
 StatusName = Literal["draft", "in_review", "published"]
@@ -308,7 +308,7 @@ def create_postmortem(request: HttpRequest, payload: PostmortemIn, response: Htt
     postmortem = _detail(postmortem)
     response["ETag"] = etag(postmortem, VERSIONED)
     response["Location"] = request.build_absolute_uri(f"/api/v1/postmortems/{postmortem.pk}")
-    return 201, postmortem
+    return Status(201, postmortem)
 
 
 @router.patch("/postmortems/{pk}", response=PostmortemDetail, summary="Change a postmortem")
@@ -346,7 +346,7 @@ def add_event(request: HttpRequest, pk: Id, payload: EventIn):
         postmortem = access.get_postmortem_for_edit(request, pk)
         _save_rows(postmortem, [payload], [])
         postmortem.mark_text_changed()
-    return 201, postmortem.events.order_by("-id").first()
+    return Status(201, postmortem.events.order_by("-id").first())
 
 
 @router.post(
@@ -357,7 +357,7 @@ def add_factor(request: HttpRequest, pk: Id, payload: FactorIn):
         postmortem = access.get_postmortem_for_edit(request, pk)
         _save_rows(postmortem, [], [payload])
         postmortem.mark_text_changed()
-    return 201, postmortem.factors.order_by("-id").first()
+    return Status(201, postmortem.factors.order_by("-id").first())
 
 
 @router.post("/lint", response=LintOut, summary="Check a text with the blameless linter")

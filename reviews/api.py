@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from config.restapi import DEFAULT_LIMIT, Id, Invalid, Limit, Text, page_of, paginate
 from postmortems import access
@@ -111,7 +111,7 @@ def add_comment(request: HttpRequest, pk: Id, payload: CommentIn):
     comment = services.comment_create(
         postmortem=postmortem, author=request.user, body=form.cleaned_data["body"]
     )
-    return 201, comment
+    return Status(201, comment)
 
 
 @router.get("/meetings", response=page_of(MeetingOut), summary="List review meetings")
