@@ -7,14 +7,17 @@ from accounts.forms import ApiTokenForm
 from accounts.models import ApiToken
 from accounts.services import api_token_create
 
+NEW_SECRET = "new_api_token"
+
 
 def token_list(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
-    secret = None
     if form.is_valid():
-        # Rendered, not redirected: the secret exists only in this answer.
         _token, secret = api_token_create(user=request.user, **form.cleaned_data)
-        form = ApiTokenForm()
+        # Kept for the next page only: shown once, and a reload does not make another token.
+        request.session[NEW_SECRET] = secret
+        return redirect("accounts:tokens")
+    secret = request.session.pop(NEW_SECRET, None)
     tokens = ApiToken.objects.filter(user=request.user)
     context = {"form": form, "tokens": tokens, "secret": secret}
     return render(request, "accounts/apitoken_list.html", context)

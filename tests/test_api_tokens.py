@@ -21,7 +21,9 @@ LINT = {"text": "Bob should have checked the config."}
 
 def test_the_page_shows_a_new_token_once_and_stores_only_its_hash(author_client, author):
     response = author_client.post(
-        "/account/tokens/", {"name": "incident bot", "scope": "write", "expires_in_days": "30"}
+        "/account/tokens/",
+        {"name": "incident bot", "scope": "write", "expires_in_days": "30"},
+        follow=True,
     )
     secret = re.search(r'value="(dbf_[\w-]+)"', response.content.decode()).group(1)
     token = ApiToken.objects.get(user=author)
