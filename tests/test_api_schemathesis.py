@@ -61,6 +61,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             "--report-dir",
             str(tmp_path),
         ],
+        cwd=tmp_path,  # where it keeps its cache of examples
         capture_output=True,
         text=True,
         timeout=540,
