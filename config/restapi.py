@@ -163,8 +163,11 @@ def _decode(cursor: str) -> int:
     return position
 
 
-def paginate(request: HttpRequest, rows: QuerySet, *, cursor: str | None, limit: int) -> dict:
-    """A page of `rows` (already filtered and ordered) and the link to the next one.
+def paginate(
+    request: HttpRequest, rows: QuerySet, *, cursor: str | None, limit: int, shape=None
+) -> dict:
+    """A page of `rows` (already filtered and ordered) and the link to the next one; `shape`
+    turns the page's rows into what the schema reads, in a query or two for the whole page.
 
     The cursor is opaque to callers: today it holds the position in the list, which the list's
     order makes stable for the orders the list pages offer (each ends with the id).
@@ -177,7 +180,7 @@ def paginate(request: HttpRequest, rows: QuerySet, *, cursor: str | None, limit:
         query = request.GET.copy()
         query["cursor"] = _encode(start + limit)
         following = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-    return {"next": following, "results": results}
+    return {"next": following, "results": shape(results) if shape else results}
 
 
 # ETags and If-Match ----------------------------------------------------------------------
