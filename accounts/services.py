@@ -1,4 +1,5 @@
-"""Recording and purging the audit log, and keeping an SSO account in step with its provider."""
+"""Recording and purging the audit log, keeping an SSO account in step with its provider,
+and API tokens."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from accounts.models import AuditEvent, SsoIdentity
+from accounts.models import ApiToken, AuditEvent, SsoIdentity, new_token_secret, token_digest
 
 
 def current_request() -> HttpRequest | None:
@@ -114,3 +115,25 @@ def sso_user_sync(*, issuer: str, claims: dict) -> AbstractUser:
     identity.groups = groups
     identity.save()
     return user
+
+
+def api_token_create(
+    *, user, name: str, scope: str, expires_in_days: int | None
+) -> tuple[ApiToken, str]:
+    """A new token and its secret, which is shown once and never stored."""
+    secret = new_token_secret()
+    expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        scope=scope,
+        digest=token_digest(secret),
+        hint=secret[:8],
+        expires_at=expires_at,
+    )
+    return token, secret
+
+
+def api_token_find(secret: str) -> ApiToken | None:
+    """The token with this secret, usable or not (the caller tells expired from unknown)."""
+    return ApiToken.objects.select_related("user").filter(digest=token_digest(secret)).first()

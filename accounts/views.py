@@ -2,17 +2,20 @@ import json
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from accounts.filters import AuditEventFilter
-from accounts.forms import LoginForm
-from accounts.models import AuditEvent
+from accounts.forms import ApiTokenForm, LoginForm
+from accounts.models import ApiToken, AuditEvent
 from accounts.oidc import sso_enabled
+from accounts.services import api_token_create
 
 
 class LoginView(auth_views.LoginView):
@@ -63,3 +66,27 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     name = f"debrief-audit-{timezone.localdate():%Y-%m-%d}.jsonl"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+NEW_SECRET = "new_api_token"
+
+
+def token_list(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None)
+    if form.is_valid():
+        _token, secret = api_token_create(user=request.user, **form.cleaned_data)
+        # Kept for the next page only: shown once, and a reload does not make another token.
+        request.session[NEW_SECRET] = secret
+        return redirect("accounts:tokens")
+    secret = request.session.pop(NEW_SECRET, None)
+    tokens = ApiToken.objects.filter(user=request.user)
+    context = {"form": form, "tokens": tokens, "secret": secret}
+    return render(request, "accounts/apitoken_list.html", context)
+
+
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token.revoke()
+    messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+    return redirect("accounts:tokens")

@@ -51,6 +51,8 @@ LONG_TIMELINE, LONG_TIMELINE_MS = 500, 80  # issue 17: a postmortem with 500 eve
 # items. Rows carry no forms (they load when opened), so both stay light.
 HEAVY_EVENTS, HEAVY_ITEMS, HEAVY_MS, HEAVY_KB = 2_000, 500, 300, 1_500
 MINE_ITEMS, MINE_MS = 10_000, 150
+# Issue 18: the API's list endpoints, a page of 50 as JSON (median, p95).
+API_LIST_MS = (50, 100)
 
 
 def seed(scale: float) -> dict:
@@ -126,6 +128,15 @@ def pick_pages() -> tuple[object, dict[str, Page], str]:
         "/metrics/": Page("/metrics/", target_ms=METRICS_CACHED_MS),
         "/metrics/ computed": Page("/metrics/", cold=True, target_ms=METRICS_COMPUTED_MS),
         "meeting present mode": Page(f"/reviews/{meeting.pk}/present/"),
+        "API /api/v1/postmortems": Page("/api/v1/postmortems", target_ms=API_LIST_MS),
+        "API /api/v1/postmortems filtered": Page(
+            f"/api/v1/postmortems?q=errors&status=published&service={busiest}",
+            target_ms=API_LIST_MS,
+        ),
+        "API /api/v1/action-items": Page("/api/v1/action-items", target_ms=API_LIST_MS),
+        "API /api/v1/action-items filtered": Page(
+            "/api/v1/action-items?status=not_closed&o=overdue", target_ms=API_LIST_MS
+        ),
         **heavy_pages(user, exclude=[long.pk, typical.pk]),
     }
     return user, pages, f"/postmortems/{typical.pk}/"

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "simple_history",
+    "ninja",
     "accounts",
     "teams",
     "postmortems",
@@ -446,6 +447,9 @@ CHAT_IMPORT_PHRASES = env_phrases("CHAT_IMPORT_PHRASES")
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2100
 
 # Default due dates of new action items, by priority.
+# Requests per personal access token, in a fixed window: "600/min", "10000/hour".
+API_RATE_LIMIT = env("API_RATE_LIMIT", "600/min")
+
 ACTION_ITEM_DUE_DAYS = {"P1": 28, "P2": 56, "P3": 90}
 
 LOGGING = {

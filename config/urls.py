@@ -5,6 +5,7 @@ from mozilla_django_oidc.views import OIDCLogoutView
 from accounts import views as accounts_views
 from actions import health
 from config import views
+from config.api import urls as api_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,5 +22,6 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("metrics/", include("reporting.urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("api/v1/", api_urls()),
     path("admin/", admin.site.urls),
 ]

@@ -7,11 +7,13 @@ cannot be mapped fails the test, so a URL added later is covered or noticed), by
 POST with its forms filled, each with and without htmx, following redirects to the flash
 messages. No answer to the roles below may hold the marker, and no row of the postmortem may
 change. The same GETs by its reader (or, for editing pages, its owner) must show the marker, or
-the walk proves nothing. Emails, chat webhooks and webhook subscriptions' payloads sent on the
+the walk proves nothing (the API's lists and objects included). Emails, chat webhooks and webhook subscriptions' payloads sent on the
 way, by a reminder sweep, by a mention and by the end of the meeting follow
 `postmortems.access.outbound`, and so does the webhook delivery log staff read. Anonymous visitors
 are sent to the login page by every URL but the few open ones, and every admin page needs staff.
 Alert intake needs no login by design: without its source's secret everyone is refused.
+The API (/api/v1/) never redirects: anonymous callers get 401 from every operation (405 for a
+method a URL does not have), and only its OpenAPI document and docs page answer them.
 """
 
 import json
@@ -30,6 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from icalendar import Calendar
 
+from accounts.services import api_token_create
 from actions.models import ActionItem, CalendarToken, StatusChange
 from actions.reminders import reminders_send
 from config.events import announce
@@ -74,6 +77,8 @@ LISTS_SHOWING_IT = {
     "actions:calendar",
     "services:detail",
     "teams:detail",
+    "api:list_postmortems",
+    "api:list_items",
 }
 # The admin's own login and logout answer anyone; every other admin page needs staff.
 ADMIN_OPEN = {"admin:login", "admin:logout"}
@@ -93,6 +98,10 @@ ANONYMOUS_OPEN = {
 }
 # Pages for admins only outside the Django admin: every role gets 403.
 ADMIN_ONLY = {"accounts:audit", "accounts:audit_export"}
+# The API answers for itself, with no login page: its schema and docs are open (they hold no
+# data), its root is a 404, and every operation wants a token or a session.
+API_OPEN = {"api:openapi-json": 200, "api:openapi-view": 200, "api:api-root": 404}
+API_ANONYMOUS = {401, 405}
 # Pages that sign the person out: the walk signs them in again after each.
 SIGNING_OUT = {"logout", "admin:logout"}
 # GET pages of the postmortem's objects that show none of its text, and why.
@@ -110,6 +119,7 @@ SHOW_NO_TEXT = {
     "teams:edit": "the team's own form, for staff: its name and members",
     "webhooks:detail": "staff only; its log shows what access.outbound lets leave, checked below",
     "webhooks:edit": "staff only; the subscription's own form",
+    "api:get_service": "the service's own fields",
 }
 
 
@@ -133,6 +143,8 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
     space = name.split(":")[0] if ":" in name else ""
     if space == "admin":
         return _admin_values(route, argument, objects)
+    if space == "api" and argument == "pk":
+        return [str(_api_object(route, objects).pk)]
     by_name = {
         ("postmortems", "pk"): [objects["postmortem"].pk],
         ("postmortems", "row_id"): [objects["event" if "/timeline/" in route else "factor"].pk],
@@ -146,6 +158,7 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
         ("reviews", "item_id"): [objects["agenda"].pk],
         ("services", "pk"): [objects["service"].pk],
         ("teams", "slug"): [objects["team"].slug],
+        ("accounts", "pk"): [objects["token"].pk],
         ("metrics", "chart"): objects["charts"],
         ("alerts", "slug"): [objects["alert_source"].slug],
         ("webhooks", "pk"): [objects["subscription"].pk],
@@ -153,6 +166,19 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
     }
     values = by_name.get((space, argument))
     return None if values is None else [str(value) for value in values]
+
+
+def _api_object(route: str, objects: dict):
+    """The restricted postmortem's object an API route names by its `pk`."""
+    for prefix, name in [
+        ("api/v1/action-items/", "item"),
+        ("api/v1/meetings/", "meeting"),
+        ("api/v1/services/", "service"),
+        ("api/v1/postmortems/", "postmortem"),
+    ]:
+        if route.startswith(prefix):
+            return objects[name]
+    raise KeyError(route)
 
 
 def _admin_values(route: str, argument: str, objects: dict) -> list[str] | None:
@@ -299,6 +325,9 @@ def _world(people: dict, hooks: str) -> dict:
         source=alert_source, key_hash="0" * 64, group_key=_mark("alert-group"), postmortem=secret
     )
     AlertReceipt.objects.create(group=group, key_hash="1" * 64, key=_mark("alert"), event=event)
+    token, _ = api_token_create(
+        user=people["owner"], name="owner's", scope="write", expires_in_days=None
+    )
 
     # Each role owns something to be reminded of, with a calendar to subscribe to.
     for name in ("reader", *ROLES[1:]):
@@ -327,6 +356,7 @@ def _world(people: dict, hooks: str) -> dict:
         "team": team,
         "public": public,
         "alert_source": alert_source,
+        "token": token,
     }
 
 
@@ -449,7 +479,9 @@ def _query(name: str, objects: dict, user) -> dict:
         return {"token": token.key if token else ""}
     if name in ("postmortems:list", "postmortems:pick", "reviews:waiting"):
         return {"q": objects["postmortem"].reference}
-    if name in ("actions:list", "actions:export"):
+    if name == "api:list_postmortems":
+        return {"q": objects["postmortem"].reference}
+    if name in ("actions:list", "actions:export", "api:list_items"):
         return {"postmortem": objects["postmortem"].pk}
     if name == "metrics:index":
         return {"service": objects["service"].pk}
@@ -548,7 +580,11 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
                 response = _request(client, method, path, data, query)
                 first = response.redirect_chain[0][0] if response.redirect_chain else ""
                 to_login = first.startswith("/login/?next=")
-                if user is None and to_login == (name in ANONYMOUS_OPEN):
+                if name.startswith("api:"):
+                    expected = {API_OPEN[name]} if name in API_OPEN else API_ANONYMOUS
+                    if user is None and (first or response.status_code not in expected):
+                        anonymous_wrong.append(f"{method} {path}: {response.status_code} {first}")
+                elif user is None and to_login == (name in ANONYMOUS_OPEN):
                     anonymous_wrong.append(f"{method} {path}: {response.status_code} {first}")
                 refused = 401 if method.startswith("POST") else 405
                 if name in SIGNED_BY_SENDER and response.status_code != refused:

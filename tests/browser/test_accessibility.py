@@ -53,6 +53,7 @@ def demo(db) -> dict[str, str]:
         "action item": f"/actions/{item.pk}/",
         "new action item": "/actions/new/",
         "reminder preferences": "/actions/preferences/",
+        "API tokens": "/account/tokens/",
         "meetings": "/reviews/",
         "plan a meeting": "/reviews/new/",
         "meeting": f"/reviews/{meeting.pk}/",
