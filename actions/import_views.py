@@ -108,7 +108,11 @@ def _editable_postmortem(request: HttpRequest, reference: str) -> Postmortem:
 
 @require_http_methods(["GET", "POST"])
 def import_jira(request: HttpRequest) -> HttpResponse:
-    form = JiraImportForm(_bound(request), request.FILES or None)
+    form = JiraImportForm(
+        _bound(request),
+        request.FILES or None,
+        initial={"postmortem": request.GET.get("postmortem", "")[:20]},
+    )
     form.payload = lambda: {
         "text": form.cleaned_data["file"],
         "postmortem": form.cleaned_data["postmortem"],

@@ -115,4 +115,6 @@ def test_bad_files_get_a_clear_message(author_client, postmortem):
         "has no “title” column" in _preview(author_client, "name,owner\nA,ben\n").content.decode()
     )
     assert "The file is empty" in _preview(author_client, "\n").content.decode()
+    huge = _preview(author_client, "postmortem,title,owner\nPM-99999999999999999999,A,ben\n")
+    assert "PM-99999999999999999999 is not a postmortem you may edit" in huge.content.decode()
     assert ActionItem.objects.count() == 0

@@ -71,3 +71,11 @@ def test_a_file_that_is_not_a_jira_export_is_refused_with_the_reason(author_clie
     page = _preview(author_client, postmortem, content=b"title,owner\nA,ben\n").content.decode()
     assert "This does not look like a Jira export" in page
     assert ActionItem.objects.count() == 0
+
+
+def test_the_postmortem_page_links_to_a_jira_import_into_it(author_client, postmortem):
+    page = author_client.get(postmortem.get_absolute_url()).content.decode()
+    link = f"/import/jira/?postmortem={postmortem.reference}"
+    assert link in page
+    form = author_client.get(link).content.decode()
+    assert f'value="{postmortem.reference}"' in form

@@ -78,6 +78,7 @@ def test_confirming_creates_a_draft_owned_by_the_importer_with_its_parts(
     assert pm.detected_at == datetime(2026, 3, 2, 14, 6, tzinfo=UTC)
     assert pm.resolved_at == datetime(2026, 3, 2, 14, 41, tzinfo=UTC)
     assert pm.events.count() == 5 and pm.factors.count() == 3
+    assert ActionItem.history.filter(history_user=author).count() == 3
     items = {i.title: i for i in pm.action_items.all()}
     assert items["Make the staging stub reject unit amounts"].owner == people["ben"]
     assert items["Make the staging stub reject unit amounts"].tracker_url.endswith("PAY-201")
@@ -119,3 +120,16 @@ def test_a_preview_cannot_be_confirmed_by_someone_else(author_client, client, ou
 
 def test_the_import_page_is_in_the_navigation_bar(author_client):
     assert 'href="/import/">Import</a>' in author_client.get("/postmortems/").content.decode()
+
+
+def test_a_failure_part_way_leaves_nothing_half_created(author, people):
+    from django.db import IntegrityError
+
+    from actions.importing.services import markdown_preview, postmortems_import
+
+    text = (FIXTURES / "checkout-outage.md").read_text()
+    previews = markdown_preview(documents=[("a.md", text), ("b.md", text)], by=author)
+    previews[1].actions[0].owner = None  # an open item with no owner: the database refuses it
+    with pytest.raises(IntegrityError):
+        postmortems_import(previews=previews, by=author)
+    assert Postmortem.objects.count() == 0 and ActionItem.objects.count() == 0

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from actions.importing.people import People
 from actions.importing.tables import (
@@ -22,7 +23,14 @@ from actions.importing.tables import (
     rows,
     unquote,
 )
-from actions.models import ActionItem, Kind, Priority, Status, default_due_date
+from actions.models import (
+    ActionItem,
+    Kind,
+    Priority,
+    Status,
+    StatusChange,
+    default_due_date,
+)
 from postmortems import access
 from postmortems.importing import ImportedPostmortem, parse_postmortem
 from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
@@ -194,8 +202,10 @@ def action_csv_preview(*, text: str, by) -> ItemsPreview:
         reference = cell("postmortem")
         if reference:
             number = reference.upper().removeprefix("PM-").strip()
-            found = editable.filter(pk=int(number)).first() if number.isdigit() else None
-            if found is None or len(number) > 9:
+            found = None
+            if number.isdigit() and len(number) < 10:  # a longer one overflows the column
+                found = editable.filter(pk=int(number)).first()
+            if found is None:
                 row.errors.append(f"{reference} is not a postmortem you may edit")
             row.postmortem = found
         for key, choices in (
@@ -311,11 +321,18 @@ def jira_csv_preview(*, text: str, by, postmortem: Postmortem, jira_url: str = "
 def items_import(*, preview: ItemsPreview, by, source: str) -> list[ActionItem]:
     """Create the rows of the preview that have no errors, all or none."""
     with transaction.atomic():
-        items = ActionItem.objects.bulk_create([row.item(by=by) for row in preview.creatable])
-        for item in items:
-            item.changes.create(
-                changed_by=by, from_status="", to_status=item.status, note=f"Imported {source}"
+        rows = [row.item(by=by) for row in preview.creatable]
+        items = bulk_create_with_history(rows, ActionItem, default_user=by)
+        StatusChange.objects.bulk_create(
+            StatusChange(
+                item=item,
+                changed_by=by,
+                from_status="",
+                to_status=item.status,
+                note=f"Imported {source}",
             )
+            for item in items
+        )
     return items
 
 
@@ -390,18 +407,26 @@ def postmortems_import(*, previews: list[PostmortemPreview], by) -> list[Postmor
                 got_lucky=doc.got_lucky,
             )
             postmortem.coauthors.set(preview.coauthors)
-            TimelineEvent.objects.bulk_create(
-                TimelineEvent(
-                    postmortem=postmortem,
-                    occurred_at=_aware(event.occurred_at, doc.time_zone),
-                    kind=event.kind,
-                    description=event.description,
-                )
-                for event in doc.events
+            bulk_create_with_history(
+                [
+                    TimelineEvent(
+                        postmortem=postmortem,
+                        occurred_at=_aware(event.occurred_at, doc.time_zone),
+                        kind=event.kind,
+                        description=event.description,
+                    )
+                    for event in doc.events
+                ],
+                TimelineEvent,
+                default_user=by,
             )
-            ContributingFactor.objects.bulk_create(
-                ContributingFactor(postmortem=postmortem, category=category, description=text)
-                for category, text in doc.factors
+            bulk_create_with_history(
+                [
+                    ContributingFactor(postmortem=postmortem, category=category, description=text)
+                    for category, text in doc.factors
+                ],
+                ContributingFactor,
+                default_user=by,
             )
             for row in preview.actions:
                 row.postmortem = postmortem
