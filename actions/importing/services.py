@@ -87,6 +87,14 @@ class ItemRow:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def status_label(self) -> str:
+        return Status(self.status).label
+
+    @property
+    def kind_label(self) -> str:
+        return Kind(self.kind).label
+
     def item(self, *, by) -> ActionItem:
         return ActionItem(
             postmortem=self.postmortem,
@@ -349,6 +357,13 @@ class PostmortemPreview:
     @property
     def problems(self) -> list[str]:
         return self.doc.problems + self.not_matched
+
+    def events(self) -> list[tuple[datetime, str, str]]:
+        """(when, kind as the timeline names it, what) of each event to create."""
+        return [
+            (e.occurred_at, TimelineEvent.Kind(e.kind).label, e.description)
+            for e in self.doc.events
+        ]
 
 
 def _aware(moment: datetime, zone: str) -> datetime:
