@@ -136,7 +136,9 @@ def test_a_failure_part_way_leaves_nothing_half_created(author, people):
 
 
 def test_imported_markdown_is_sanitized_where_it_is_shown(author_client):
-    text = "# Sneaky\n\n## Summary\n\nHello <script>alert(1)</script> <img src=x onerror=alert(2)>\n"
+    text = (
+        "# Sneaky\n\n## Summary\n\nHello <script>alert(1)</script> <img src=x onerror=alert(2)>\n"
+    )
     preview = author_client.post(URL, {"text": text, "preview": "1"})
     assert "<script>alert(1)" not in preview.content.decode()
     author_client.post(URL, {"previewed": preview.context["token"], "confirm": "1"})
