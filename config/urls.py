@@ -17,6 +17,7 @@ urlpatterns = [
     path("postmortems/", include("postmortems.urls")),
     path("alerts/", include("postmortems.alerts.urls")),
     path("actions/", include("actions.urls")),
+    path("import/", include("actions.import_urls")),
     path("", include("reviews.urls")),
     path("services/", include("services.urls")),
     path("teams/", include("teams.urls")),

@@ -674,3 +674,43 @@ def test_what_leaves_the_site_names_it_only_to_its_readers(
     }
     assert any(_mark("item") in text for _, text in Hooks.received)  # to its reader
     assert not _outbound_leaks(readers), _outbound_leaks(readers)
+
+
+# The imports take no arguments in their URLs: the postmortem is named in the uploaded file or
+# the form, so the walk above cannot point them at it. Uploads that name it do here.
+IMPORTS = {"imports:markdown", "imports:action_csv", "imports:jira"}
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_imports_naming_it_are_answered_as_for_a_postmortem_that_does_not_exist(role, site):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    people, objects, urls, _ = site
+    secret, meeting = objects["postmortem"], objects["meeting"]
+    assert {name for name, _, _ in urls} >= IMPORTS, "an import URL was renamed"
+    before = _snapshot(secret, meeting)
+    client = Client()
+    client.force_login(people[role])
+    items = f"postmortem,title,owner\n{secret.reference},Filled,{role}\n"
+    jira = "Summary,Issue key,Status\nFilled,OPS-1,Done\n"
+    answers = [
+        client.post(
+            "/import/action-items/",
+            {"file": SimpleUploadedFile("a.csv", items.encode()), "preview": "1"},
+        ),
+        client.post(
+            "/import/jira/",
+            {
+                "file": SimpleUploadedFile("j.csv", jira.encode()),
+                "postmortem": secret.reference,
+                "preview": "1",
+            },
+        ),
+    ]
+    for answer in answers:
+        page = answer.content.decode()
+        assert f"{secret.reference} is not a postmortem you may edit" in page
+        assert MARK not in page.lower()
+        assert 'name="confirm"' not in page  # nothing to confirm
+    assert "No row can be imported" in answers[0].content.decode()
+    assert _snapshot(secret, meeting) == before
