@@ -21,7 +21,7 @@ LINK_REMOVED = "(internal link removed)"
 SOMEONE = "a colleague"
 
 MARKDOWN_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-LINK_DEFINITION = re.compile(r"^[ ]{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$", re.MULTILINE)
+LINK_DEFINITION = re.compile(r"^[ ]{0,3}\[[^\]]+\]:[ \t]*<?(\S+?)>?(?:[ \t]+.*)?(?:\n|$)", re.MULTILINE)
 BARE_URL = re.compile(r"<?\b(?:https?|ftp)://[^\s<>\"')\]]+>?", re.IGNORECASE)
 
 
@@ -82,10 +82,10 @@ class Roles:
 def roles_of(postmortem: Postmortem) -> Roles:
     by_user: dict[int, str] = {postmortem.owner_id: "Incident owner"}
 
-    def number(ids: list[int], role: str) -> None:
+    def number(ids: list[int], role: str, *, always: bool = False) -> None:
         ids = [pk for pk in dict.fromkeys(ids) if pk not in by_user]
         for position, pk in enumerate(ids, 1):
-            by_user[pk] = role if len(ids) == 1 else f"{role} {position}"
+            by_user[pk] = role if len(ids) == 1 and not always else f"{role} {position}"
 
     number(list(postmortem.coauthors.values_list("pk", flat=True)), "Author")
     reviewers = apps.get_model("reviews", "Reviewer").objects.filter(postmortem=postmortem)
@@ -93,7 +93,8 @@ def roles_of(postmortem: Postmortem) -> Roles:
     interviews = list(postmortem.interviews.order_by("interviewed_at", "pk"))
     responders = [i.participant_id for i in interviews if i.participant_id]
     items = postmortem.action_items.exclude(owner=None).values_list("owner_id", flat=True)
-    number(responders + list(items), "Responder")
+    # Responders are numbered even alone: the free-text names below count on from them.
+    number(responders + list(items), "Responder", always=True)
     names: dict[str, str] = {}
     free_names = [i.participant_name for i in interviews if not i.participant_id]
     position = sum(1 for role in by_user.values() if role.startswith("Responder"))
@@ -134,7 +135,7 @@ def outside_content(postmortem: Postmortem, removed: list[str]) -> dict:
         "title": clean(postmortem.title),
         "severity": postmortem.get_severity_display(),
         "time_zone": postmortem.time_zone,
-        "key_times": [[label, local(moment)] for label, moment in postmortem.key_times],
+        "key_times": [[label, local(moment)] for label, moment in postmortem.key_times()],
     }
     if "summary" not in removed:
         content["summary"] = clean(postmortem.summary)

@@ -25,7 +25,7 @@ def outside_versions(request: HttpRequest, pk: int) -> HttpResponse:
     """The outside versions of a postmortem, and a form to make one."""
     postmortem = access.get_postmortem_for_edit(request, pk)
     allowed = access.may_share_outside(request, postmortem)
-    form = OutsideSectionsForm(request.POST or None)
+    form = OutsideSectionsForm(request.POST if request.method == "POST" else None)
     if allowed and form.is_valid():
         version = ExternalVersion(postmortem=postmortem, created_by=request.user)
         external_version_build(version=version, removed=form.cleaned_data["removed_sections"])
@@ -48,7 +48,8 @@ def outside_preview(request: HttpRequest, pk: int, version_id: int) -> HttpRespo
     version = _version(request, pk, version_id)
     draft = version.state == ExternalVersion.State.DRAFT
     initial = {"removed_sections": version.removed_sections}
-    form = OutsideSectionsForm(request.POST or None, initial=initial)
+    data = request.POST if request.method == "POST" else None  # none ticked is a choice
+    form = OutsideSectionsForm(data, initial=initial)
     if draft and form.is_valid():
         external_version_build(version=version, removed=form.cleaned_data["removed_sections"])
         messages.success(request, "Rebuilt from the postmortem as it is now.")
