@@ -21,7 +21,9 @@ LINK_REMOVED = "(internal link removed)"
 SOMEONE = "a colleague"
 
 MARKDOWN_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
-LINK_DEFINITION = re.compile(r"^[ ]{0,3}\[[^\]]+\]:[ \t]*<?(\S+?)>?(?:[ \t]+.*)?(?:\n|$)", re.MULTILINE)
+LINK_DEFINITION = re.compile(
+    r"^[ ]{0,3}\[[^\]]+\]:[ \t]*<?(\S+?)>?(?:[ \t]+.*)?(?:\n|$)", re.MULTILINE
+)
 BARE_URL = re.compile(r"<?\b(?:https?|ftp)://[^\s<>\"')\]]+>?", re.IGNORECASE)
 
 
@@ -186,8 +188,7 @@ def outside_texts(content: dict):
         yield f"Timeline, {event['at']}", event["text"]
     for factor in content.get("factors", []):
         yield f"Contributing factor ({factor['category']})", factor["text"]
-    for label, text in content.get("lessons", []):
-        yield label, text
+    yield from content.get("lessons", [])
     for item in content.get("action_items", []):
         yield "Action item", item["title"]
 

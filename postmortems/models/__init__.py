@@ -13,8 +13,8 @@ from postmortems.models.document import (
 from postmortems.models.drafts import Draft
 from postmortems.models.external import OUTSIDE_SECTIONS, ExternalVersion
 from postmortems.models.lint_terms import LintAcknowledgement, LintTerm
-from postmortems.models.review import NO_ACTIONS_MESSAGE, ReviewWorkflow, Status, TransitionRefused
 from postmortems.models.perspectives import Interview, ProposedEvent
+from postmortems.models.review import NO_ACTIONS_MESSAGE, ReviewWorkflow, Status, TransitionRefused
 from postmortems.models.timeline import ContributingFactor, TimelineEvent
 
 __all__ = [

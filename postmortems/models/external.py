@@ -39,7 +39,7 @@ class ExternalVersion(models.Model):
     content = models.JSONField(default=dict)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     # Only a hash of the link's secret is kept: a leaked database opens no shared page.
-    token_hash = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    token_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -52,6 +52,14 @@ class ExternalVersion(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # Unique, and so indexed for the lookup by link; drafts have no link yet.
+            models.UniqueConstraint(
+                fields=["token_hash"],
+                condition=~models.Q(token_hash=""),
+                name="outside_version_link_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Outside version #{self.pk} of {self.postmortem.reference}"
