@@ -78,7 +78,12 @@ class Roles:
     def replace(self, text: str) -> str:
         if not text or self.pattern is None:
             return text or ""
-        return self.pattern.sub(lambda m: self.names[m.group(0).lower().lstrip("@")], text)
+
+        def role(match: re.Match) -> str:
+            found = match.group(0).lower()
+            return self.names.get(found) or self.names[found.lstrip("@")]
+
+        return self.pattern.sub(role, text)
 
 
 def roles_of(postmortem: Postmortem) -> Roles:
@@ -106,12 +111,16 @@ def roles_of(postmortem: Postmortem) -> Roles:
     people = get_user_model().objects.values_list("pk", "username", "first_name", "last_name")
     for pk, username, first, last in people:
         role = by_user.get(pk, SOMEONE)
-        full = f"{first} {last}".strip()
-        # First and last names alone only for the people of this postmortem: "May" or
-        # "Will" elsewhere in a text is more often a word than a colleague.
-        alone = (first, last) if pk in by_user else ()
-        for name in (username, full, *alone):
-            if name and len(name) > 2:
+        if pk in by_user:
+            # The people of this postmortem by any of their names. First and last names alone
+            # only for them: "May" or "Will" elsewhere is more often a word than a colleague.
+            spellings = (username, f"{first} {last}".strip(), first, last)
+        else:
+            # Anyone else by their full name or @mention only: a username such as "deploy" or
+            # "root" is also a word.
+            spellings = (f"@{username}", f"{first} {last}" if first and last else "")
+        for name in spellings:
+            if len(name.lstrip("@")) > 2:
                 names.setdefault(name.lower(), role)
     if not names:
         return Roles(by_user, None, names)

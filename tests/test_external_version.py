@@ -93,6 +93,13 @@ def test_people_are_named_by_their_roles_in_every_text(published):
         assert name not in text
 
 
+def test_usernames_of_others_that_are_words_stay_words(published):
+    UserFactory(username="deploy", first_name="", last_name="")
+    published.impact = "The deploy stalled; @deploy was paged."
+    published.save()
+    assert _version(published).content["impact"] == "The deploy stalled; a colleague was paged."
+
+
 def test_internal_links_are_removed_and_others_kept(published):
     content = _version(published).content
     summary = content["summary"]

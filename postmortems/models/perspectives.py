@@ -113,8 +113,10 @@ class ProposedEvent(models.Model):
         from postmortems.models.timeline import TimelineEvent
 
         with transaction.atomic():
-            if self.state != self.State.PROPOSED:
-                return self.event
+            # Locked and read again: two editors accepting at once add it once.
+            current = type(self).objects.select_for_update().get(pk=self.pk)
+            if current.state != self.State.PROPOSED:
+                return current.event
             postmortem = self.interview.postmortem
             self.event = TimelineEvent.objects.create(
                 postmortem=postmortem,
