@@ -30,6 +30,7 @@ from postmortems.forms import (
     TimelineEventForm,
     TimelineImportForm,
 )
+from postmortems.interviews import interviews_context
 from postmortems.lint import MAX_LINT_CHARS, finding_acknowledge, lint_text, postmortem_lint_summary
 from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
 from postmortems.services import (
@@ -104,6 +105,7 @@ def document_context(
         "can_edit": can_edit,
         **timeline_context(request, postmortem, show_all=all_events),
         **factors_context(request, postmortem),
+        **interviews_context(request, postmortem),
         "action_items": postmortem.action_items.select_related("owner"),
     }
 

@@ -185,9 +185,12 @@ def every_field(author, reviewer):
         AlertGroup,
         AlertReceipt,
         Draft,
+        ExternalVersion,
+        Interview,
         LintAcknowledgement,
         LintTerm,
         PostmortemTemplate,
+        ProposedEvent,
     )
     from reviews.models import Attendance, Transition
     from teams.models import Team
@@ -239,8 +242,26 @@ def every_field(author, reviewer):
         event = TimelineEventFactory(
             postmortem=postmortem, kind="detection", description="Alert fired",
             source_url="https://chat.example.com/1", starred=True,
+            perspective="Interview with Rui",
         )  # fmt: skip
         update_change_reason(event, "Typo")
+        interview = Interview.objects.create(
+            postmortem=postmortem, participant=reviewer, participant_name="Rui R.",
+            facilitator=author, interviewed_at=datetime(2026, 2, 28, 9, tzinfo=UTC),
+            knew="The cert was new.", saw="Errors.", made_sense="Waiting.", shared=True,
+            shared_at=datetime(2026, 2, 28, 10, tzinfo=UTC),
+        )  # fmt: skip
+        ProposedEvent.objects.create(
+            interview=interview, occurred_at=datetime(2026, 2, 27, 13, 2, tzinfo=UTC),
+            description="Paged", state="accepted", event=event, decided_by=author,
+            decided_at=datetime(2026, 2, 28, 11, tzinfo=UTC),
+        )  # fmt: skip
+        ExternalVersion.objects.create(
+            postmortem=postmortem, removed_sections=["impact"], content={"title": "Outage"},
+            state="revoked", token_hash="ab" * 32, created_by=author, released_by=reviewer,
+            released_at=datetime(2026, 2, 28, 12, tzinfo=UTC),
+            revoked_at=datetime(2026, 2, 28, 13, tzinfo=UTC),
+        )  # fmt: skip
         factor = ContributingFactorFactory(postmortem=postmortem, category="change")
         update_change_reason(factor, "Split")
         LintAcknowledgement.objects.create(
