@@ -15,7 +15,13 @@ from config.fields import ModelChoiceField, PeopleField, TimeZoneField
 from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems.chatlog import KIND_PHRASES, ChatMessage, KindVocabulary
-from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
+from postmortems.models import (
+    ContributingFactor,
+    Postmortem,
+    PostmortemTemplate,
+    Severity,
+    TimelineEvent,
+)
 from services.forms import AffectedServicesMixin, NewServicesField, ServicesField
 from teams.forms import GroupsField
 from teams.models import Team
@@ -118,6 +124,7 @@ class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.Mode
         model = Postmortem
         fields = [
             "title",
+            "kind",
             "severity",
             "template",
             "time_zone",
@@ -129,6 +136,7 @@ class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.Mode
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].initial = PostmortemTemplate.objects.filter(is_default=True).first()
+        _kind_and_severity(self)
 
 
 class DetailsForm(
@@ -154,6 +162,7 @@ class DetailsForm(
         model = Postmortem
         fields = [
             "title",
+            "kind",
             "severity",
             "time_zone",
             "started_at",
@@ -171,11 +180,24 @@ class DetailsForm(
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].keep(self.instance.time_zone)
+        _kind_and_severity(self)
 
     def clean(self):
         cleaned = super().clean()
         _check_after_start(self, cleaned)
         return cleaned
+
+
+def _kind_and_severity(form: forms.ModelForm) -> None:
+    """An incident or a near miss, chosen with radio buttons; only an incident has a SEV."""
+    kind = form.fields["kind"]
+    # Left out (older clients), it stays as it is: an incident for a new postmortem.
+    kind.required = False
+    kind.choices = [c for c in kind.choices if c[0]]
+    kind.widget = forms.RadioSelect(choices=kind.choices)
+    form.fields["severity"].empty_label = None
+    form.fields["severity"].choices = [("", "None (a near miss)"), *Severity.choices]
+    form.fields["severity"].help_text += " Left as it is for a near miss: it is cleared."
 
 
 def _narrative(label: str | None = None, rows: int = 6) -> forms.CharField:
@@ -197,10 +219,26 @@ class SummaryForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
 
 class ImpactForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     impact = _narrative("Impact")
+    could_have_happened = _narrative("What could have happened")
 
     class Meta:
         model = Postmortem
-        fields = ["impact", "customers_affected", "failed_requests", "support_tickets"]
+        fields = [
+            "impact",
+            "customers_affected",
+            "failed_requests",
+            "support_tickets",
+            "could_have_happened",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A near miss reached no customer: it says what could have happened instead.
+        if self.instance.is_near_miss:
+            for name in ["impact", "customers_affected", "failed_requests", "support_tickets"]:
+                del self.fields[name]
+        else:
+            del self.fields["could_have_happened"]
 
 
 class LessonsForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
@@ -364,7 +402,15 @@ class TimelineImportForm(forms.Form):
 class DraftForm(forms.Form):
     field = forms.ChoiceField(
         choices=[
-            (name, name) for name in ["summary", "impact", "went_well", "went_poorly", "got_lucky"]
+            (name, name)
+            for name in [
+                "summary",
+                "impact",
+                "could_have_happened",
+                "went_well",
+                "went_poorly",
+                "got_lucky",
+            ]
         ]
     )
     text = forms.CharField(max_length=MAX_TEXT, required=False, strip=False)

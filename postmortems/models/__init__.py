@@ -4,6 +4,7 @@ from postmortems.models.alerts import AlertGroup, AlertReceipt, AlertSource
 from postmortems.models.document import (
     SEVERITY_DEFINITIONS,
     Postmortem,
+    PostmortemKind,
     PostmortemQuerySet,
     PostmortemTemplate,
     Severity,
@@ -12,6 +13,7 @@ from postmortems.models.document import (
 )
 from postmortems.models.drafts import Draft
 from postmortems.models.lint_terms import LintAcknowledgement, LintTerm
+from postmortems.models.quality import QualityWeights
 from postmortems.models.review import NO_ACTIONS_MESSAGE, ReviewWorkflow, Status, TransitionRefused
 from postmortems.models.timeline import ContributingFactor, TimelineEvent
 
@@ -26,8 +28,10 @@ __all__ = [
     "LintAcknowledgement",
     "LintTerm",
     "Postmortem",
+    "PostmortemKind",
     "PostmortemQuerySet",
     "PostmortemTemplate",
+    "QualityWeights",
     "ReviewWorkflow",
     "Severity",
     "Status",
