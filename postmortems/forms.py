@@ -18,6 +18,7 @@ from postmortems.chatlog import KIND_PHRASES, ChatMessage, KindVocabulary
 from postmortems.models import (
     ContributingFactor,
     Postmortem,
+    PostmortemKind,
     PostmortemTemplate,
     Severity,
     TimelineEvent,
@@ -108,7 +109,20 @@ def _check_after_start(form: forms.Form, cleaned: dict) -> None:
             form.add_error(name, f"{label} cannot be before the impact started.")
 
 
+class KindField(forms.ChoiceField):
+    """Incident or near miss. Left out of the data (an older client), it stays as it is."""
+
+    widget = forms.RadioSelect
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=PostmortemKind.choices, required=False, label="Kind", **kwargs)
+
+    def has_changed(self, initial, data) -> bool:
+        return bool(data) and super().has_changed(initial, data)
+
+
 class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
+    kind = KindField()
     time_zone = TimeZoneField(label="Incident time zone", initial=settings.TIME_ZONE)
     started_at = LocalDateTimeField(label="Impact started", required=False)
     services = ServicesField()
@@ -143,6 +157,7 @@ class DetailsForm(
     DistinctIdsMixin, VersionedFormMixin, IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm
 ):
     time_zone = TimeZoneField(label="Incident time zone")
+    kind = KindField()
     services = ServicesField()
     new_services = NewServicesField()
     started_at = LocalDateTimeField(label="Impact started", required=False)
@@ -189,13 +204,7 @@ class DetailsForm(
 
 
 def _kind_and_severity(form: forms.ModelForm) -> None:
-    """An incident or a near miss, chosen with radio buttons; only an incident has a SEV."""
-    kind = form.fields["kind"]
-    # Left out (older clients), it stays as it is: an incident for a new postmortem.
-    kind.required = False
-    kind.choices = [c for c in kind.choices if c[0]]
-    kind.widget = forms.RadioSelect(choices=kind.choices)
-    form.fields["severity"].empty_label = None
+    """Only an incident has a SEV: the severity's choices say so."""
     form.fields["severity"].choices = [("", "None (a near miss)"), *Severity.choices]
     form.fields["severity"].help_text += " Left as it is for a near miss: it is cleared."
 
