@@ -248,6 +248,8 @@ class ImpactForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
                 del self.fields[name]
         else:
             del self.fields["could_have_happened"]
+        if "version" in self.fields:  # the version is of the fields the form edits
+            self.fields["version"].initial = self.saved_version()
 
 
 class LessonsForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
