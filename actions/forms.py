@@ -23,6 +23,7 @@ from actions.models import (
     default_due_date,
 )
 from actions.services import BULK_ACTIONS
+from config import delivery
 from config.fields import ModelChoiceField, TimeZoneField
 from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
@@ -316,6 +317,6 @@ class ReminderPreferenceForm(forms.ModelForm):
     def clean_webhook_url(self) -> str:
         url = self.cleaned_data["webhook_url"]
         # Plain http only for a local test server, with the same switch that lets one be reached.
-        if url and not url.startswith("https://") and not settings.REMINDER_WEBHOOK_ALLOW_PRIVATE:
+        if url and not url.startswith("https://") and not delivery.allow_private():
             raise forms.ValidationError("Use an https:// address: the digest lists your items.")
         return url

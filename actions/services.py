@@ -23,6 +23,7 @@ from actions.models import (
     new_calendar_key,
 )
 from config.csv import csv_safe
+from config.events import announce
 from postmortems import access
 from postmortems.models import Postmortem
 
@@ -102,6 +103,7 @@ def action_item_create(*, by, postmortem: Postmortem | None = None, **fields) ->
     with transaction.atomic():
         item = ActionItem.objects.create(postmortem=postmortem, created_by=by, **fields)
         item.changes.create(changed_by=by, from_status="", to_status=item.status, note="Created")
+        announce("action_item.created", item)
     return item
 
 

@@ -97,6 +97,8 @@ def seed(items: int, owners: int, overdue: int, chunk: int = 5_000) -> None:
                     owner_id=people[n % owners],
                     postmortem_id=rng.choice(postmortems),
                     due_date=due,
+                    # Announced the day it fell due (webhooks), as on a site swept daily.
+                    overdue_announced_for=due if n < overdue else None,
                 )
             )
         ActionItem.objects.bulk_create(batch)

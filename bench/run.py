@@ -1,6 +1,7 @@
 """`make bench`: Debrief at the scale of years of incidents, on a throwaway database.
 
-Usage: .venv/bin/python bench/run.py [--scale 1] [--runs 30] [--seconds 10] [--existing URL]
+Usage: .venv/bin/python bench/run.py [--scale 1] [--runs 30] [--seconds 10]
+       [--existing URL [--only TEXT]]
 
 Seeds a new database (a temporary SQLite file, or `<name>_bench` next to the PostgreSQL
 database in DATABASE_URL, dropped afterwards) with 10,000 postmortems of about 20 events and
@@ -9,7 +10,8 @@ through Django's test client (the metrics, which Debrief keeps in memory, also a
 with the cache emptied before each request), the linter, the reminder sweep, and requests per second
 of a postmortem page against a trivial view under gunicorn. Prints a table, writes
 bench/results.json; with --strict, exits 1 when a target is missed. --existing measures the pages of an
-already seeded database instead (it gains a 500-event postmortem).
+already seeded database instead (it gains a 500-event postmortem), --only TEXT just the pages whose
+label holds TEXT ("500 events", "metrics").
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ LONG_TIMELINE, LONG_TIMELINE_MS = 500, 80  # issue 17: a postmortem with 500 eve
 # items. Rows carry no forms (they load when opened), so both stay light.
 HEAVY_EVENTS, HEAVY_ITEMS, HEAVY_MS, HEAVY_KB = 2_000, 500, 300, 1_500
 MINE_ITEMS, MINE_MS = 10_000, 150
+# Issue 18: the API's list endpoints, a page of 50 as JSON (median, p95).
+API_LIST_MS = (50, 100)
 
 
 def seed(scale: float) -> dict:
@@ -124,6 +128,15 @@ def pick_pages() -> tuple[object, dict[str, Page], str]:
         "/metrics/": Page("/metrics/", target_ms=METRICS_CACHED_MS),
         "/metrics/ computed": Page("/metrics/", cold=True, target_ms=METRICS_COMPUTED_MS),
         "meeting present mode": Page(f"/reviews/{meeting.pk}/present/"),
+        "API /api/v1/postmortems": Page("/api/v1/postmortems", target_ms=API_LIST_MS),
+        "API /api/v1/postmortems filtered": Page(
+            f"/api/v1/postmortems?q=errors&status=published&service={busiest}",
+            target_ms=API_LIST_MS,
+        ),
+        "API /api/v1/action-items": Page("/api/v1/action-items", target_ms=API_LIST_MS),
+        "API /api/v1/action-items filtered": Page(
+            "/api/v1/action-items?status=not_closed&o=overdue", target_ms=API_LIST_MS
+        ),
         **heavy_pages(user, exclude=[long.pk, typical.pk]),
     }
     return user, pages, f"/postmortems/{typical.pk}/"
@@ -438,12 +451,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_SECONDS", 10)))
     parser.add_argument("--existing", metavar="URL", help="measure pages of a seeded database")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--only", metavar="TEXT", help="with --existing: only the pages whose label holds TEXT"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DEBUG", "false")
 
     if args.existing:
         setup_django(args.existing, migrate=False)
         user, pages, _ = pick_pages()
+        if args.only:
+            pages = {label: page for label, page in pages.items() if args.only in label}
         measure_pages(user, pages, args.runs)
         return 0
 

@@ -34,7 +34,14 @@ from django.db import connection, models, transaction
 from django.db.models import DateTimeField, Expression, F, OuterRef, Subquery, Value
 from django.utils import timezone
 
-from actions.models import ActionItem, Priority, ReminderPreference, Status, StatusChange
+from actions.models import (
+    OPEN_STATUSES,
+    ActionItem,
+    Priority,
+    ReminderPreference,
+    Status,
+    StatusChange,
+)
 from actions.models import Kind as ItemKind
 from postmortems.models import (
     ContributingFactor,
@@ -487,6 +494,11 @@ class Seeder:
             reason=reason,
             completed_at=completed,
             created_at=created,
+            # As on a site whose daily sweeps told webhooks of each item the day it fell due,
+            # so the first timed sweep does not announce years of overdue items at once.
+            overdue_announced_for=due
+            if status in OPEN_STATUSES and due < self.now.date()
+            else None,
         )
 
     def save_items(self, items: list[ActionItem], *, since: Expression, since_of: Callable) -> None:

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "simple_history",
+    "ninja",
     "accounts",
     "teams",
     "postmortems",
@@ -113,6 +114,7 @@ INSTALLED_APPS = [
     "services",
     "reviews",
     "reporting",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -181,7 +183,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, refused in SSO-only mode except for the break-glass admin.
+    "accounts.backends.PasswordBackend",
+    # Sign-in with the identity provider; it answers only at the provider's callback.
+    "accounts.oidc.SsoBackend",
 ]
 if TESTING:
     # The suite creates hundreds of users; a slow hash would dominate its run time.
@@ -252,6 +257,52 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = int(env("PROXY_COUNT", "0")) or None
 
+# Single sign-on with OpenID Connect (README, "Single sign-on"): on when a client id and the
+# issuer (or the endpoints) are set. mozilla-django-oidc reads the OIDC_RP_/OIDC_OP_ names.
+OIDC_ISSUER = env("OIDC_ISSUER").rstrip("/")
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_RP_CLIENT_ID = env("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("OIDC_CLIENT_SECRET")
+OIDC_RP_SIGN_ALGO = env("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env("OIDC_SCOPES", "openid email profile")
+# Explicit endpoints win over the ones the issuer's discovery document names.
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env("OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_JWKS_ENDPOINT")
+OIDC_OP_END_SESSION_ENDPOINT = env("OIDC_END_SESSION_ENDPOINT")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", "groups")
+OIDC_ADMIN_GROUPS = env_list("OIDC_ADMIN_GROUPS", [])
+OIDC_STAFF_GROUPS = env_list("OIDC_STAFF_GROUPS", [])
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint that ends the provider's session at logout
+OIDC_TIMEOUT = int(env("OIDC_TIMEOUT", "10"))
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+OIDC_OP_LOGOUT_URL_METHOD = "accounts.oidc.logout_url"
+LOGIN_REDIRECT_URL_FAILURE = "login"
+SSO_ONLY = env_bool("SSO_ONLY")
+SSO_BREAK_GLASS_USERNAME = env("SSO_BREAK_GLASS_USERNAME")
+if SSO_ONLY and not (OIDC_RP_CLIENT_ID and SSO_BREAK_GLASS_USERNAME):
+    raise ImproperlyConfigured(
+        "SSO_ONLY needs single sign-on configured (OIDC_CLIENT_ID, OIDC_ISSUER) and "
+        "SSO_BREAK_GLASS_USERNAME, the one admin who may still sign in with a password."
+    )
+
+
+def origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/')[0]}" if rest else ""
+
+
+# Logging out posts a form that redirects to the provider's end-session endpoint, which the
+# form-action directive must allow.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += sorted(
+    {origin(url) for url in (OIDC_ISSUER, OIDC_OP_END_SESSION_ENDPOINT) if url}
+)
+
+# The audit log (README, "Audit log"): events older than this are purged daily.
+AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", "365"))
+
 # Computed metrics. Their keys are made from the data they show, so a change is seen on the
 # next request and nothing needs purging. With Redis, every web process shares one copy;
 # without it, each keeps its own in memory.
@@ -312,7 +363,30 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(minute=0),
         "options": {"expires": 50 * 60},
     },
+    "purge-audit-events": {
+        "task": "accounts.tasks.purge_audit_events",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"expires": 12 * 60 * 60},
+    },
+    # Outbound webhooks whose next attempt is due (see WEBHOOK_RETRY_DELAYS).
+    "retry-webhooks": {
+        "task": "webhooks.tasks.retry_webhooks",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+
+# Outbound webhooks (see README, "Webhooks"): seconds to wait for an answer, and the delays
+# between attempts: 1 min, 5 min, 30 min, 2 h, 6 h, 15 h, 7 attempts within 23 h 36 min.
+WEBHOOK_TIMEOUT = float(env("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_RETRY_DELAYS = [
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+    timedelta(hours=15),
+]
 
 # Reminders (see README, "Reminders").
 REMINDER_DEFAULT_HOUR = 9
@@ -336,6 +410,9 @@ REMINDER_SMTP_CONNECT_FAILURES = 3
 REMINDER_WEBHOOK_TIMEOUT = float(env("REMINDER_WEBHOOK_TIMEOUT", "5"))
 # Webhooks that resolve to private, loopback or link-local addresses are refused in production.
 REMINDER_WEBHOOK_ALLOW_PRIVATE = env_bool("REMINDER_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+# Everything Debrief posts (config/delivery.py) may reach internal addresses and plain http
+# with this on; REMINDER_WEBHOOK_ALLOW_PRIVATE, its first name, still counts.
+OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", DEBUG)
 # /healthz says "degraded" when no sweep finished for this long.
 REMINDER_SWEEP_MAX_AGE = timedelta(hours=2)
 
@@ -370,6 +447,9 @@ CHAT_IMPORT_PHRASES = env_phrases("CHAT_IMPORT_PHRASES")
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2100
 
 # Default due dates of new action items, by priority.
+# Requests per personal access token, in a fixed window: "600/min", "10000/hour".
+API_RATE_LIMIT = env("API_RATE_LIMIT", "600/min")
+
 ACTION_ITEM_DUE_DAYS = {"P1": 28, "P2": 56, "P3": 90}
 
 LOGGING = {

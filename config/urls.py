@@ -1,21 +1,28 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from mozilla_django_oidc.views import OIDCLogoutView
 
+from accounts import views as accounts_views
 from actions import health
 from config import views
+from config.api import urls as api_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", accounts_views.LoginView.as_view(), name="login"),
+    # Ends the provider's session too, when the person signed in with it (accounts.oidc).
+    path("logout/", OIDCLogoutView.as_view(), name="logout"),
+    path("", include("accounts.urls")),
     path("postmortems/", include("postmortems.urls")),
     path("alerts/", include("postmortems.alerts.urls")),
     path("actions/", include("actions.urls")),
+    path("import/", include("actions.import_urls")),
     path("", include("reviews.urls")),
     path("services/", include("services.urls")),
     path("teams/", include("teams.urls")),
     path("metrics/", include("reporting.urls")),
+    path("webhooks/", include("webhooks.urls")),
+    path("api/v1/", api_urls()),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,7 @@ from django.db.models import Count, Window
 from django.utils import timezone
 from simple_history.models import DeletedObject
 
+from config.events import announce
 from postmortems.chatlog import ChatMessage
 from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
 
@@ -33,6 +34,18 @@ class TimelineWindow:
     def expanded(self) -> bool:
         """Showing all of a timeline longer than the page shows at first."""
         return self.total > PAGE_EVENTS and not self.hidden
+
+
+@transaction.atomic
+def postmortem_create(*, form, owner) -> Postmortem:
+    """Save a valid creation form as `owner`'s new postmortem, and announce it."""
+    postmortem = form.save(commit=False)
+    postmortem.owner = owner
+    postmortem.save()
+    form.save_m2m()
+    postmortem.take_team_from_services()
+    announce("postmortem.created", postmortem)
+    return postmortem
 
 
 def timeline_window(

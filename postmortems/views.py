@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
-from postmortems import access
+from postmortems import access, services
 from postmortems.backup import markdown_export
 from postmortems.chatlog import parse_chat_log
 from postmortems.filters import PostmortemFilter
@@ -78,11 +78,7 @@ def postmortem_pick(request: HttpRequest) -> JsonResponse:
 def postmortem_create(request: HttpRequest) -> HttpResponse:
     form = PostmortemCreateForm(request.POST or None)
     if form.is_valid():
-        postmortem = form.save(commit=False)
-        postmortem.owner = request.user
-        postmortem.save()
-        form.save_m2m()
-        postmortem.take_team_from_services()
+        postmortem = services.postmortem_create(form=form, owner=request.user)
         messages.success(request, f"{postmortem.reference} created. Write it section by section.")
         return redirect(postmortem)
     return render(request, "postmortems/postmortem_form.html", {"form": form})
@@ -100,12 +96,16 @@ def document_context(
 ) -> dict:
     # Read by the linter, the permission check and the templates alike: fetched once here.
     prefetch_related_objects([postmortem], "factors", "services", "coauthors")
-    lint = postmortem_lint_summary(postmortem)
+    can_edit = access.may_edit(request, postmortem)
+    # Linting every text is a fifth of a long page's time; a reader, who cannot act on the
+    # findings, gets them (and the quality score, built on them) from their own URLs once the
+    # page has loaded.
+    lint = postmortem_lint_summary(postmortem) if can_edit else None
     return {
         "postmortem": postmortem,
         "lint": lint,
-        "quality": _quality(postmortem, lint),
-        "can_edit": access.may_edit(request, postmortem),
+        "quality": _quality(postmortem, lint) if can_edit else None,
+        "can_edit": can_edit,
         **timeline_context(request, postmortem, show_all=all_events),
         **factors_context(request, postmortem),
         "action_items": postmortem.action_items.select_related("owner"),

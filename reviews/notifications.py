@@ -16,9 +16,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from actions import webhooks
 from actions.models import ReminderPreference
-from config import emails
+from config import delivery, emails
 from postmortems.access import outbound
 from postmortems.models import Postmortem, Status
 from reviews.models import Reviewer
@@ -53,7 +52,9 @@ def _deliver(users, notice: Notice) -> int:
         emails.send("review-notice", [user.email], {"notice": notice, "recipient": user})
         if url := hooks.get(user.pk):
             try:
-                webhooks.post(url, notice.chat_text())
+                delivery.post_chat(
+                    url, notice.chat_text(), timeout=settings.REMINDER_WEBHOOK_TIMEOUT
+                )
             except Exception as exc:  # a chat service being down never loses the email
                 logger.warning("Review notice webhook of %s failed: %s", user.username, exc)
     return len(people)

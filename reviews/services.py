@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from actions.models import OPEN_STATUSES, ActionItem
 from config import emails
+from config.events import announce
 from postmortems import access
 from postmortems.models import Postmortem, Status
 from reviews.ics import meeting_invitation
@@ -98,6 +99,7 @@ def review_record(
     reviewer.save(update_fields=["verdict", "comment", "decided_at", "reviewed_version"])
     kind = Comment.Kind.APPROVED if verdict == Reviewer.Verdict.APPROVED else Comment.Kind.CHANGES
     comment_create(postmortem=postmortem, author=user, body=comment, kind=kind)
+    announce("review.verdict", reviewer)
     from reviews.tasks import notify_verdict
 
     transaction.on_commit(lambda: notify_verdict.delay(reviewer.pk))
@@ -279,6 +281,7 @@ def meeting_end(*, meeting: Meeting) -> None:
 
     meeting.ended_at = timezone.now()
     meeting.save(update_fields=["ended_at"])
+    announce("meeting.ended", meeting)
     transaction.on_commit(lambda: send_meeting_summary.delay(meeting.pk))
 
 

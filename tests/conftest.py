@@ -12,6 +12,17 @@ from tests import factories
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The schemathesis run takes minutes: it runs only when asked for by its marker
+    (`-m schemathesis`, as .ci/run does), not in `make test`."""
+    if "schemathesis" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("schemathesis") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     """REDIS_URL when set (CI's real Redis), otherwise an embedded redis-server."""

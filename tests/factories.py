@@ -6,9 +6,11 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from actions.models import ActionItem, CalendarToken, Reminder, ReminderPreference, StatusChange
+from config.events import EVENTS
 from postmortems.models import AlertSource, ContributingFactor, Postmortem, TimelineEvent
 from services.models import Service
 from teams.models import Team
+from webhooks.models import Subscription
 
 PASSWORD = "correct-horse-battery"
 
@@ -138,3 +140,11 @@ class AlertSourceFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"source-{n}")
     secret = factory.Sequence(lambda n: f"not-a-real-secret-{n}")
     default_owner = factory.SubFactory(UserFactory)
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+
+    url = "https://hooks.example.com/debrief"
+    events = factory.LazyFunction(lambda: list(EVENTS))

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from config.events import announced
 from postmortems.models import AlertReceipt, AlertSource, Postmortem, Status, TimelineEvent
 from tests.alert_sender import Sender, fixture
 from tests.factories import AlertSourceFactory, ServiceFactory, TeamFactory, UserFactory
@@ -65,6 +66,7 @@ def test_an_alertmanager_group_opens_one_draft_with_its_timeline_and_key_times(s
     assert postmortem.severity == 1  # one alert of the group is critical
     assert [s.name for s in postmortem.services.all()] == ["Checkout"]  # payments: no such row
     assert postmortem.team == payments  # the team of its first service, as a typed draft gets
+
     first = at(2026, 3, 2, 14, 2).replace(microsecond=123456)
     assert timeline(postmortem) == [
         (first, Kind.DETECTION),
@@ -410,3 +412,22 @@ def test_the_address_needs_no_login_session_or_csrf_token(sender):
     )
     assert response.status_code == 200, response.content
     assert not response.cookies  # no session, no CSRF cookie
+
+
+def test_a_draft_opened_by_alerts_is_announced_once_to_webhooks(sender):
+    heard = []
+
+    def listen(*, event, objects, **_):
+        heard.extend((event, obj.pk) for obj in objects)
+
+    announced.connect(listen)
+    try:
+        alertmanager = sender("alertmanager")
+        alertmanager.deliver(fixture("alertmanager_firing"))
+        alertmanager.deliver(fixture("alertmanager_resolved"))
+    finally:
+        announced.disconnect(listen)
+    pk = Postmortem.objects.get().pk
+    assert heard[0] == ("postmortem.created", pk)
+    assert [event for event, _ in heard].count("postmortem.created") == 1
+    assert set(heard[1:]) == {("postmortem.updated", pk)}  # each delivery adds to its timeline

@@ -264,6 +264,7 @@ def every_field(author, reviewer):
             postmortem=postmortem, title="Alert on expiry", description="Before *14* days",
             owner=reviewer, due_date=date(2026, 3, 20), priority="P1", kind="detect",
             tracker_url="https://tracker.example.com/OPS-7", created_by=author,
+            overdue_announced_for=date(2026, 3, 20),
         )  # fmt: skip
         item.set_status("blocked", by=author, note="Waiting on vendor", reason="Vendor")
         update_change_reason(item, "Blocked")

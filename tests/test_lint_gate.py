@@ -94,3 +94,17 @@ def test_a_clean_draft_is_submitted(author_client, complete_postmortem):
     assert response.status_code == 302
     complete_postmortem.refresh_from_db()
     assert complete_postmortem.status == Status.IN_REVIEW
+
+
+def test_a_reader_gets_the_summary_from_its_own_url_once_the_page_has_loaded(
+    outsider_client, blameful
+):
+    blameful.status = Status.PUBLISHED
+    blameful.save()
+    page = outsider_client.get(blameful.get_absolute_url()).content.decode()
+    summary_url = reverse("postmortems:lint_summary", args=[blameful.pk])
+    assert f'hx-get="{summary_url}" hx-trigger="load, documentChanged from:body"' in page
+    assert "warning to reword" not in page
+    summary = outsider_client.get(summary_url).content.decode()
+    assert "1 warning to reword or acknowledge" in summary
+    assert "load, " not in summary  # the loaded summary does not fetch itself again

@@ -13,6 +13,7 @@ from postmortems.quality import postmortem_quality
 from reporting import charts as metrics
 from reporting.filters import Filters
 from tests import factories
+from tests.api import ApiClient
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +182,22 @@ def test_an_alert_on_a_near_miss_draft_leaves_it_without_a_severity(author):
     _absorb(postmortem=postmortem, source=source, incident=incident)
     postmortem.refresh_from_db()
     assert postmortem.severity is None
+
+
+def test_the_api_creates_a_near_miss_and_turns_an_incident_into_one(author):
+    api = ApiClient(author)
+    created = api.post(
+        "/postmortems",
+        {"title": "Certificate renewed in time", "kind": "near_miss", "severity": 2},
+    )
+    assert created.status_code == 201, created.content
+    assert (created.json()["kind"], created.json()["severity"]) == ("near_miss", None)
+
+    incident = factories.PostmortemFactory(owner=author, severity=2)
+    etag = api.get(f"/postmortems/{incident.pk}")["ETag"]
+    changed = api.patch(f"/postmortems/{incident.pk}", {"kind": "near_miss"}, {"If-Match": etag})
+    assert changed.status_code == 200, changed.content
+    incident.refresh_from_db()
+    assert (incident.kind, incident.severity) == ("near_miss", None)
+    listed = api.get("/postmortems").json()
+    assert {row["kind"] for row in listed["results"]} == {"near_miss"}

@@ -2,12 +2,14 @@
 
 Each runs from the project root in a subprocess with DEBUG and SECRET_KEY unset, as in a new
 shell: only the `.env` that `make run` writes may supply them. Commands that need data run
-against a temporary SQLite database (DATABASE_URL); placeholders get small values. The
+against a temporary SQLite database (DATABASE_URL); placeholders get small values. The API's
+curl commands run through bash against `runserver` on the demo, with a write token in $TOKEN. The
 Production section's commands name other hosts and are run by .ci/production-smoke instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -16,6 +18,7 @@ import signal
 import socket
 import subprocess
 import threading
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +29,9 @@ from config.devserver import write_local_env
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 NOT_FOR_ONES_OWN_MACHINE = {"Production"}
-# A command: optional VAR=value assignments, then the venv's python or celery, or a bare python.
-COMMAND = re.compile(r"^(?:[A-Z_]+=\S*\s+)*(?:\.venv/bin/\S+|python3?)(?:\s|$)")
+# A command: optional VAR=value assignments, then the venv's python or celery, a bare python,
+# or curl (the API's examples).
+COMMAND = re.compile(r"^(?:[A-Z_]+=\S*\s+)*(?:\.venv/bin/\S+|python3?|curl)(?:\s|$)")
 BARE_PYTHON = re.compile(r"^(?:[A-Z_]+=\S*\s+)*python3?(?:\s|$)")
 # Unset as in a new shell; the databases below come in through DATABASE_URL instead.
 UNSET = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "EMAIL_BACKEND"}
@@ -45,6 +49,12 @@ class Way:
     returncode: int = 0
     stdin: str = ""
     ready: str = ""  # for a server: what it prints once it serves; it is stopped then
+    api: bool = False  # curl to the API: `{port}` is the demo's server, `{etag}` PM-1's ETag
+
+
+API = "http://127.0.0.1:{port}/api/v1"
+AUTH = 'curl -H "Authorization: Bearer $TOKEN"'
+JSON = '-H "Content-Type: application/json"'
 
 
 WAYS = {
@@ -98,6 +108,34 @@ WAYS = {
         ready="Quit the server with",
     ),
     ".venv/bin/celery -A config worker --loglevel INFO": Way(ready=" ready."),
+    'curl -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:8000/api/v1/postmortems?status=published&severity=1"': Way(
+        run=f'{AUTH} "{API}/postmortems?status=published&severity=1"', api=True, output='"results"'
+    ),
+    'curl -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d \'{"title": "Checkout errors after deploy", "severity": 2, "services": ["checkout"]}\' http://127.0.0.1:8000/api/v1/postmortems': Way(
+        run=f"""{AUTH} {JSON} -d '{{{{"title": "Checkout errors after deploy", "severity": 2, "services": ["checkout"]}}}}' {API}/postmortems""",
+        api=True,
+        output='"services": ["checkout"]',
+    ),
+    'curl -si -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/v1/postmortems/1': Way(
+        run=f'curl -si -H "Authorization: Bearer $TOKEN" {API}/postmortems/1',
+        api=True,
+        output='ETag: W/"',
+    ),
+    'curl -X PATCH -H "Authorization: Bearer $TOKEN" -H \'If-Match: W/"0f1e2d3c4b5a6978"\' -H "Content-Type: application/json" -d \'{"summary": "Card payments failed for 40 minutes."}\' http://127.0.0.1:8000/api/v1/postmortems/1': Way(
+        run=f"""curl -X PATCH -H "Authorization: Bearer $TOKEN" -H 'If-Match: {{etag}}' {JSON} -d '{{{{"summary": "Card payments failed for 40 minutes."}}}}' {API}/postmortems/1""",
+        api=True,
+        output='"summary": "Card payments failed for 40 minutes."',
+    ),
+    'curl -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:8000/api/v1/action-items?status=not_closed&o=overdue"': Way(
+        run=f'{AUTH} "{API}/action-items?status=not_closed&o=overdue"',
+        api=True,
+        output='"overdue": true',
+    ),
+    'curl -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d \'{"text": "Bob should have checked the config."}\' http://127.0.0.1:8000/api/v1/lint': Way(
+        run=f"""{AUTH} {JSON} -d '{{{{"text": "Bob should have checked the config."}}}}' {API}/lint""",
+        api=True,
+        output="counterfactual.should-have",
+    ),
     ".venv/bin/celery -A config beat --loglevel INFO": Way(ready="beat: Starting"),
 }
 
@@ -178,6 +216,14 @@ def beat_schedule_removed():
 
 def _serve_until_ready(command: str, env: dict[str, str], ready: str) -> str:
     """Starts a server, returns its output once it says it is ready, and stops it."""
+    with _serving(command, env, ready) as lines:
+        pass
+    return "".join(lines)
+
+
+@contextlib.contextmanager
+def _serving(command: str, env: dict[str, str], ready: str):
+    """A server started, while it runs once it says it is ready; its output lines."""
     words = shlex.split(command)
     process = subprocess.Popen(
         words,
@@ -201,6 +247,7 @@ def _serve_until_ready(command: str, env: dict[str, str], ready: str) -> str:
     reader.start()
     try:
         seen.wait(timeout=60)
+        yield lines
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -209,7 +256,40 @@ def _serve_until_ready(command: str, env: dict[str, str], ready: str) -> str:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         reader.join(timeout=5)
-    return "".join(lines)
+
+
+TOKEN_FOR_DEMO = (
+    "from accounts.services import api_token_create;"
+    "from django.contrib.auth import get_user_model;"
+    "demo = get_user_model().objects.get(username='demo');"
+    "print(api_token_create(user=demo, name='readme', scope='write', expires_in_days=1)[1])"
+)
+
+
+def _curl_the_demo(run: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Runs an API example through bash, as one types it, against the demo with a token."""
+    made = _shell(f'.venv/bin/python manage.py shell -c "{TOKEN_FOR_DEMO}"', env)
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+    port = _free_port()
+    server = f".venv/bin/python manage.py runserver {port} --noreload"
+    with _serving(server, env, "Quit the server with") as lines:
+        assert any("Quit the server with" in line for line in lines), lines
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/postmortems/1",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            etag = answer.headers["ETag"]
+        command = run.format(port=port, etag=etag)
+        return subprocess.run(
+            ["bash", "-c", command],
+            cwd=ROOT,
+            env={**env, "TOKEN": token},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
 
 def test_the_readme_writes_every_command_with_the_venvs_python():
@@ -234,6 +314,13 @@ def test_the_readme_command_works_as_written(command, databases, redis_url, tmp_
         database = tmp_path / "site.sqlite3"
         shutil.copy(databases[way.database], database)
     env = _environment(database, redis_url)
+    if way.api:
+        # As written, but for the port and the ETag, which only the running demo knows.
+        assert way.run.format(port=8000, etag='W/"0f1e2d3c4b5a6978"') == command
+        result = _curl_the_demo(way.run, env)
+        assert result.returncode == 0, result.stderr
+        assert way.output in result.stdout, result.stdout
+        return
     run = (way.run or command).format(port=_free_port())
 
     if way.ready:

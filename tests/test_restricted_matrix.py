@@ -7,10 +7,13 @@ cannot be mapped fails the test, so a URL added later is covered or noticed), by
 POST with its forms filled, each with and without htmx, following redirects to the flash
 messages. No answer to the roles below may hold the marker, and no row of the postmortem may
 change. The same GETs by its reader (or, for editing pages, its owner) must show the marker, or
-the walk proves nothing. Emails and chat webhooks sent on the way, by a reminder sweep, by a
-mention and by the end of the meeting follow `postmortems.access.outbound`. Anonymous visitors
+the walk proves nothing (the API's lists and objects included). Emails, chat webhooks and webhook subscriptions' payloads sent on the
+way, by a reminder sweep, by a mention and by the end of the meeting follow
+`postmortems.access.outbound`, and so does the webhook delivery log staff read. Anonymous visitors
 are sent to the login page by every URL but the few open ones, and every admin page needs staff.
 Alert intake needs no login by design: without its source's secret everyone is refused.
+The API (/api/v1/) never redirects: anonymous callers get 401 from every operation (405 for a
+method a URL does not have), and only its OpenAPI document and docs page answer them.
 """
 
 import json
@@ -29,8 +32,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from icalendar import Calendar
 
+from accounts.services import api_token_create
 from actions.models import ActionItem, CalendarToken, StatusChange
 from actions.reminders import reminders_send
+from config.events import announce
 from postmortems.forms import SECTIONS
 from postmortems.models import (
     AlertGroup,
@@ -49,9 +54,12 @@ from tests.factories import (
     PostmortemFactory,
     ReminderPreferenceFactory,
     ServiceFactory,
+    SubscriptionFactory,
     TeamFactory,
     UserFactory,
 )
+from webhooks import services as webhook_services
+from webhooks.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +77,8 @@ LISTS_SHOWING_IT = {
     "actions:calendar",
     "services:detail",
     "teams:detail",
+    "api:list_postmortems",
+    "api:list_items",
 }
 # The admin's own login and logout answer anyone; every other admin page needs staff.
 ADMIN_OPEN = {"admin:login", "admin:logout"}
@@ -76,8 +86,22 @@ ADMIN_OPEN = {"admin:login", "admin:logout"}
 # the key. Without it every role, signed in or not, is refused: 401 to a POST, 405 otherwise.
 SIGNED_BY_SENDER = {"alerts:receive"}
 # The only URLs that answer without a login; every other one sends anonymous visitors to log
-# in. The calendar feed is read by calendar apps, with its secret token as the key.
-ANONYMOUS_OPEN = {"login", "healthz", "actions:calendar", *SIGNED_BY_SENDER}
+# in. The calendar feed is read by calendar apps, with its secret token as the key. Single
+# sign-on starts and ends before there is a login (both answer 404 while it is off, as here).
+ANONYMOUS_OPEN = {
+    "login",
+    "healthz",
+    "actions:calendar",
+    "accounts:oidc_authenticate",
+    "accounts:oidc_callback",
+    *SIGNED_BY_SENDER,
+}
+# Pages for admins only outside the Django admin: every role gets 403.
+ADMIN_ONLY = {"accounts:audit", "accounts:audit_export"}
+# The API answers for itself, with no login page: its schema and docs are open (they hold no
+# data), its root is a 404, and every operation wants a token or a session.
+API_OPEN = {"api:openapi-json": 200, "api:openapi-view": 200, "api:api-root": 404}
+API_ANONYMOUS = {401, 405}
 # Pages that sign the person out: the walk signs them in again after each.
 SIGNING_OUT = {"logout", "admin:logout"}
 # GET pages of the postmortem's objects that show none of its text, and why.
@@ -93,6 +117,9 @@ SHOW_NO_TEXT = {
     "metrics:csv": "numbers; the repeat factors and budgets have no text of it",
     "services:edit": "the service's own form",
     "teams:edit": "the team's own form, for staff: its name and members",
+    "webhooks:detail": "staff only; its log shows what access.outbound lets leave, checked below",
+    "webhooks:edit": "staff only; the subscription's own form",
+    "api:get_service": "the service's own fields",
 }
 
 
@@ -116,6 +143,8 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
     space = name.split(":")[0] if ":" in name else ""
     if space == "admin":
         return _admin_values(route, argument, objects)
+    if space == "api" and argument == "pk":
+        return [str(_api_object(route, objects).pk)]
     by_name = {
         ("postmortems", "pk"): [objects["postmortem"].pk],
         ("postmortems", "row_id"): [objects["event" if "/timeline/" in route else "factor"].pk],
@@ -129,11 +158,27 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
         ("reviews", "item_id"): [objects["agenda"].pk],
         ("services", "pk"): [objects["service"].pk],
         ("teams", "slug"): [objects["team"].slug],
+        ("accounts", "pk"): [objects["token"].pk],
         ("metrics", "chart"): objects["charts"],
         ("alerts", "slug"): [objects["alert_source"].slug],
+        ("webhooks", "pk"): [objects["subscription"].pk],
+        ("webhooks", "delivery_id"): [objects["delivery"].pk],
     }
     values = by_name.get((space, argument))
     return None if values is None else [str(value) for value in values]
+
+
+def _api_object(route: str, objects: dict):
+    """The restricted postmortem's object an API route names by its `pk`."""
+    for prefix, name in [
+        ("api/v1/action-items/", "item"),
+        ("api/v1/meetings/", "meeting"),
+        ("api/v1/services/", "service"),
+        ("api/v1/postmortems/", "postmortem"),
+    ]:
+        if route.startswith(prefix):
+            return objects[name]
+    raise KeyError(route)
 
 
 def _admin_values(route: str, argument: str, objects: dict) -> list[str] | None:
@@ -199,7 +244,7 @@ def _mark(field: str) -> str:
     return f"{MARK}-{field}"
 
 
-def _world(people: dict) -> dict:
+def _world(people: dict, hooks: str) -> dict:
     """The restricted postmortem with a marker in every text, on a meeting's agenda."""
     now = timezone.now()
     # The team that owns it: the team's page lists the postmortems it owns.
@@ -280,6 +325,9 @@ def _world(people: dict) -> dict:
         source=alert_source, key_hash="0" * 64, group_key=_mark("alert-group"), postmortem=secret
     )
     AlertReceipt.objects.create(group=group, key_hash="1" * 64, key=_mark("alert"), event=event)
+    token, _ = api_token_create(
+        user=people["owner"], name="owner's", scope="write", expires_in_days=None
+    )
 
     # Each role owns something to be reminded of, with a calendar to subscribe to.
     for name in ("reader", *ROLES[1:]):
@@ -290,7 +338,12 @@ def _world(people: dict) -> dict:
             due_date=timezone.localdate() - timedelta(days=1),
         )
         CalendarTokenFactory(user=people[name])
+    # A webhook subscribed to every event, and a delivery about the restricted postmortem.
+    subscription = SubscriptionFactory(url=f"{hooks}/webhook-subscriber")
+    announce("postmortem.updated", secret)
     return {
+        "subscription": subscription,
+        "delivery": Delivery.objects.get(),
         "postmortem": secret,
         "event": event,
         "factor": factor,
@@ -303,6 +356,7 @@ def _world(people: dict) -> dict:
         "team": team,
         "public": public,
         "alert_source": alert_source,
+        "token": token,
     }
 
 
@@ -425,7 +479,9 @@ def _query(name: str, objects: dict, user) -> dict:
         return {"token": token.key if token else ""}
     if name in ("postmortems:list", "postmortems:pick", "reviews:waiting"):
         return {"q": objects["postmortem"].reference}
-    if name in ("actions:list", "actions:export"):
+    if name == "api:list_postmortems":
+        return {"q": objects["postmortem"].reference}
+    if name in ("actions:list", "actions:export", "api:list_items"):
         return {"postmortem": objects["postmortem"].pk}
     if name == "metrics:index":
         return {"service": objects["service"].pk}
@@ -438,8 +494,10 @@ class Hooks(BaseHTTPRequestHandler):
     received: list[tuple[str, str]] = []
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.received.append((self.path, body["text"]))
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.loads(raw)
+        # A chat message's text, or a webhook subscription's whole payload.
+        self.received.append((self.path, body.get("text") or raw.decode()))
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -481,7 +539,7 @@ def _outbound_leaks(readers: set[str]) -> list[str]:
 def site(hooks):
     """The people, the restricted postmortem and its neighbours, and every URL to walk."""
     people = _people()
-    objects = _world(people)
+    objects = _world(people, hooks)
     for name in ("reader", *ROLES[1:], "owner"):
         ReminderPreferenceFactory(user=people[name], webhook_url=f"{hooks}/{name}")
     reader = Client()
@@ -501,6 +559,7 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
     secret, meeting = objects["postmortem"], objects["meeting"]
     before = _snapshot(secret, meeting)
     leaks, admin_open, anonymous_wrong, unsigned_taken, requests = [], [], [], [], 0
+    not_refused = []
     user = people.get(role)
     client, signed_out = Client(), True
     for name, label, path in urls:
@@ -521,11 +580,17 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
                 response = _request(client, method, path, data, query)
                 first = response.redirect_chain[0][0] if response.redirect_chain else ""
                 to_login = first.startswith("/login/?next=")
-                if user is None and to_login == (name in ANONYMOUS_OPEN):
+                if name.startswith("api:"):
+                    expected = {API_OPEN[name]} if name in API_OPEN else API_ANONYMOUS
+                    if user is None and (first or response.status_code not in expected):
+                        anonymous_wrong.append(f"{method} {path}: {response.status_code} {first}")
+                elif user is None and to_login == (name in ANONYMOUS_OPEN):
                     anonymous_wrong.append(f"{method} {path}: {response.status_code} {first}")
                 refused = 401 if method.startswith("POST") else 405
                 if name in SIGNED_BY_SENDER and response.status_code != refused:
                     unsigned_taken.append(f"{method} {path}: {response.status_code}")
+                if user is not None and name in ADMIN_ONLY and response.status_code != 403:
+                    not_refused.append(f"{method} {path}: {response.status_code}")
             requests += 1
             if MARK in _text(response).lower():
                 leaks.append(f"{method} {path} ({name} {label})")
@@ -533,6 +598,7 @@ def test_no_url_email_or_webhook_shows_a_restricted_postmortem_to(role, site, ce
     assert not admin_open, f"admin pages that answered without a staff login: {admin_open}"
     assert not anonymous_wrong, f"answers to anonymous visitors, not the login: {anonymous_wrong}"
     assert not unsigned_taken, f"alert intake not refused without a secret: {unsigned_taken}"
+    assert not not_refused, f"admin-only pages that answered a non-admin: {not_refused}"
     assert not leaks, f"{len(leaks)} answers showed the restricted postmortem: {leaks}"
     assert _snapshot(secret, meeting) == before, "the role changed the restricted postmortem"
     assert not _outbound_leaks(readers=set()), "mail or webhooks sent while walking leaked"
@@ -575,7 +641,7 @@ def test_its_readers_see_it_on_every_page_so_the_walk_proves_something(site):
 def test_what_leaves_the_site_names_it_only_to_its_readers(
     site, celery_eager, django_capture_on_commit_callbacks
 ):
-    """A reminder sweep, a mention, the end of the meeting."""
+    """A reminder sweep, a mention, the end of the meeting, and the webhooks they announce."""
     people, objects, _, reader = site
     secret, meeting = objects["postmortem"], objects["meeting"]
     noon = datetime.combine(timezone.localdate(), datetime.min.time(), tzinfo=UTC)
@@ -584,10 +650,67 @@ def test_what_leaves_the_site_names_it_only_to_its_readers(
     mentions = " ".join(f"@{name}" for name in people)
     with django_capture_on_commit_callbacks(execute=True):
         reader.post(f"/postmortems/{secret.pk}/comments/", {"body": f"{_mark('m')} {mentions}"})
-        reader.post(f"/reviews/{meeting.pk}/end/")
+        reader.post(f"/reviews/{meeting.pk}/end/", {"confirm": "1"})
+    with time_machine.travel(noon + timedelta(hours=13), tick=False):
+        for delivery in Delivery.objects.filter(status="pending"):  # the sweep's, not sent yet
+            webhook_services.delivery_send(delivery_id=str(delivery.pk))
+    assert set(Delivery.objects.filter(status="succeeded").values_list("event", flat=True)) >= {
+        "postmortem.updated",
+        "action_item.overdue",
+        "meeting.ended",
+    }
+    admin = Client()
+    admin.force_login(people["admin"])
+    log = admin.get(f"/webhooks/{objects['subscription'].pk}/").content.decode()
+    assert str(objects["delivery"].pk) in log and MARK not in log
     readers = {"reader", "owner", "root"}
     sent_to = {m.to[0].split("@")[0] for m in mail.outbox}
     assert {"reader", "owner", "attendee", "outsider"} <= sent_to
-    assert {path.strip("/") for path, _ in Hooks.received} >= {"reader", "owner", "outsider"}
+    assert {path.strip("/") for path, _ in Hooks.received} >= {
+        "reader",
+        "owner",
+        "outsider",
+        "webhook-subscriber",
+    }
     assert any(_mark("item") in text for _, text in Hooks.received)  # to its reader
     assert not _outbound_leaks(readers), _outbound_leaks(readers)
+
+
+# The imports take no arguments in their URLs: the postmortem is named in the uploaded file or
+# the form, so the walk above cannot point them at it. Uploads that name it do here.
+IMPORTS = {"imports:markdown", "imports:action_csv", "imports:jira"}
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_imports_naming_it_are_answered_as_for_a_postmortem_that_does_not_exist(role, site):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    people, objects, urls, _ = site
+    secret, meeting = objects["postmortem"], objects["meeting"]
+    assert {name for name, _, _ in urls} >= IMPORTS, "an import URL was renamed"
+    before = _snapshot(secret, meeting)
+    client = Client()
+    client.force_login(people[role])
+    items = f"postmortem,title,owner\n{secret.reference},Filled,{role}\n"
+    jira = "Summary,Issue key,Status\nFilled,OPS-1,Done\n"
+    answers = [
+        client.post(
+            "/import/action-items/",
+            {"file": SimpleUploadedFile("a.csv", items.encode()), "preview": "1"},
+        ),
+        client.post(
+            "/import/jira/",
+            {
+                "file": SimpleUploadedFile("j.csv", jira.encode()),
+                "postmortem": secret.reference,
+                "preview": "1",
+            },
+        ),
+    ]
+    for answer in answers:
+        page = answer.content.decode()
+        assert f"{secret.reference} is not a postmortem you may edit" in page
+        assert MARK not in page.lower()
+        assert 'name="confirm"' not in page  # nothing to confirm
+    assert "No row can be imported" in answers[0].content.decode()
+    assert _snapshot(secret, meeting) == before

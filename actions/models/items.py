@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from config.events import announce
+
 
 class Priority(models.TextChoices):
     P1 = "P1", "P1 – urgent"
@@ -128,9 +130,12 @@ class ActionItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The due date whose passing was announced (the `action_item.overdue` event), so that an
+    # item is announced once each time it becomes overdue, not at every reminder sweep.
+    overdue_announced_for = models.DateField(null=True, blank=True, editable=False)
 
     objects = ActionItemQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "overdue_announced_for"])
 
     # For templates, which cannot reach the Status class.
     STATUS_CHOICES = Status.choices
@@ -243,6 +248,7 @@ class ActionItem(models.Model):
             self.changes.create(
                 changed_by=by, from_status=previous, to_status=status, note=note or reason
             )
+            announce("action_item.status_changed", self, from_status=previous, to_status=status)
 
     def complete(self, *, by, note: str = "") -> None:
         self.set_status(Status.DONE, by=by, note=note)

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -23,10 +23,11 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from actions import webhooks
 from actions.models import ActionItem, Reminder, ReminderItem, ReminderSweep
 from actions.reminders import planning
 from actions.reminders.digest import Digest
+from config import delivery
+from config.events import announce
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +155,8 @@ def _send_emails(digests: list[Digest], *, token: str) -> tuple[list[Digest], in
 def _post_webhook(url: str, text: str) -> str | None:
     """POST the digest to a chat webhook; the error, or None when it answered 2xx."""
     try:
-        webhooks.post(url, text)
-    except webhooks.Refused as exc:
+        delivery.post_chat(url, text, timeout=settings.REMINDER_WEBHOOK_TIMEOUT)
+    except delivery.Refused as exc:
         return f"Refused: {exc}"
     except Exception as exc:
         return _error_text(exc)
@@ -206,6 +207,30 @@ def _heartbeat(sweep: ReminderSweep) -> Iterator[None]:
         thread.join()
 
 
+def overdue_announce(*, today: date, batch: int = 500) -> int:
+    """Announce `action_item.overdue` for each open item that passed its due date since it
+    was last announced; how many were. An item whose due date moves is announced again when
+    it passes the new one. In batches, so that a backlog never sits in memory at once."""
+    announced = 0
+    while True:
+        with transaction.atomic():
+            # Locked and skipped when locked: of two sweeps at once, each item goes in one.
+            items = list(
+                ActionItem.objects.overdue(today)
+                .filter(~Q(overdue_announced_for=F("due_date")) | Q(overdue_announced_for=None))
+                .select_related("postmortem__owner", "owner")  # what the payloads show
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")[:batch]
+            )
+            ActionItem.objects.filter(pk__in=[item.pk for item in items]).update(
+                overdue_announced_for=F("due_date")
+            )
+            announce("action_item.overdue", *items, today=today)
+        announced += len(items)
+        if len(items) < batch:
+            return announced
+
+
 def reminders_send(*, now: datetime | None = None) -> ReminderSweep:
     """Claim and send every digest due at `now` (default: the present); record the sweep."""
     now = now or timezone.now()
@@ -215,6 +240,10 @@ def reminders_send(*, now: datetime | None = None) -> ReminderSweep:
         started_at=clock, as_of=now, claim=token, heartbeat_at=clock
     )
     with _heartbeat(sweep):
+        try:
+            overdue_announce(today=timezone.localdate(now))
+        except Exception:  # the digests go out whatever happens to the announcements
+            logger.exception("Reminder sweep %s could not announce overdue items.", token)
         digests = planning.reminders_plan(now=now)
         mine = _claim(digests, token=token, clock=timezone.now()) if digests else []
         sent, failed = _send_emails(mine, token=token)

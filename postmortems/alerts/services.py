@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
 
+from config.events import announce
 from postmortems.alerts import alertmanager, generic, opsgenie, pagerduty
 from postmortems.alerts.base import KINDS, Happening, Incident, PayloadError, Transition
 from postmortems.models import (
@@ -127,6 +128,7 @@ def _group(*, source: AlertSource, incident: Incident) -> AlertGroup:
         owner=_owner(source),
         template=PostmortemTemplate.objects.filter(is_default=True).first(),
     )
+    announce("postmortem.created", postmortem)
     return AlertGroup.objects.create(
         source=source, key_hash=key_hash, group_key=incident.key, postmortem=postmortem
     )

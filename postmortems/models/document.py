@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
+from config.events import announce
 from config.fields import is_id
 from postmortems.models.review import ReviewWorkflow, Status
 from postmortems.models.timeline import TimelineEvent
@@ -370,6 +371,7 @@ class Postmortem(ReviewWorkflow, models.Model):
         )
         self.refresh_from_db(fields=["text_version", "text_changed_at", "updated_at"])
         text_changed.send(sender=Postmortem, postmortem=self)
+        announce("postmortem.updated", self)
 
     @property
     def updated_after_publication(self) -> bool:

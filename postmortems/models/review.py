@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from config.events import announce
+
 
 class Status(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -118,6 +120,7 @@ class ReviewWorkflow:
         if problems := self.review_problems():
             raise TransitionRefused(problems)
         self._move(Status.IN_REVIEW, by=by)
+        announce("postmortem.submitted", self)
 
     @transaction.atomic
     def publish(self, by) -> None:
@@ -135,6 +138,7 @@ class ReviewWorkflow:
             published_version=self.text_version,
             published_at=timezone.now(),
         )
+        announce("postmortem.published", self)
 
     @transaction.atomic
     def return_to_draft(self, by, reason: str) -> None:

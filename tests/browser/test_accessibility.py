@@ -11,9 +11,11 @@ from django.db.models import Count
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from config.events import announce
 from postmortems.models import Postmortem
 from reviews.management.commands.load_demo import DEMO_PASSWORD, DEMO_USERNAME
 from reviews.services import meeting_create
+from tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,6 +40,8 @@ def demo(db) -> dict[str, str]:
         facilitator=demo_user,
     )
     item = pm.action_items.first()
+    hook = SubscriptionFactory(url="https://hooks.example.com/debrief")
+    announce("action_item.overdue", item, today=timezone.localdate())
     return {
         "postmortem list": "/postmortems/",
         "new postmortem": "/postmortems/new/",
@@ -49,6 +53,10 @@ def demo(db) -> dict[str, str]:
         "action item": f"/actions/{item.pk}/",
         "new action item": "/actions/new/",
         "reminder preferences": "/actions/preferences/",
+        "API tokens": "/account/tokens/",
+        "import postmortems": "/import/",
+        "import action items": "/import/action-items/",
+        "import jira": f"/import/jira/?postmortem={pm.reference}",
         "meetings": "/reviews/",
         "plan a meeting": "/reviews/new/",
         "meeting": f"/reviews/{meeting.pk}/",
@@ -60,6 +68,9 @@ def demo(db) -> dict[str, str]:
         "team": "/teams/payments/",
         "new team": "/teams/new/",
         "edit team": "/teams/payments/edit/",
+        "webhooks": "/webhooks/",
+        "new webhook": "/webhooks/new/",
+        "webhook and its log": f"/webhooks/{hook.pk}/",
     }
 
 
