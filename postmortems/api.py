@@ -222,6 +222,7 @@ class PostmortemPatch(Schema):
 class PostmortemFilters(Schema):
     q: Text(200) | None = Field(None, description="Search in title, summary and impact; PM-42.")
     status: StatusName | None = None
+    kind: KindName | None = None
     severity: SeverityNumber | None = None
     service: Text(100) | None = Field(None, description="A service's name.")
     started_after: Day | None = None

@@ -199,5 +199,7 @@ def test_the_api_creates_a_near_miss_and_turns_an_incident_into_one(author):
     assert changed.status_code == 200, changed.content
     incident.refresh_from_db()
     assert (incident.kind, incident.severity) == ("near_miss", None)
-    listed = api.get("/postmortems").json()
-    assert {row["kind"] for row in listed["results"]} == {"near_miss"}
+    assert {row["kind"] for row in api.get("/postmortems").json()["results"]} == {"near_miss"}
+    factories.PostmortemFactory(owner=author, severity=1)
+    listed = api.get("/postmortems", {"kind": "incident"}).json()["results"]
+    assert [row["severity"] for row in listed] == [1]
