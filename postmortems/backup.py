@@ -32,6 +32,7 @@ MODELS = [
     "services.Service",
     "postmortems.PostmortemTemplate",
     "postmortems.LintTerm",
+    "postmortems.QualityWeights",
     "postmortems.AlertSource",
     "postmortems.Postmortem",
     "postmortems.HistoricalPostmortem",

@@ -20,8 +20,10 @@ from postmortems.models import (
     ContributingFactor,
     Interview,
     Postmortem,
+    PostmortemKind,
     PostmortemTemplate,
     ProposedEvent,
+    Severity,
     TimelineEvent,
 )
 from services.forms import AffectedServicesMixin, NewServicesField, ServicesField
@@ -110,7 +112,20 @@ def _check_after_start(form: forms.Form, cleaned: dict) -> None:
             form.add_error(name, f"{label} cannot be before the impact started.")
 
 
+class KindField(forms.ChoiceField):
+    """Incident or near miss. Left out of the data (an older client), it stays as it is."""
+
+    widget = forms.RadioSelect
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=PostmortemKind.choices, required=False, label="Kind", **kwargs)
+
+    def has_changed(self, initial, data) -> bool:
+        return bool(data) and super().has_changed(initial, data)
+
+
 class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
+    kind = KindField()
     time_zone = TimeZoneField(label="Incident time zone", initial=settings.TIME_ZONE)
     started_at = LocalDateTimeField(label="Impact started", required=False)
     services = ServicesField()
@@ -126,6 +141,7 @@ class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.Mode
         model = Postmortem
         fields = [
             "title",
+            "kind",
             "severity",
             "template",
             "time_zone",
@@ -137,12 +153,14 @@ class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.Mode
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].initial = PostmortemTemplate.objects.filter(is_default=True).first()
+        _kind_and_severity(self)
 
 
 class DetailsForm(
     DistinctIdsMixin, VersionedFormMixin, IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm
 ):
     time_zone = TimeZoneField(label="Incident time zone")
+    kind = KindField()
     services = ServicesField()
     new_services = NewServicesField()
     started_at = LocalDateTimeField(label="Impact started", required=False)
@@ -162,6 +180,7 @@ class DetailsForm(
         model = Postmortem
         fields = [
             "title",
+            "kind",
             "severity",
             "time_zone",
             "started_at",
@@ -179,11 +198,18 @@ class DetailsForm(
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].keep(self.instance.time_zone)
+        _kind_and_severity(self)
 
     def clean(self):
         cleaned = super().clean()
         _check_after_start(self, cleaned)
         return cleaned
+
+
+def _kind_and_severity(form: forms.ModelForm) -> None:
+    """Only an incident has a SEV: the severity's choices say so."""
+    form.fields["severity"].choices = [("", "None (a near miss)"), *Severity.choices]
+    form.fields["severity"].help_text += " Left as it is for a near miss: it is cleared."
 
 
 def _narrative(label: str | None = None, rows: int = 6) -> forms.CharField:
@@ -205,10 +231,28 @@ class SummaryForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
 
 class ImpactForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     impact = _narrative("Impact")
+    could_have_happened = _narrative("What could have happened")
 
     class Meta:
         model = Postmortem
-        fields = ["impact", "customers_affected", "failed_requests", "support_tickets"]
+        fields = [
+            "impact",
+            "customers_affected",
+            "failed_requests",
+            "support_tickets",
+            "could_have_happened",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A near miss reached no customer: it says what could have happened instead.
+        if self.instance.is_near_miss:
+            for name in ["impact", "customers_affected", "failed_requests", "support_tickets"]:
+                del self.fields[name]
+        else:
+            del self.fields["could_have_happened"]
+        if "version" in self.fields:  # the version is of the fields the form edits
+            self.fields["version"].initial = self.saved_version()
 
 
 class LessonsForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
@@ -372,7 +416,15 @@ class TimelineImportForm(forms.Form):
 class DraftForm(forms.Form):
     field = forms.ChoiceField(
         choices=[
-            (name, name) for name in ["summary", "impact", "went_well", "went_poorly", "got_lucky"]
+            (name, name)
+            for name in [
+                "summary",
+                "impact",
+                "could_have_happened",
+                "went_well",
+                "went_poorly",
+                "got_lucky",
+            ]
         ]
     )
     text = forms.CharField(max_length=MAX_TEXT, required=False, strip=False)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/", views.postmortem_detail, name="detail"),
     path("<int:pk>/lint/", views.lint_summary, name="lint_summary"),
     path("<int:pk>/lint/acknowledge/", views.lint_acknowledge, name="lint_acknowledge"),
+    path("<int:pk>/quality/", views.quality_panel, name="quality"),
     path("<int:pk>/print/", views.postmortem_print, name="print"),
     path("<int:pk>/history/", views.postmortem_history_view, name="history"),
     path("<int:pk>/export.md", views.postmortem_export, name="export"),

@@ -191,6 +191,7 @@ def every_field(author, reviewer):
         LintTerm,
         PostmortemTemplate,
         ProposedEvent,
+        QualityWeights,
     )
     from reviews.models import Attendance, Transition
     from teams.models import Team
@@ -235,6 +236,14 @@ def every_field(author, reviewer):
             published_at=datetime(2026, 2, 28, 11, tzinfo=UTC),
         )  # fmt: skip
         update_change_reason(postmortem, "Imported from the wiki")
+        PostmortemFactory(
+            owner=author, title="Disk nearly full", kind="near_miss", severity=None,
+            could_have_happened="Orders lost for 2 hours.", quality_score=55,
+        )  # fmt: skip
+        QualityWeights.objects.create(
+            timeline_sources=1, two_factors=2, impact_quantified=3, lessons_written=4,
+            actions_specific=5, lint_clean=6, outside_reviewer=7,
+        )  # fmt: skip
         postmortem.services.add(service)
         postmortem.coauthors.add(reviewer)
         postmortem.allowed_users.add(UserFactory(username="reader"))
