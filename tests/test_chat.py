@@ -26,7 +26,7 @@ from tests.factories import (
 )
 from webhooks import services
 from webhooks.forms import SubscriptionForm
-from webhooks.models import Delivery
+from webhooks.models import Delivery, Subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -388,3 +388,22 @@ def test_a_slack_or_teams_address_cannot_take_signed_json():
     assert not form.is_valid()
     assert form.errors["format"] == ["This is a Slack address: pick the Slack message format."]
     assert SubscriptionForm(data | {"format": "slack"}).is_valid()
+
+
+def test_staff_point_a_subscription_at_a_teams_channel(admin_user, client):
+    client.force_login(admin_user)
+    url = "https://default1a2b.3c.environment.api.powerplatform.com/powerautomate/automations/x"
+    data = {"url": url, "format": "teams", "events": ["action_item.overdue"], "active": "on"}
+
+    response = client.post("/webhooks/new/", data)
+
+    subscription = Subscription.objects.get()
+    assert response["Location"] == f"/webhooks/{subscription.pk}/"
+    assert subscription.format == "teams"
+    page = client.get(response["Location"]).content.decode()
+    assert "Microsoft Teams message (Adaptive Card)" in page
+    plain = client.post(
+        "/webhooks/new/", data | {"url": "https://hooks.example.com/x", "format": ""}
+    )
+    assert Subscription.objects.get(url="https://hooks.example.com/x").format == "json"
+    assert plain.status_code == 302

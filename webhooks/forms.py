@@ -36,6 +36,14 @@ class SubscriptionForm(VersionedFormMixin, forms.ModelForm):
             raise forms.ValidationError("Use an https:// address: payloads are signed, not secret.")
         return url
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out (an API client, an older form): the signed JSON subscriptions always had.
+        self.fields["format"].required = False
+
+    def clean_format(self) -> str:
+        return self.cleaned_data["format"] or Subscription.Format.JSON
+
     def clean(self):
         cleaned = super().clean()
         url, chosen = cleaned.get("url"), cleaned.get("format")
