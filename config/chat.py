@@ -168,7 +168,6 @@ def teams(message: Message) -> dict:
             "weight": "Bolder",
             "size": "Medium",
             "wrap": True,
-            "style": "heading",
         }
     ]
     if message.facts:
