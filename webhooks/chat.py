@@ -26,7 +26,8 @@ def _label(choices, value) -> str:
 def _postmortem_facts(pm: dict) -> list[tuple[str, str]]:
     if pm["restricted"]:
         return []
-    facts = [("Severity", _label(Severity, pm["severity"]))]
+    # A near miss has no severity (null in the payload).
+    facts = [("Severity", _label(Severity, pm["severity"]))] if pm.get("severity") else []
     return facts + ([("Owner", pm["owner"])] if pm.get("owner") else [])
 
 
