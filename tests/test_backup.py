@@ -308,7 +308,7 @@ def every_field(author, reviewer):
         CalendarToken.objects.create(user=author, last_used_at=datetime(2026, 2, 28, tzinfo=UTC))
         ReminderPreference.objects.create(
             user=author, hour=7, time_zone="Europe/Berlin", opted_out=True,
-            webhook_url="https://hooks.example.com/x",
+            webhook_url="https://hooks.example.com/x", chat_layout="teams",
         )  # fmt: skip
         reminder = Reminder.objects.create(
             recipient=author, day=date(2026, 2, 28), status="failed", attempts=3, claim="sweep-1",
