@@ -30,4 +30,9 @@ urlpatterns = [
     path("<int:pk>/factors/add/", views.row_create, FACTORS, name="factor_create"),
     path("<int:pk>/factors/<int:row_id>/edit/", views.row_edit, FACTORS, name="factor_edit"),
     path("<int:pk>/factors/<int:row_id>/delete/", views.row_delete, FACTORS, name="factor_delete"),
+    path(
+        "<int:pk>/recurrences/<int:recurrence_id>/",
+        views.recurrence_decide,
+        name="recurrence_decide",
+    ),
 ]

@@ -45,6 +45,11 @@ class ReminderPreference(models.Model):
         blank=True,
         help_text="Optional: a Slack-compatible incoming-webhook URL that gets the same digest.",
     )
+    anniversaries = models.BooleanField(
+        "this week in earlier years",
+        default=False,
+        help_text="Add the postmortems of your teams' services from this week in earlier years.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -12,6 +12,7 @@ from postmortems.models.document import (
 )
 from postmortems.models.drafts import Draft
 from postmortems.models.lint_terms import LintAcknowledgement, LintTerm
+from postmortems.models.recurrence import Recurrence
 from postmortems.models.review import NO_ACTIONS_MESSAGE, ReviewWorkflow, Status, TransitionRefused
 from postmortems.models.timeline import ContributingFactor, TimelineEvent
 
@@ -28,6 +29,7 @@ __all__ = [
     "Postmortem",
     "PostmortemQuerySet",
     "PostmortemTemplate",
+    "Recurrence",
     "ReviewWorkflow",
     "Severity",
     "Status",
