@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.urls import reverse
 
+from postmortems.forms import SECTIONS
 from postmortems.models import ContributingFactor, Recurrence
 from postmortems.services import recurrences_for, recurrences_refresh
 from tests.factories import (
@@ -177,3 +178,21 @@ def test_metrics_show_the_rate_of_confirmed_recurrences(author_client, postmorte
     march = next(row for row in chart.rows if row[0] == date(2026, 3, 1))
     assert march[1:] == [1, 1, 100.0]
     assert 'data-stat="recurrences">50.0%' in response.content.decode()
+
+
+def test_adding_the_service_on_the_details_section_suggests_it(author_client, postmortem, checkout):
+    earlier_postmortem(checkout)
+    ContributingFactorFactory(postmortem=postmortem, category=MONITORING)
+    details = SECTIONS["details"][1]
+    author_client.post(
+        reverse("postmortems:section_edit", args=[postmortem.pk, "details"]),
+        {
+            "title": postmortem.title,
+            "severity": str(postmortem.severity),
+            "time_zone": postmortem.time_zone,
+            "services": [checkout.pk],
+            "version": details(instance=postmortem).saved_version(),
+        },
+    )
+    assert list(postmortem.services.all()) == [checkout]
+    assert Recurrence.objects.filter(new_factor__postmortem=postmortem).count() == 1
