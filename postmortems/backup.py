@@ -41,6 +41,7 @@ MODELS = [
     "postmortems.AlertReceipt",
     "postmortems.ContributingFactor",
     "postmortems.HistoricalContributingFactor",
+    "postmortems.Recurrence",
     "postmortems.LintAcknowledgement",
     "postmortems.Draft",
     "actions.ActionItem",

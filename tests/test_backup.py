@@ -188,6 +188,7 @@ def every_field(author, reviewer):
         LintAcknowledgement,
         LintTerm,
         PostmortemTemplate,
+        Recurrence,
     )
     from reviews.models import Attendance, Transition
     from teams.models import Team
@@ -260,6 +261,12 @@ def every_field(author, reviewer):
         item.set_status("blocked", by=author, note="Waiting on vendor", reason="Vendor")
         update_change_reason(item, "Blocked")
         item.complete(by=reviewer, note="Shipped")
+        item.verify(by=author, kind="game_day", evidence="Expiry alert fired on the game day")
+        Recurrence.objects.create(
+            new_factor=factor, status="confirmed", decided_by=author,
+            decided_at=datetime(2026, 3, 1, tzinfo=UTC),
+            earlier_factor=ContributingFactorFactory(postmortem=postmortem, category="change"),
+        )  # fmt: skip
         StatusChange.objects.filter(item=item).update(from_status="open")
         ActionItemFactory(postmortem=postmortem, status="blocked", reason="Waiting on a vendor")
         for model in (postmortem, event, factor, item):
@@ -278,7 +285,7 @@ def every_field(author, reviewer):
         CalendarToken.objects.create(user=author, last_used_at=datetime(2026, 2, 28, tzinfo=UTC))
         ReminderPreference.objects.create(
             user=author, hour=7, time_zone="Europe/Berlin", opted_out=True,
-            webhook_url="https://hooks.example.com/x",
+            webhook_url="https://hooks.example.com/x", anniversaries=True,
         )  # fmt: skip
         reminder = Reminder.objects.create(
             recipient=author, day=date(2026, 2, 28), status="failed", attempts=3, claim="sweep-1",
