@@ -8,6 +8,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils import timezone
@@ -17,6 +18,7 @@ from actions.models import (
     OPEN_STATUSES,
     STATUSES_NEEDING_REASON,
     ActionItem,
+    EvidenceKind,
     Priority,
     ReminderPreference,
     Status,
@@ -303,7 +305,7 @@ class ReminderPreferenceForm(forms.ModelForm):
 
     class Meta:
         model = ReminderPreference
-        fields = ["opted_out", "hour", "time_zone", "webhook_url", "chat_layout"]
+        fields = ["opted_out", "hour", "time_zone", "webhook_url", "chat_layout", "anniversaries"]
         widgets = {
             "webhook_url": forms.URLInput(
                 attrs={"placeholder": "https://hooks.slack.com/services/…"}
@@ -320,3 +322,38 @@ class ReminderPreferenceForm(forms.ModelForm):
         if url and not url.startswith("https://") and not delivery.allow_private():
             raise forms.ValidationError("Use an https:// address: the digest lists your items.")
         return url
+
+
+class VerifyForm(forms.Form):
+    """The evidence that a done item's fix worked."""
+
+    evidence_kind = forms.ChoiceField(label="Evidence", choices=EvidenceKind.choices)
+    evidence = forms.CharField(
+        label="Link or note",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="A link to a test run or a dashboard, or what a game day showed.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        style_widgets(self.fields)
+
+    def save(self, item, *, by) -> bool:
+        """Verify `item`; False with the model's refusal as the form's errors."""
+        if not self.is_valid():
+            return False
+        try:
+            item.verify(
+                by=by,
+                kind=self.cleaned_data["evidence_kind"],
+                evidence=self.cleaned_data["evidence"],
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+            else:
+                self.add_error(None, error)
+            return False
+        return True

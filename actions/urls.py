@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/", views.item_detail, name="detail"),
     path("<int:pk>/edit/", views.item_edit, name="edit"),
     path("<int:pk>/status/", views.item_status, name="status"),
+    path("<int:pk>/verify/", views.item_verify, name="verify"),
     path("postmortem/<int:pk>/", views.postmortem_section, name="section"),
     path("postmortem/<int:pk>/add/", views.postmortem_item_create, name="postmortem_create"),
     path(

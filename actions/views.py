@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -22,6 +22,7 @@ from actions.forms import (
     NoActionsReasonForm,
     ReminderPreferenceForm,
     StatusForm,
+    VerifyForm,
 )
 from actions.models import (
     ActionItem,
@@ -45,6 +46,9 @@ from postmortems.models import Postmortem
 from postmortems.services import history_entries
 from services.models import Service
 
+VERIFIERS_ONLY = (
+    "Only the postmortem's authors, other than the item's owner, can verify that a fix worked."
+)
 PAGE_SIZE = 50
 SOON_DAYS = 14
 # What a row of the list shows; the rest of the item, its postmortem and its owner stays unread.
@@ -58,6 +62,7 @@ ROW_FIELDS = [
     "owner__username",
     "owner__first_name",
     "owner__last_name",
+    "verified_at",
 ]
 
 
@@ -261,7 +266,10 @@ def _detail_context(
     request: HttpRequest, item: ActionItem, can_change: bool, form=None, status_form=None
 ) -> dict:
     item.changeable = can_change
+    may_verify = access.may_verify_item(request, item)
     return {
+        "may_verify": may_verify,
+        "verify_form": VerifyForm() if may_verify and item.status == "done" else None,
         "item": item,
         # Its owner sees the item whatever its postmortem, but not a hidden postmortem's title.
         "postmortem_readable": item.postmortem is not None
@@ -345,6 +353,25 @@ def item_status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "actions/includes/actionitem_row.html", {"item": item, "status_form": failed}
     )
+
+
+@require_POST
+def item_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    """Vouch that a done item's fix worked; answers with the verification panel."""
+    item = access.get_item_for_read(request, pk)
+    if not access.may_verify_item(request, item):
+        raise PermissionDenied(VERIFIERS_ONLY)
+    form = VerifyForm(request.POST)
+    saved = form.save(item, by=request.user)
+    if not request.htmx:
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        if saved:
+            messages.success(request, "Verified: the evidence is on the item.")
+        return redirect(item)
+    context = _detail_context(request, item, access.may_change_item(request, item))
+    context["verify_form"] = None if saved else form
+    return render(request, "actions/includes/actionitem_verification.html", context)
 
 
 # The action items section of a postmortem's page

@@ -426,6 +426,9 @@ POSTMORTEM_APPROVALS_REQUIRED = int(env("POSTMORTEM_APPROVALS_REQUIRED", "1"))
 REVIEW_CHANGE_NOTICE_DELAY_SECONDS = int(env("REVIEW_CHANGE_NOTICE_DELAY_SECONDS", "600"))
 # Review requests waiting longer than this appear in the reviewer's daily digest.
 REVIEW_WAITING_DIGEST_DAYS = int(env("REVIEW_WAITING_DIGEST_DAYS", "3"))
+# Done prevent and detect items still unverified this long after done appear in the digest of
+# their postmortem's owner.
+VERIFY_REMINDER_AFTER_DAYS = int(env("VERIFY_REMINDER_AFTER_DAYS", "30"))
 
 
 def env_phrases(name: str) -> dict[str, list[str]]:

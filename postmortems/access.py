@@ -174,6 +174,19 @@ def may_change_item(who, item, *, editor: bool | None = None) -> bool:
     return item.can_change(_user(who), editor=editor)
 
 
+def may_verify_item(who, item) -> bool:
+    """Who may vouch that a done item's fix worked: those who edit its postmortem (for an item
+    without one, its creator), and superusers; never its owner (the model refuses them)."""
+    user = _user(who)
+    if not user.is_authenticated or user.pk == item.owner_id:
+        return False
+    if user.is_superuser:
+        return True
+    if item.postmortem_id is None:
+        return user.pk == item.created_by_id
+    return may_edit(user, item.postmortem)
+
+
 def get_item_for_read(who, pk: int, *, queryset: QuerySet | None = None) -> Model:
     if queryset is None:
         queryset = apps.get_model("actions", "ActionItem").objects.select_related(

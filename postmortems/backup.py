@@ -45,6 +45,7 @@ MODELS = [
     "postmortems.Interview",
     "postmortems.ProposedEvent",
     "postmortems.ExternalVersion",
+    "postmortems.Recurrence",
     "postmortems.LintAcknowledgement",
     "postmortems.Draft",
     "actions.ActionItem",

@@ -5,14 +5,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Window
+from django.db.models import Count, Exists, OuterRef, Window
+from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 from simple_history.models import DeletedObject
 
 from config.events import announce
 from postmortems.chatlog import ChatMessage
-from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
+from postmortems.models import ContributingFactor, Draft, Postmortem, Recurrence, TimelineEvent
 
 # A postmortem's page shows the first events of its timeline and the rest on "Show all", so
 # that a timeline of thousands of events stays quick to draw and light to load.
@@ -244,3 +248,111 @@ def drafts_for(*, postmortem: Postmortem, user, fields) -> list[Draft]:
     if stale:
         Draft.objects.filter(pk__in=stale).delete()
     return [draft for draft in drafts if draft.pk not in stale]
+
+
+def anniversaries(*, user, day: date, limit: int = 10) -> list[Postmortem]:
+    """Postmortems of earlier years whose incident began in the same ISO week as `day`, on the
+    services of the teams `user` belongs to (a team's members are its group's), that `user`
+    may read. An incident with no start time counts from when its postmortem was written."""
+    year, week, _ = day.isocalendar()
+    began = Coalesce("started_at", "created_at")
+    return list(
+        Postmortem.objects.visible_to(user)
+        .filter(services__team__group__user=user)
+        .annotate(began=began)
+        .filter(began__iso_year__lt=year, began__week=week)
+        .distinct()
+        .order_by("-began", "-id")
+        .only("title", "severity", "status", "restricted", "started_at", "created_at")[:limit]
+    )
+
+
+# Recurrence after fix ---------------------------------------------------------------------
+
+
+def _items_all_done():
+    """Whether a factor's postmortem had action items, all of them done. Action items sit
+    above this app, so their model is looked up by name, as postmortems.access does."""
+    items = apps.get_model("actions", "ActionItem").objects.filter(
+        postmortem=OuterRef("postmortem")
+    )
+    return Exists(items) & ~Exists(items.exclude(status="done"))
+
+
+def recurrences_refresh(*, postmortem: Postmortem) -> None:
+    """Suggest "possible recurrence after fix" for each factor of `postmortem` that has the
+    category of a factor of an earlier postmortem (by when the incident began) on one of the
+    same services, whose action items were all done. Called wherever factors or services are
+    saved; suggestions that no longer hold go, decided ones stay."""
+    factors = list(postmortem.factors.only("category"))
+    service_ids = list(postmortem.services.values_list("pk", flat=True))
+    began = postmortem.started_at or postmortem.created_at
+    wanted: set[tuple[int, int]] = set()
+    if factors and service_ids:
+        earlier = (
+            ContributingFactor.objects.exclude(postmortem=postmortem)
+            .filter(
+                category__in={factor.category for factor in factors},
+                postmortem__services__in=service_ids,
+            )
+            .annotate(began=Coalesce("postmortem__started_at", "postmortem__created_at"))
+            .filter(_items_all_done(), began__lt=began)
+            .values_list("pk", "category")
+            .distinct()
+        )
+        by_category: dict[str, list[int]] = {}
+        for pk, category in earlier:
+            by_category.setdefault(category, []).append(pk)
+        wanted = {(f.pk, e) for f in factors for e in by_category.get(f.category, [])}
+    mine = Recurrence.objects.filter(new_factor__postmortem=postmortem)
+    known = set(mine.values_list("new_factor_id", "earlier_factor_id"))
+    with transaction.atomic():
+        for pk, new, old in mine.filter(status=Recurrence.Status.SUGGESTED).values_list(
+            "pk", "new_factor_id", "earlier_factor_id"
+        ):
+            if (new, old) not in wanted:
+                Recurrence.objects.filter(pk=pk).delete()
+        Recurrence.objects.bulk_create(
+            [Recurrence(new_factor_id=new, earlier_factor_id=old) for new, old in wanted - known],
+            ignore_conflicts=True,
+        )
+
+
+def recurrences_for(*, postmortem: Postmortem, user) -> dict[str, list[Recurrence]]:
+    """What the page shows `user`: the suggested and confirmed recurrences of this
+    postmortem's factors, and the confirmed ones where its factors came back later. The other
+    postmortem is never shown to someone who may not read it."""
+    readable = Postmortem.objects.visible_to(user).values("pk")
+    related = (
+        "new_factor__postmortem",
+        "earlier_factor__postmortem",
+        "decided_by",
+    )
+    shown = [Recurrence.Status.SUGGESTED, Recurrence.Status.CONFIRMED]
+    after = (
+        Recurrence.objects.filter(
+            new_factor__postmortem=postmortem,
+            status__in=shown,
+            earlier_factor__postmortem__in=readable,
+        )
+        .select_related(*related)
+        .prefetch_related("earlier_factor__postmortem__action_items")
+    )
+    came_back = Recurrence.objects.filter(
+        earlier_factor__postmortem=postmortem,
+        status=Recurrence.Status.CONFIRMED,
+        new_factor__postmortem__in=readable,
+    ).select_related(*related)
+    return {"after_fix": list(after), "came_back": list(came_back)}
+
+
+def recurrence_decide(*, postmortem: Postmortem, pk: int, status: str, by) -> Recurrence:
+    """The owner's (or a superuser's) confirmation or dismissal of a suggestion they can see."""
+    if by.pk != postmortem.owner_id and not by.is_superuser:
+        raise PermissionDenied("Only the postmortem's owner can confirm or dismiss a recurrence.")
+    shown = recurrences_for(postmortem=postmortem, user=by)["after_fix"]
+    recurrence = next((r for r in shown if r.pk == pk), None)
+    if recurrence is None:
+        raise Http404("No such suggestion on this postmortem.")
+    recurrence.decide(status, by=by)
+    return recurrence

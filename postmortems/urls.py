@@ -73,4 +73,9 @@ urlpatterns = [
     path(
         "<int:pk>/outside/<int:version_id>/revoke/", sharing.outside_revoke, name="outside_revoke"
     ),
+    path(
+        "<int:pk>/recurrences/<int:recurrence_id>/",
+        views.recurrence_decide,
+        name="recurrence_decide",
+    ),
 ]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import prefetch_related_objects
@@ -65,7 +66,14 @@ def postmortem_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "postmortems/postmortem_list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode()},
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "anniversaries": services.anniversaries(
+                user=request.user, day=timezone.localdate(), limit=5
+            ),
+        },
     )
 
 
@@ -203,6 +211,8 @@ def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
             form.save()
             if "team" in form.fields:
                 postmortem.take_team_from_services()
+            if "services" in form.fields:
+                services.recurrences_refresh(postmortem=postmortem)
             if set(form.changed_data) - NOT_REVIEWED:
                 postmortem.mark_text_changed()
             Draft.objects.filter(
@@ -278,7 +288,12 @@ def timeline_context(
 
 
 def factors_context(request: HttpRequest, postmortem: Postmortem, form=None, **_) -> dict:
-    return {"factors": postmortem.factors.all(), "factor_form": form or ContributingFactorForm()}
+    return {
+        "factors": postmortem.factors.all(),
+        "factor_form": form or ContributingFactorForm(),
+        "recurrences": services.recurrences_for(postmortem=postmortem, user=request.user),
+        "decides_recurrences": request.user.pk == postmortem.owner_id or request.user.is_superuser,
+    }
 
 
 @dataclass(frozen=True)
@@ -323,6 +338,8 @@ def _after_change(
 ) -> HttpResponse:
     if kind.model is TimelineEvent:
         postmortem.sync_key_times()
+    else:
+        services.recurrences_refresh(postmortem=postmortem)
     if not request.htmx:
         return redirect(f"{postmortem.get_absolute_url()}#{kind.name}")
     response = _rows(request, postmortem, kind, showing=row)
@@ -366,6 +383,24 @@ def row_delete(request: HttpRequest, pk: int, rows: str, row_id: int) -> HttpRes
     get_object_or_404(kind.model, pk=row_id, postmortem=postmortem).delete()
     postmortem.mark_text_changed()
     return _after_change(request, postmortem, kind)
+
+
+@require_POST
+def recurrence_decide(request: HttpRequest, pk: int, recurrence_id: int) -> HttpResponse:
+    """The owner confirms or dismisses a possible recurrence after fix."""
+    postmortem = access.get_postmortem_for_read(request, pk)
+    try:
+        services.recurrence_decide(
+            postmortem=postmortem,
+            pk=recurrence_id,
+            status=request.POST.get("status", ""),
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    if not request.htmx:
+        return redirect(f"{postmortem.get_absolute_url()}#factors")
+    return _rows(request, postmortem, ROW_KINDS["factors"])
 
 
 @require_http_methods(["GET", "POST"])

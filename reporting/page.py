@@ -12,9 +12,10 @@ from django.db.models import Count, Subquery, Value
 from django.utils import timezone
 
 from actions.models import ActionItem
-from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
+from postmortems.models import ContributingFactor, Postmortem, Recurrence, TimelineEvent
 from reporting import charts
 from reporting.filters import Filters, ServiceLink
+from reporting.recurrences import recurrence_rate_chart
 from reporting.repeats import repeat_factors_chart
 from services.models import Service
 
@@ -33,6 +34,7 @@ def _charts(filters: Filters, now: datetime) -> dict[str, Callable[[], charts.Ch
         "follow-through": lambda: charts.follow_through(filters, today=today),
         "factors": lambda: charts.factor_categories(filters),
         "repeats": lambda: repeat_factors_chart(filters),
+        "recurrences": lambda: recurrence_rate_chart(filters),
     }
 
 
@@ -92,6 +94,9 @@ def change_stamp() -> tuple:
         if any(f.name == "updated_at" for f in model._meta.fields):
             latest[f"{name}_updated"] = _greatest(model.objects, "updated_at")
         latest[f"{name}_history"] = _greatest(model.history, "history_id")
+    # Decisions on recurrences keep no history: the latest decision moves the key.
+    latest["recurrence_id"] = _greatest(Recurrence.objects, "pk")
+    latest["recurrence_decided"] = _greatest(Recurrence.objects, "decided_at")
     # Grouped by a constant: one row, the count of all links.
     links = ServiceLink.objects.order_by().annotate(all=Value(1)).values("all")
     latest["links"] = Subquery(links.annotate(n=Count("pk")).values("n"))

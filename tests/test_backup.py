@@ -192,6 +192,7 @@ def every_field(author, reviewer):
         PostmortemTemplate,
         ProposedEvent,
         QualityWeights,
+        Recurrence,
     )
     from reviews.models import Attendance, Transition
     from teams.models import Team
@@ -290,6 +291,12 @@ def every_field(author, reviewer):
         item.set_status("blocked", by=author, note="Waiting on vendor", reason="Vendor")
         update_change_reason(item, "Blocked")
         item.complete(by=reviewer, note="Shipped")
+        item.verify(by=author, kind="game_day", evidence="Expiry alert fired on the game day")
+        Recurrence.objects.create(
+            new_factor=factor, status="confirmed", decided_by=author,
+            decided_at=datetime(2026, 3, 1, tzinfo=UTC),
+            earlier_factor=ContributingFactorFactory(postmortem=postmortem, category="change"),
+        )  # fmt: skip
         StatusChange.objects.filter(item=item).update(from_status="open")
         ActionItemFactory(postmortem=postmortem, status="blocked", reason="Waiting on a vendor")
         for model in (postmortem, event, factor, item):
@@ -308,7 +315,7 @@ def every_field(author, reviewer):
         CalendarToken.objects.create(user=author, last_used_at=datetime(2026, 2, 28, tzinfo=UTC))
         ReminderPreference.objects.create(
             user=author, hour=7, time_zone="Europe/Berlin", opted_out=True,
-            webhook_url="https://hooks.example.com/x", chat_layout="teams",
+            webhook_url="https://hooks.example.com/x", chat_layout="teams", anniversaries=True,
         )  # fmt: skip
         reminder = Reminder.objects.create(
             recipient=author, day=date(2026, 2, 28), status="failed", attempts=3, claim="sweep-1",

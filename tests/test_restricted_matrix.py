@@ -49,6 +49,7 @@ from postmortems.models import (
     LintAcknowledgement,
     Postmortem,
     ProposedEvent,
+    Recurrence,
     TimelineEvent,
 )
 from postmortems.outside import external_version_build
@@ -159,6 +160,7 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
         ("postmortems", "pk"): [objects["postmortem"].pk],
         ("postmortems", "row_id"): [objects["event" if "/timeline/" in route else "factor"].pk],
         ("postmortems", "section"): list(SECTIONS),
+        ("postmortems", "recurrence_id"): [objects["recurrence"].pk],
         ("actions", "pk"): [
             objects["postmortem"].pk if "postmortem/<int:pk>" in route else objects["item"].pk
         ],
@@ -329,6 +331,14 @@ def _world(people: dict, hooks: str) -> dict:
 
     public = PostmortemFactory(owner=people["owner"], title="Slow search")
     Reviewer.objects.create(postmortem=public, user=people["other_reviewer"])
+    # Its factor came back after the fix of a public postmortem's like one: a suggestion that
+    # only its owner may decide on.
+    recurrence = Recurrence.objects.create(
+        new_factor=factor,
+        earlier_factor=ContributingFactor.objects.create(
+            postmortem=public, category="monitoring", description="No lag alert"
+        ),
+    )
     other = PostmortemFactory(owner=people["owner"], restricted=True, title="Another secret")
     other.allowed_users.add(people["other_reader"])
 
@@ -382,6 +392,7 @@ def _world(people: dict, hooks: str) -> dict:
         "postmortem": secret,
         "event": event,
         "factor": factor,
+        "recurrence": recurrence,
         "item": item,
         "comment": comment,
         "reviewer": reviewer,
@@ -424,6 +435,7 @@ def _snapshot(secret: Postmortem, meeting: Meeting) -> dict:
         add(model.objects.filter(postmortem=secret))
     add(ProposedEvent.objects.filter(interview__postmortem=secret))
     add(StatusChange.objects.filter(item__postmortem=secret))
+    add(Recurrence.objects.filter(new_factor__postmortem=secret))
     add(AlertGroup.objects.filter(postmortem=secret))
     add(AlertReceipt.objects.filter(group__postmortem=secret))
     add(Meeting.objects.filter(pk=meeting.pk))

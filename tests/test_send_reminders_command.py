@@ -2,6 +2,7 @@ from datetime import UTC, date, datetime
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import CommandError, call_command
 
@@ -9,7 +10,14 @@ from actions.models import Reminder, ReminderItem, ReminderSweep
 from actions.reminders import Digest
 from postmortems.models import Severity
 from reviews.models import Reviewer, Transition
-from tests.factories import ActionItemFactory, PostmortemFactory, UserFactory
+from tests.factories import (
+    ActionItemFactory,
+    PostmortemFactory,
+    ReminderPreferenceFactory,
+    ServiceFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +60,14 @@ def test_a_dry_run_shows_every_section_a_digest_can_hold(ana):
     Reviewer.objects.create(postmortem=waiting, user=ana)
     Transition.objects.create(postmortem=waiting, from_status="draft", to_status="in_review")
     Transition.objects.filter(postmortem=waiting).update(at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    fixed = ActionItemFactory(postmortem=owned, owner=ben, title="Alert on lag", kind="detect")
+    with time_machine.travel(datetime(2026, 2, 1, 12, 0, tzinfo=UTC), tick=False):
+        fixed.complete(by=ben)
+    team = TeamFactory(display_name="Payments")
+    ana.groups.add(team.group)
+    past = PostmortemFactory(title="Ledger lag", started_at=datetime(2025, 3, 11, tzinfo=UTC))
+    past.services.add(ServiceFactory(name="ledger", team=team))
+    ReminderPreferenceFactory(user=ana, anniversaries=True)
 
     out = run("--dry-run", "--now", "2026-03-10T09:00:00+00:00")
 
@@ -67,7 +83,15 @@ def test_a_dry_run_shows_every_section_a_digest_can_hold(ana):
     # A section added to digests later must join this test's setup.
     lists = {f.name for f in Digest.__dataclass_fields__.values() if f.type.startswith("list[")}
     assert f"review    PM-{waiting.pk} Queue backlog (in review since 2026-03-02)" in ana_part
-    assert lists == {*ReminderItem.Section.values, "drafts", "reviews"}
+    assert f"verify    #{fixed.pk} Alert on lag (done 2026-02-01)" in ana_part
+    assert f"past      PM-{past.pk} Ledger lag (began 2025-03-11)" in ana_part
+    assert lists == {
+        *ReminderItem.Section.values,
+        "drafts",
+        "reviews",
+        "unverified",
+        "anniversaries",
+    }
     assert mail.outbox == [] and not Reminder.objects.exists()
 
 

@@ -1,10 +1,12 @@
 from actions.models.calendar import CalendarToken, new_calendar_key
 from actions.models.items import (
     CLOSED_STATUSES,
+    KINDS_TO_VERIFY,
     OPEN_STATUSES,
     STATUSES_NEEDING_REASON,
     ActionItem,
     ActionItemQuerySet,
+    EvidenceKind,
     Kind,
     Priority,
     Status,
@@ -21,11 +23,13 @@ from actions.models.reminders import (
 
 __all__ = [
     "CLOSED_STATUSES",
+    "KINDS_TO_VERIFY",
     "OPEN_STATUSES",
     "STATUSES_NEEDING_REASON",
     "ActionItem",
     "ActionItemQuerySet",
     "CalendarToken",
+    "EvidenceKind",
     "Kind",
     "Priority",
     "Reminder",

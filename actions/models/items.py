@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -37,11 +38,23 @@ class Status(models.TextChoices):
 OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.BLOCKED)
 CLOSED_STATUSES = (Status.DONE, Status.WONT_DO)
 STATUSES_NEEDING_REASON = (Status.BLOCKED, Status.WONT_DO)
+# The kinds whose fix is meant to stop or catch the incident again: their proof is chased.
+KINDS_TO_VERIFY = (Kind.PREVENT, Kind.DETECT)
+
+
+class EvidenceKind(models.TextChoices):
+    LINK = "link", "Link"
+    NOTE = "note", "Note"
+    GAME_DAY = "game_day", "Game day"
+    TEST = "test", "Test"
 
 
 def default_due_date(priority: str, today: date | None = None) -> date:
     today = today or timezone.localdate()
     return today + timedelta(days=settings.ACTION_ITEM_DUE_DAYS[priority])
+
+
+VERIFICATION_FIELDS = ("verified_at", "verified_by", "evidence_kind", "evidence")
 
 
 class ActionItemQuerySet(models.QuerySet):
@@ -133,6 +146,20 @@ class ActionItem(models.Model):
     # The due date whose passing was announced (the `action_item.overdue` event), so that an
     # item is announced once each time it becomes overdue, not at every reminder sweep.
     overdue_announced_for = models.DateField(null=True, blank=True, editable=False)
+    # Proof that the fix worked, given by someone other than the owner once the item is done.
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    evidence_kind = models.CharField(
+        max_length=10, choices=EvidenceKind.choices, blank=True, editable=False
+    )
+    evidence = models.TextField(blank=True, editable=False)
 
     objects = ActionItemQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["updated_at", "overdue_announced_for"])
@@ -177,6 +204,10 @@ class ActionItem(models.Model):
                 condition=~models.Q(status__in=STATUSES_NEEDING_REASON) | ~models.Q(reason=""),
                 name="action_item_blocked_or_dropped_has_reason",
                 violation_error_message="Say why the item is blocked or won't be done.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verified_at__isnull=True) | models.Q(status=Status.DONE),
+                name="action_item_verified_only_when_done",
             ),
             models.CheckConstraint(
                 condition=models.Q(status=Status.DONE, completed_at__isnull=False)
@@ -240,15 +271,70 @@ class ActionItem(models.Model):
             self.status = status
             # The reason belongs to the current status; the history keeps earlier ones.
             self.reason = reason if status in STATUSES_NEEDING_REASON else ""
+            unverified = ""
             if status != Status.DONE:
                 self.completed_at = None
+                if self.verified_at is not None:
+                    # A reopened fix is no longer proven; the history keeps the old evidence.
+                    unverified = "Verification cleared: the item was reopened."
+                    self._clear_verification()
             elif previous != Status.DONE:
                 self.completed_at = timezone.now()
-            self.save(update_fields=["status", "reason", "completed_at", "updated_at"])
+            self.save(
+                update_fields=[
+                    "status",
+                    "reason",
+                    "completed_at",
+                    "updated_at",
+                    *VERIFICATION_FIELDS,
+                ]
+            )
             self.changes.create(
-                changed_by=by, from_status=previous, to_status=status, note=note or reason
+                changed_by=by,
+                from_status=previous,
+                to_status=status,
+                note="\n".join(filter(None, [note or reason, unverified])),
             )
             announce("action_item.status_changed", self, from_status=previous, to_status=status)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def needs_verification(self) -> bool:
+        return self.kind in KINDS_TO_VERIFY and self.status == Status.DONE and not self.is_verified
+
+    def _clear_verification(self) -> None:
+        self.verified_at, self.verified_by, self.evidence_kind, self.evidence = None, None, "", ""
+
+    def verify(self, *, by, kind: str, evidence: str) -> None:
+        """Record that the done fix worked, with the evidence, by someone other than its owner.
+
+        Who may verify at all (the postmortem's editors) is access.may_verify_item's to say.
+        """
+        evidence = evidence.strip()
+        if self.status != Status.DONE:
+            raise ValidationError("Only a done item can be verified: mark it done first.")
+        if by.pk == self.owner_id:
+            raise ValidationError(
+                "The item's owner cannot verify it: someone else checks that the fix worked."
+            )
+        if kind not in EvidenceKind.values:
+            raise ValidationError({"evidence_kind": "Choose link, note, game day or test."})
+        if not evidence:
+            raise ValidationError({"evidence": "Give the evidence: a link or a few words."})
+        if kind == EvidenceKind.LINK:
+            URLValidator(schemes=["http", "https"], message="Give a web address (https://…).")(
+                evidence
+            )
+        self.verified_at, self.verified_by = timezone.now(), by
+        self.evidence_kind, self.evidence = kind, evidence
+        with transaction.atomic():
+            self.save(update_fields=[*VERIFICATION_FIELDS, "updated_at"])
+            self.note_change(
+                by=by, note=f"Verified ({EvidenceKind(kind).label.lower()}): {evidence}"
+            )
 
     def complete(self, *, by, note: str = "") -> None:
         self.set_status(Status.DONE, by=by, note=note)

@@ -57,6 +57,11 @@ class ReminderPreference(models.Model):
         blank=True,
         help_text="How the chat message is laid out; by default, as the webhook's address suggests.",
     )
+    anniversaries = models.BooleanField(
+        "this week in earlier years",
+        default=False,
+        help_text="Add the postmortems of your teams' services from this week in earlier years.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -38,8 +38,18 @@ class Line:
     postmortem: str  # "PM-12 Checkout outage", or empty
 
 
+class _Referenced:
+    """A postmortem named by its reference (its title may not leave the site)."""
+
+    id: int
+
+    @property
+    def reference(self) -> str:
+        return f"PM-{self.id}"
+
+
 @dataclass(frozen=True)
-class LateDraft:
+class LateDraft(_Referenced):
     """A draft postmortem past its review deadline, as its owner's digest lists it."""
 
     id: int
@@ -48,13 +58,9 @@ class LateDraft:
     severity: int
     deadline: datetime
 
-    @property
-    def reference(self) -> str:
-        return f"PM-{self.id}"
-
 
 @dataclass(frozen=True)
-class WaitingReview:
+class WaitingReview(_Referenced):
     """A postmortem in review waiting for this reviewer's verdict for days."""
 
     id: int
@@ -62,9 +68,27 @@ class WaitingReview:
     title: str  # empty for a restricted one (access.outbound)
     submitted_at: datetime
 
-    @property
-    def reference(self) -> str:
-        return f"PM-{self.id}"
+
+@dataclass(frozen=True)
+class Unverified:
+    """A done prevent or detect item on a postmortem one owns, long without proof it worked."""
+
+    id: int
+    url: str
+    title: str  # the postmortem's owner may read it: its title, per access.outbound
+    kind: str
+    completed_on: date
+    postmortem: str  # "PM-12 Checkout outage", or "PM-12" for a restricted one
+
+
+@dataclass(frozen=True)
+class Anniversary(_Referenced):
+    """A postmortem from this week in an earlier year, on a service of one's teams."""
+
+    id: int
+    url: str
+    title: str  # empty for a restricted one (access.outbound)
+    began: date
 
 
 class Row(NamedTuple):
@@ -101,11 +125,22 @@ class Digest:
     escalated: list[Line] = field(default_factory=list)
     drafts: list[LateDraft] = field(default_factory=list)
     reviews: list[WaitingReview] = field(default_factory=list)
+    unverified: list[Unverified] = field(default_factory=list)
+    anniversaries: list[Anniversary] = field(default_factory=list)
+    wants_anniversaries: bool = False
     reminder_id: int | None = None  # an earlier row for this day that failed or went stale
     reminder_claim: str = ""  # that row's claim when planned: only then may it be taken over
 
     def __bool__(self) -> bool:
-        return bool(self.overdue or self.due_soon or self.escalated or self.drafts or self.reviews)
+        # Anniversaries alone make no digest: they are a reminder, not a task.
+        return bool(
+            self.overdue
+            or self.due_soon
+            or self.escalated
+            or self.drafts
+            or self.reviews
+            or self.unverified
+        )
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -127,6 +162,11 @@ class Digest:
             (len(self.escalated), "escalated to you"),
             (len(self.drafts), "late draft" if len(self.drafts) == 1 else "late drafts"),
             (len(self.reviews), "waiting for your review"),
+            (
+                len(self.unverified),
+                "fix to verify" if len(self.unverified) == 1 else "fixes to verify",
+            ),
+            (len(self.anniversaries), "from this week in earlier years"),
         ]
         return ", ".join(f"{count} {label}" for count, label in parts if count)
 
@@ -187,6 +227,32 @@ class Digest:
                         f"in review since {r.submitted_at.astimezone(local):%Y-%m-%d}",
                     )
                     for r in self.reviews
+                ],
+            ),
+            Block(
+                f"Done but not verified after {_days(settings.VERIFY_REMINDER_AFTER_DAYS)}",
+                "",
+                [
+                    Row(
+                        u.title,
+                        u.url,
+                        u.kind,
+                        f"done {u.completed_on:%Y-%m-%d} · {u.postmortem}",
+                    )
+                    for u in self.unverified
+                ],
+            ),
+            Block(
+                "This week in earlier years",
+                "",
+                [
+                    Row(
+                        f"{a.reference} {a.title}".strip(),
+                        a.url,
+                        str(a.began.year),
+                        f"began {a.began:%Y-%m-%d}",
+                    )
+                    for a in self.anniversaries
                 ],
             ),
         ]

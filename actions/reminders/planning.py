@@ -18,11 +18,20 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from actions.models import ActionItem, Reminder, ReminderSweep
-from actions.reminders.digest import Digest, LateDraft, Line, WaitingReview, local_zone
+from actions.models import KINDS_TO_VERIFY, ActionItem, Reminder, ReminderSweep, Status
+from actions.reminders.digest import (
+    Anniversary,
+    Digest,
+    LateDraft,
+    Line,
+    Unverified,
+    WaitingReview,
+    local_zone,
+)
 from postmortems import access
 from postmortems.models import Postmortem
 from postmortems.models import Status as PostmortemStatus
+from postmortems.services import anniversaries
 
 
 def _url_maker(name: str) -> Callable[[int], str]:
@@ -56,6 +65,19 @@ def _waiting_reviews(now: datetime) -> QuerySet:
     return reviewers.filter(submitted_at__lte=waited)
 
 
+def _unverified_items(now: datetime) -> QuerySet[ActionItem]:
+    """Done prevent and detect items on a postmortem, still without proof that the fix worked
+    VERIFY_REMINDER_AFTER_DAYS after they were done."""
+    done_before = now - timedelta(days=settings.VERIFY_REMINDER_AFTER_DAYS)
+    return ActionItem.objects.filter(
+        status=Status.DONE,
+        kind__in=KINDS_TO_VERIFY,
+        verified_at__isnull=True,
+        completed_at__lte=done_before,
+        postmortem__isnull=False,
+    )
+
+
 def _candidates(now: datetime) -> QuerySet:
     """Active people with an email and no opt-out who own something a digest could list."""
     latest_day = (now + timedelta(hours=14)).date()  # the furthest local date on Earth
@@ -74,6 +96,8 @@ def _candidates(now: datetime) -> QuerySet:
             | Q(pk__in=escalated.values("postmortem__owner_id"))
             | Q(pk__in=_late_drafts().values("owner_id"))
             | Q(pk__in=_waiting_reviews(now).values("user_id"))
+            | Q(pk__in=_unverified_items(now).values("postmortem__owner_id"))
+            | Q(reminder_preference__anniversaries=True)
         )
         .values_list(
             "id",
@@ -85,6 +109,7 @@ def _candidates(now: datetime) -> QuerySet:
             "reminder_preference__time_zone",
             "reminder_preference__webhook_url",
             "reminder_preference__chat_layout",
+            "reminder_preference__anniversaries",
             named=True,
         )
         .order_by("id")
@@ -111,6 +136,7 @@ def _people_due(now: datetime) -> dict[int, Digest]:
             chat_layout=person.reminder_preference__chat_layout or "",
             preferences_url=preferences_url,
         )
+        due[person.id].wants_anniversaries = bool(person.reminder_preference__anniversaries)
     return due
 
 
@@ -227,6 +253,52 @@ def _add_waiting_reviews(due: dict[int, Digest], now: datetime) -> None:
         due[user_id].reviews.append(WaitingReview(pk, out.url, out.title, submitted_at))
 
 
+def _add_unverified(due: dict[int, Digest], now: datetime) -> None:
+    rows = (
+        _unverified_items(now)
+        .filter(postmortem__owner__in=list(due))
+        .order_by("completed_at", "id")
+        .values_list(
+            "id",
+            "title",
+            "kind",
+            "completed_at",
+            "postmortem_id",
+            "postmortem__title",
+            "postmortem__restricted",
+            "postmortem__owner_id",
+        )
+    )
+    item_url = _url_maker("actions:detail")
+    for pk, title, kind, completed_at, pm_id, pm_title, restricted, owner_id in rows:
+        digest = due[owner_id]
+        # The postmortem's owner reads it: the item's title goes, a restricted title does not.
+        out = _outbound(pm_id, pm_title, restricted, reader=True)
+        digest.unverified.append(
+            Unverified(
+                pk,
+                item_url(pk),
+                out.item_title(pk, title),
+                kind,
+                completed_at.astimezone(digest.zone).date(),
+                f"{out.reference} {out.title}".strip(),
+            )
+        )
+
+
+def _add_anniversaries(due: dict[int, Digest]) -> None:
+    """For those who asked for them; a query per such person, who are few."""
+    users = get_user_model().objects.in_bulk(
+        [pk for pk, digest in due.items() if digest.wants_anniversaries]
+    )
+    for pk, user in users.items():
+        digest = due[pk]
+        for postmortem in anniversaries(user=user, day=digest.day):
+            out = access.outbound(postmortem, reader=True)
+            began = postmortem.began.astimezone(digest.zone).date()
+            digest.anniversaries.append(Anniversary(postmortem.pk, out.url, out.title, began))
+
+
 def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
     """The digests due at `now`: for each person whose local hour has come and who has not
     had today's digest, their overdue and due-soon items, the items escalated to them, their
@@ -242,4 +314,6 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
     _add_items(due)
     _add_late_drafts(due, now)
     _add_waiting_reviews(due, now)
+    _add_unverified(due, now)
+    _add_anniversaries(due)
     return [digest for digest in due.values() if digest]

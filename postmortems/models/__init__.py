@@ -16,6 +16,7 @@ from postmortems.models.external import OUTSIDE_SECTIONS, ExternalVersion
 from postmortems.models.lint_terms import LintAcknowledgement, LintTerm
 from postmortems.models.perspectives import Interview, ProposedEvent
 from postmortems.models.quality import QualityWeights
+from postmortems.models.recurrence import Recurrence
 from postmortems.models.review import NO_ACTIONS_MESSAGE, ReviewWorkflow, Status, TransitionRefused
 from postmortems.models.timeline import ContributingFactor, TimelineEvent
 
@@ -38,6 +39,7 @@ __all__ = [
     "PostmortemTemplate",
     "ProposedEvent",
     "QualityWeights",
+    "Recurrence",
     "ReviewWorkflow",
     "Severity",
     "Status",

@@ -64,4 +64,8 @@ class Command(BaseCommand):
             lines.append(
                 f"  review    {review.reference} {review.title} (in review since {since:%Y-%m-%d})"
             )
+        for item in digest.unverified:
+            lines.append(f"  verify    #{item.id} {item.title} (done {item.completed_on:%Y-%m-%d})")
+        for past in digest.anniversaries:
+            lines.append(f"  past      {past.reference} {past.title} (began {past.began:%Y-%m-%d})")
         return "\n".join(lines)
