@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("postmortems/", include("postmortems.urls")),
     path("alerts/", include("postmortems.alerts.urls")),
+    path("trackers/", include("actions.trackers.urls")),
     path("actions/", include("actions.urls")),
     path("import/", include("actions.import_urls")),
     path("", include("reviews.urls")),
