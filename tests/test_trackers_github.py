@@ -8,10 +8,10 @@ from cryptography.fernet import Fernet
 from django.urls import reverse
 from django.utils import timezone
 
-from actions.models import Status, TrackerConnection, TrackerLink
+from actions.models import Status, TrackerLink
 from actions.trackers import services
 from tests.factories import ActionItemFactory, UserFactory
-from tests.tracker_servers import FakeGitHub
+from tests.tracker_servers import FakeGitHub, connected, deliver, linked_item
 
 pytestmark = pytest.mark.django_db
 
@@ -22,35 +22,9 @@ KEY = Fernet.generate_key().decode()
 def github(settings):
     settings.DEBRIEF_FIELD_KEYS = KEY
     settings.OUTBOUND_ALLOW_PRIVATE = True
-    fake = FakeGitHub()
-    url = fake.start()
-    fake.connection = TrackerConnection.objects.create(
-        name="GitHub: acme/web",
-        kind="github",
-        base_url=url,
-        project=fake.project,
-        token=fake.token,
-        webhook_secret=fake.secret,
-        labels="postmortem, follow-up",
-    )
+    fake = connected(FakeGitHub(), name="GitHub: acme/web", kind="github")
     yield fake
     fake.stop()
-
-
-def deliver(client, fake, delivery):
-    url = reverse("trackers:webhook", args=[fake.connection.pk])
-    headers = {k: v for k, v in delivery.headers.items() if k != "Content-Type"}
-    return client.post(url, delivery.body, content_type="application/json", headers=headers)
-
-
-def linked_item(fake, *, state="open", **fields):
-    item = ActionItemFactory(**fields)
-    issue = fake.add(title=item.title, state=state)
-    services.tracker_issue_link(
-        item=item, connection=fake.connection, reference=str(issue["number"])
-    )
-    item.refresh_from_db()
-    return item, issue["number"]
 
 
 def test_creating_an_issue_sends_title_description_link_back_labels_and_assignee(client, github):

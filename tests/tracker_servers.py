@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from django.urls import reverse
+
 FIXTURES = Path(__file__).parent / "fixtures" / "trackers"
 
 
@@ -29,6 +31,43 @@ def fixture(name: str, part: str) -> dict:
 
 def stamp(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def connected(fake: FakeTracker, *, name: str, kind: str) -> FakeTracker:
+    """Start the stand-in and add a tracker connection to it."""
+    from actions.models import TrackerConnection
+
+    url = fake.start()
+    fake.connection = TrackerConnection.objects.create(
+        name=name,
+        kind=kind,
+        base_url=url,
+        project=fake.project,
+        token=fake.token,
+        webhook_secret=fake.secret,
+        labels="postmortem, follow-up",
+    )
+    return fake
+
+
+def deliver(client, fake: FakeTracker, delivery: Delivery):
+    """Hand a webhook delivery to Debrief as the tracker would post it."""
+    url = reverse("trackers:webhook", args=[fake.connection.pk])
+    headers = {k: v for k, v in delivery.headers.items() if k != "Content-Type"}
+    return client.post(url, delivery.body, content_type="application/json", headers=headers)
+
+
+def linked_item(fake: FakeTracker, *, state: str | None = None, **fields):
+    """An action item linked to a new issue of the stand-in."""
+    from actions.trackers import services
+    from tests.factories import ActionItemFactory
+
+    item = ActionItemFactory(**fields)
+    issue = fake.add(title=item.title, **({"state": state} if state else {}))
+    key = str(issue.get("number") or issue.get("iid") or issue.get("key"))
+    services.tracker_issue_link(item=item, connection=fake.connection, reference=key)
+    item.refresh_from_db()
+    return item, int(key.rsplit("-", 1)[-1])
 
 
 @dataclass
@@ -46,12 +85,12 @@ class Delivery:
 
 
 @dataclass
-class FakeGitHub:
-    """GitHub's issues API (create, get, update) for one repository, and its `issues` events."""
+class FakeTracker:
+    """What every stand-in shares: the server, the issues, the requests it was sent."""
 
     project: str = "acme/web"
-    token: str = "ghp-test-token"
-    secret: str = "github-hook-secret"
+    token: str = "test-token"
+    secret: str = "hook-secret"
     issues: dict[int, dict] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -76,12 +115,12 @@ class FakeGitHub:
                     fake.requests.append(
                         Recorded(self.command, self.path, dict(self.headers), payload)
                     )
-                    if self.headers.get("Authorization") != f"Bearer {fake.token}":
+                    if not fake.authorized(self.headers):
                         return self._answer(401, {"message": "Bad credentials"})
                     status, data = fake.route(self.command, self.path, payload or {})
                 self._answer(status, data)
 
-            do_GET = do_POST = do_PATCH = _handle
+            do_GET = do_POST = do_PATCH = do_PUT = _handle
 
             def log_message(self, *args) -> None:
                 pass
@@ -93,6 +132,20 @@ class FakeGitHub:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def calls(self, method: str) -> list[Recorded]:
+        return [request for request in self.requests if request.method == method]
+
+
+@dataclass
+class FakeGitHub(FakeTracker):
+    """GitHub's issues API (create, get, update) for one repository, and its `issues` events."""
+
+    token: str = "ghp-test-token"
+    secret: str = "github-hook-secret"
+
+    def authorized(self, headers) -> bool:
+        return headers.get("Authorization") == f"Bearer {self.token}"
 
     def route(self, method: str, path: str, payload: dict):
         prefix = f"/repos/{self.project}/issues"
@@ -173,5 +226,112 @@ class FakeGitHub:
         }
         return Delivery(headers, body)
 
-    def calls(self, method: str) -> list[Recorded]:
-        return [request for request in self.requests if request.method == method]
+
+@dataclass
+class FakeGitLab(FakeTracker):
+    """GitLab's issues API (create, get, edit, user lookup) for one project, and Issue Hooks."""
+
+    token: str = "glpat-test-token"
+    secret: str = "gitlab-hook-secret"
+    users: dict[str, int] = field(default_factory=lambda: {"ana": 12, "ben": 13})
+
+    def authorized(self, headers) -> bool:
+        return headers.get("PRIVATE-TOKEN") == self.token
+
+    def route(self, method: str, path: str, payload: dict):
+        prefix = "/api/v4/projects/" + self.project.replace("/", "%2F") + "/issues"
+        if method == "GET" and path.startswith("/api/v4/users?username="):
+            login = path.split("=", 1)[1]
+            return 200, [
+                {"id": self.users[login], "username": login}
+            ] if login in self.users else []
+        if method == "POST" and path == prefix:
+            issue = self.add(title=payload["title"], body=payload.get("description", ""))
+            issue["labels"] = [label for label in payload.get("labels", "").split(",") if label]
+            self._assign(issue, payload.get("assignee_ids"))
+            return 201, issue
+        if path.startswith(prefix + "/") and path[len(prefix) + 1 :].isdigit():
+            issue = self.issues.get(int(path[len(prefix) + 1 :]))
+            if issue is None:
+                return 404, {"message": "404 Not found"}
+            if method == "PUT":
+                event = payload.get("state_event")
+                if event:
+                    issue["state"] = "closed" if event == "close" else "opened"
+                if "due_date" in payload:
+                    issue["due_date"] = payload["due_date"]
+                self._assign(issue, payload.get("assignee_ids"))
+                issue["updated_at"] = stamp()
+            return 200, issue
+        return 404, {"message": "404 Not found"}
+
+    def _assign(self, issue: dict, ids: list[int] | None) -> None:
+        if ids is None:
+            return
+        logins = {number: login for login, number in self.users.items()}
+        people = [{"id": number, "username": logins[number]} for number in ids]
+        issue["assignees"], issue["assignee"] = people, (people[0] if people else None)
+
+    def add(self, *, title: str = "An issue", body: str = "", state: str = "opened") -> dict:
+        number = len(self.issues) + 1
+        issue = fixture("gitlab", "issue")
+        issue.update(
+            iid=number,
+            title=title,
+            description=body,
+            state=state,
+            web_url=f"https://gitlab.example/{self.project}/-/issues/{number}",
+            created_at=stamp(),
+            updated_at=stamp(),
+        )
+        self.issues[number] = issue
+        return issue
+
+    def change(
+        self,
+        number: int,
+        *,
+        at: datetime,
+        state: str | None = None,
+        assignee: str | None = None,
+        due_date: str | None = None,
+    ) -> Delivery:
+        """Someone changes the issue on GitLab at `at`; returns the Issue Hook GitLab sends."""
+        issue = self.issues[number]
+        action = "update"
+        if state:
+            issue["state"] = state
+            action = "close" if state == "closed" else "reopen"
+        if assignee:
+            self._assign(issue, [self.users[assignee]])
+        if due_date:
+            issue["due_date"] = due_date
+        issue["updated_at"] = stamp(at)
+        return self.event(number, action)
+
+    def event(self, number: int, action: str) -> Delivery:
+        issue = self.issues[number]
+        payload = fixture("gitlab", "event")
+        when = datetime.fromisoformat(issue["updated_at"].replace("Z", "+00:00"))
+        payload["object_attributes"].update(
+            iid=number,
+            title=issue["title"],
+            state=issue["state"],
+            action=action,
+            updated_at=when.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            due_date=issue["due_date"],
+            url=issue["web_url"],
+        )
+        payload["assignees"] = copy.deepcopy(issue["assignees"])
+        return self.signed(json.dumps(payload).encode(), event="Issue Hook")
+
+    def signed(self, body: bytes, *, event: str) -> Delivery:
+        # GitLab sends the secret token itself, not a signature.
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "GitLab/18.0.0",
+            "X-Gitlab-Event": event,
+            "X-Gitlab-Event-UUID": str(uuid.uuid4()),
+            "X-Gitlab-Token": self.secret,
+        }
+        return Delivery(headers, body)

@@ -9,6 +9,7 @@ from config.encryption import EncryptedTextField
 
 class TrackerKind(models.TextChoices):
     GITHUB = "github", "GitHub Issues"
+    GITLAB = "gitlab", "GitLab issues"
 
 
 class TrackerConnection(models.Model):
@@ -17,9 +18,12 @@ class TrackerConnection(models.Model):
     name = models.CharField(max_length=80, help_text="Shown on items, e.g. “GitHub: acme/web”.")
     kind = models.CharField(max_length=12, choices=TrackerKind.choices)
     base_url = models.URLField(
-        default="https://api.github.com", help_text="The API's address: https://api.github.com."
+        default="https://api.github.com",
+        help_text="GitHub: https://api.github.com; GitLab: the site, e.g. https://gitlab.com.",
     )
-    project = models.CharField(max_length=200, help_text="owner/repository.")
+    project = models.CharField(
+        max_length=200, help_text="GitHub: owner/repository; GitLab: group/project path."
+    )
     token = EncryptedTextField(blank=True, help_text="Encrypted; never shown again.")
     webhook_secret = EncryptedTextField(blank=True, help_text="Encrypted; never shown again.")
     labels = models.CharField(

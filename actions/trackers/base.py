@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -54,6 +55,13 @@ def call(method: str, url: str, *, headers: dict[str, str], payload=None):
 
 def parse_time(value: str) -> datetime:
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        # ISO 8601; GitLab's webhooks also write "2026-03-02 09:00:00 UTC".
+        return datetime.fromisoformat(value.replace(" UTC", "+00:00").replace("Z", "+00:00"))
     except (AttributeError, ValueError):
         raise BadDelivery(f"not a time: {value!r}") from None
+
+
+def plain_number(reference: str) -> str | None:
+    """`42` or `#42` as the issue number `42`; None for anything else (an address)."""
+    reference = reference.strip()
+    return reference.lstrip("#") if re.fullmatch(r"#?\d+", reference) else None

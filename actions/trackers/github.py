@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from actions.trackers.base import BadDelivery, Issue, call, parse_time
+from actions.trackers.base import BadDelivery, Issue, call, parse_time, plain_number
 
 HAS_DUE_DATE = False
 
@@ -66,9 +66,8 @@ def update(connection, key: str, *, closed: bool, assignee: str | None, due_date
 
 def key_from(reference: str, connection) -> str | None:
     """`42`, `#42` or the issue's web address in the connection's repository."""
-    reference = reference.strip()
-    if re.fullmatch(r"#?\d+", reference):
-        return reference.lstrip("#")
+    if number := plain_number(reference):
+        return number
     match = re.search(r"/([^/]+/[^/]+)/issues/(\d+)/?$", reference)
     if match and match.group(1).lower() == connection.project.lower():
         return match.group(2)

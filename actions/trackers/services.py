@@ -17,12 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from actions.models import ActionItem, Status, TrackerConnection, TrackerLink
-from actions.trackers import github
+from actions.trackers import github, gitlab
 from actions.trackers.base import BadDelivery, Issue, TrackerError
 
 logger = logging.getLogger(__name__)
 
-CLIENTS = {"github": github}
+CLIENTS = {"github": github, "gitlab": gitlab}
 
 __all__ = ["BadDelivery", "TrackerError"]
 
@@ -50,7 +50,7 @@ def tracker_issue_create(*, item: ActionItem, connection: TrackerConnection, lin
 
 def tracker_issue_link(*, item: ActionItem, connection: TrackerConnection, reference: str):
     """Link an existing issue, given by its number or web address; its state applies."""
-    key = client(connection).key_from(reference, connection)
+    key = client(connection).key_from(reference.strip(), connection)
     if key is None:
         raise ValidationError(f"Give an issue number or an issue address in {connection.project}.")
     issue = client(connection).get(connection, key)
@@ -85,7 +85,7 @@ def tracker_apply(*, link: TrackerLink, issue: Issue, force: bool = False) -> st
             return "stale"
         item = link.item
         outcome = "unchanged"
-        if issue.closed != (item.status == Status.DONE) or _assignee_differs(item, issue):
+        if _differs(item, issue):
             if not force and item.updated_at > issue.updated_at:
                 item.note_change(
                     by=None,
@@ -103,7 +103,12 @@ def tracker_apply(*, link: TrackerLink, issue: Issue, force: bool = False) -> st
         return outcome
 
 
-def _assignee_differs(item, issue: Issue) -> bool:
+def _differs(item, issue: Issue) -> bool:
+    """Whether the issue says something else than the item about what both sides have."""
+    if issue.closed != (item.status == Status.DONE):
+        return True
+    if issue.due_date and issue.due_date != item.due_date:
+        return True
     if not issue.assignee:
         return False
     return issue.assignee != _login(item.owner) and _user(issue.assignee) is not None
@@ -117,6 +122,8 @@ def _take(item: ActionItem, link: TrackerLink, issue: Issue) -> str:
     link.last_error = ""
     if issue.assignee and (owner := _user(issue.assignee)) and owner.pk != item.owner_id:
         item.reassign(owner, by=None)
+    if issue.due_date and issue.due_date != item.due_date:
+        item.move_due_date(issue.due_date, by=None)
     try:
         if issue.closed and item.status != Status.DONE:
             item.complete(by=None, note=f"Closed in {link}.")
