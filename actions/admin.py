@@ -103,7 +103,8 @@ class TrackerConnectionForm(forms.ModelForm):
 
     class Meta:
         model = TrackerConnection
-        fields = ["name", "kind", "base_url", "project", "token", "webhook_secret", "labels"]
+        fields = ["name", "kind", "base_url", "project", "email", "token", "webhook_secret"]
+        fields += ["labels"]
         fields += ["enabled"]
 
     def __init__(self, *args, **kwargs):

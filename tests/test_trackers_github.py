@@ -4,7 +4,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.fernet import Fernet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,14 +14,10 @@ from tests.tracker_servers import FakeGitHub, connected, deliver, linked_item
 
 pytestmark = pytest.mark.django_db
 
-KEY = Fernet.generate_key().decode()
-
 
 @pytest.fixture
 def github(settings):
-    settings.DEBRIEF_FIELD_KEYS = KEY
-    settings.OUTBOUND_ALLOW_PRIVATE = True
-    fake = connected(FakeGitHub(), name="GitHub: acme/web", kind="github")
+    fake = connected(FakeGitHub(), settings, name="GitHub: acme/web", kind="github")
     yield fake
     fake.stop()
 

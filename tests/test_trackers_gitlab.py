@@ -1,30 +1,23 @@
 """Action items kept in step with GitLab issues, against a stand-in GitLab on loopback."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
-from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from actions.models import Status
 from actions.trackers import services
 from tests.factories import ActionItemFactory, UserFactory
-from tests.tracker_servers import FakeGitLab, connected, deliver, linked_item
+from tests.tracker_servers import FakeGitLab, connected, deliver, later, linked_item
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def gitlab(settings):
-    settings.DEBRIEF_FIELD_KEYS = Fernet.generate_key().decode()
-    settings.OUTBOUND_ALLOW_PRIVATE = True
-    fake = connected(FakeGitLab(), name="GitLab: acme/web", kind="gitlab")
+    fake = connected(FakeGitLab(), settings, name="GitLab: acme/web", kind="gitlab")
     yield fake
     fake.stop()
-
-
-def later(minutes: int) -> datetime:
-    return datetime.now(UTC) + timedelta(minutes=minutes)
 
 
 def test_creating_an_issue_sends_labels_the_owners_gitlab_id_and_a_link_back(client, gitlab):

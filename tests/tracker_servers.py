@@ -11,10 +11,11 @@ import copy
 import hashlib
 import hmac
 import json
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -33,10 +34,18 @@ def stamp(when: datetime | None = None) -> str:
     return (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def connected(fake: FakeTracker, *, name: str, kind: str) -> FakeTracker:
-    """Start the stand-in and add a tracker connection to it."""
+def later(minutes: int) -> datetime:
+    return datetime.now(UTC) + timedelta(minutes=minutes)
+
+
+def connected(fake: FakeTracker, settings, *, name: str, kind: str) -> FakeTracker:
+    """Start the stand-in and add a tracker connection to it (a key, loopback allowed)."""
+    from cryptography.fernet import Fernet
+
     from actions.models import TrackerConnection
 
+    settings.DEBRIEF_FIELD_KEYS = Fernet.generate_key().decode()
+    settings.OUTBOUND_ALLOW_PRIVATE = True
     url = fake.start()
     fake.connection = TrackerConnection.objects.create(
         name=name,
@@ -52,7 +61,7 @@ def connected(fake: FakeTracker, *, name: str, kind: str) -> FakeTracker:
 
 def deliver(client, fake: FakeTracker, delivery: Delivery):
     """Hand a webhook delivery to Debrief as the tracker would post it."""
-    url = reverse("trackers:webhook", args=[fake.connection.pk])
+    url = reverse("trackers:webhook", args=[fake.connection.pk]) + delivery.query
     headers = {k: v for k, v in delivery.headers.items() if k != "Content-Type"}
     return client.post(url, delivery.body, content_type="application/json", headers=headers)
 
@@ -82,6 +91,7 @@ class Recorded:
 class Delivery:
     headers: dict[str, str]
     body: bytes
+    query: str = ""  # what the webhook's URL adds, for a sender that cannot sign
 
 
 @dataclass
@@ -100,7 +110,7 @@ class FakeTracker:
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self, status: int, data) -> None:
-                body = json.dumps(data).encode()
+                body = b"" if data is None else json.dumps(data).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
@@ -335,3 +345,99 @@ class FakeGitLab(FakeTracker):
             "X-Gitlab-Token": self.secret,
         }
         return Delivery(headers, body)
+
+
+@dataclass
+class FakeJira(FakeTracker):
+    """Jira's REST API v2 (create, get, edit, transitions) for one project, and its webhooks.
+
+    `cloud` signs deliveries with X-Hub-Signature as Jira Cloud does; otherwise the secret
+    goes in the webhook URL's query, as a Data Center webhook set up per the README sends it.
+    """
+
+    project: str = "OPS"
+    token: str = "jira-pat"
+    secret: str = "jira-hook-secret"
+    cloud: bool = False
+
+    def authorized(self, headers) -> bool:
+        return headers.get("Authorization") == f"Bearer {self.token}"
+
+    def route(self, method: str, path: str, payload: dict):
+        api = "/rest/api/2/issue"
+        if method == "POST" and path == api:
+            fields = payload.get("fields", {})
+            if fields.get("project", {}).get("key") != self.project:
+                return 400, {"errorMessages": [], "errors": {"project": "project is required"}}
+            issue = self.add(title=fields["summary"])
+            issue["fields"]["labels"] = fields.get("labels", [])
+            issue["fields"]["assignee"] = fields.get("assignee")
+            return 201, {"id": issue["id"], "key": issue["key"], "self": issue["self"]}
+        match = re.fullmatch(rf"{api}/{self.project}-(\d+)(/transitions)?(\?.*)?", path)
+        issue = self.issues.get(int(match.group(1))) if match else None
+        if issue is None:
+            return 404, {"errorMessages": ["Issue does not exist"], "errors": {}}
+        if match.group(2) and method == "GET":
+            return 200, fixture("jira", "transitions")
+        if match.group(2) and method == "POST":
+            offered = {t["id"]: t["to"] for t in fixture("jira", "transitions")["transitions"]}
+            issue["fields"]["status"] = offered[payload["transition"]["id"]]
+            issue["fields"]["updated"] = jira_time()
+            return 204, None
+        if method == "PUT":
+            issue["fields"].update(payload.get("fields", {}))
+            issue["fields"]["updated"] = jira_time()
+            return 204, None
+        return 200, issue
+
+    def add(self, *, title: str = "An issue", state: str = "new") -> dict:
+        number = len(self.issues) + 1
+        issue = fixture("jira", "issue")
+        issue.update(id=str(10000 + number), key=f"{self.project}-{number}")
+        issue["self"] = f"https://acme.atlassian.example/rest/api/2/issue/{issue['id']}"
+        issue["fields"].update(
+            summary=title, status=fixture("jira", "statuses")[state], updated=jira_time()
+        )
+        self.issues[number] = issue
+        return issue
+
+    def change(
+        self,
+        number: int,
+        *,
+        at: datetime,
+        state: str | None = None,
+        assignee: str | None = None,
+        due_date: str | None = None,
+    ) -> Delivery:
+        """Someone changes the issue in Jira at `at`; returns the webhook Jira sends."""
+        fields = self.issues[number]["fields"]
+        if state:
+            fields["status"] = fixture("jira", "statuses")[state]
+        if assignee:
+            fields["assignee"] = {"name": assignee, "displayName": assignee.title()}
+        if due_date:
+            fields["duedate"] = due_date
+        fields["updated"] = jira_time(at)
+        return self.event(number)
+
+    def event(self, number: int) -> Delivery:
+        payload = fixture("jira", "event")
+        payload["issue"] = copy.deepcopy(self.issues[number])
+        return self.signed(json.dumps(payload).encode())
+
+    def signed(self, body: bytes, *, event: str = "") -> Delivery:
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Atlassian Webhook HTTP Client",
+        }
+        if self.cloud:
+            digest = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+            headers["X-Hub-Signature"] = f"sha256={digest}"
+            headers["X-Atlassian-Webhook-Identifier"] = str(uuid.uuid4())
+            return Delivery(headers, body)
+        return Delivery(headers, body, f"?secret={self.secret}")
+
+
+def jira_time(when: datetime | None = None) -> str:
+    return (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")

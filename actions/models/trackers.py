@@ -10,6 +10,7 @@ from config.encryption import EncryptedTextField
 class TrackerKind(models.TextChoices):
     GITHUB = "github", "GitHub Issues"
     GITLAB = "gitlab", "GitLab issues"
+    JIRA = "jira", "Jira (Cloud or Data Center)"
 
 
 class TrackerConnection(models.Model):
@@ -19,12 +20,21 @@ class TrackerConnection(models.Model):
     kind = models.CharField(max_length=12, choices=TrackerKind.choices)
     base_url = models.URLField(
         default="https://api.github.com",
-        help_text="GitHub: https://api.github.com; GitLab: the site, e.g. https://gitlab.com.",
+        help_text="GitHub: https://api.github.com; GitLab: the site, e.g. https://gitlab.com; "
+        "Jira: the site, e.g. https://acme.atlassian.net.",
     )
     project = models.CharField(
-        max_length=200, help_text="GitHub: owner/repository; GitLab: group/project path."
+        max_length=200,
+        help_text="GitHub: owner/repository; GitLab: group/project path; Jira: project key.",
     )
-    token = EncryptedTextField(blank=True, help_text="Encrypted; never shown again.")
+    email = models.EmailField(
+        blank=True, help_text="Jira Cloud: the account's email, used with its API token."
+    )
+    token = EncryptedTextField(
+        blank=True,
+        help_text="An API token (Jira Cloud), personal access token (Jira Data Center, GitLab, "
+        "GitHub); encrypted, never shown again.",
+    )
     webhook_secret = EncryptedTextField(blank=True, help_text="Encrypted; never shown again.")
     labels = models.CharField(
         max_length=200, blank=True, help_text="Comma-separated labels added to created issues."

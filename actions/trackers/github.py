@@ -74,14 +74,14 @@ def key_from(reference: str, connection) -> str | None:
     return None
 
 
-def verify(connection, headers: Mapping[str, str], body: bytes) -> bool:
+def verify(connection, headers: Mapping[str, str], body: bytes, query=None) -> bool:
     signature = headers.get("X-Hub-Signature-256", "")
     secret = connection.webhook_secret.encode()
     expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
     return bool(connection.webhook_secret) and hmac.compare_digest(signature, expected)
 
 
-def webhook_issue(headers: Mapping[str, str], body: bytes) -> Issue | None:
+def webhook_issue(connection, headers: Mapping[str, str], body: bytes) -> Issue | None:
     """The issue an `issues` event is about; None for other events (a `ping`, say)."""
     if headers.get("X-GitHub-Event") != "issues":
         return None

@@ -103,13 +103,13 @@ def key_from(reference: str, connection) -> str | None:
     return None
 
 
-def verify(connection, headers: Mapping[str, str], body: bytes) -> bool:
+def verify(connection, headers: Mapping[str, str], body: bytes, query=None) -> bool:
     token = headers.get("X-Gitlab-Token", "")
     secret = connection.webhook_secret
     return bool(secret) and hmac.compare_digest(token.encode(), secret.encode())
 
 
-def webhook_issue(headers: Mapping[str, str], body: bytes) -> Issue | None:
+def webhook_issue(connection, headers: Mapping[str, str], body: bytes) -> Issue | None:
     """The issue an issue event is about; None for other events."""
     if headers.get("X-Gitlab-Event") not in ("Issue Hook", "Confidential Issue Hook"):
         return None

@@ -17,12 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from actions.models import ActionItem, Status, TrackerConnection, TrackerLink
-from actions.trackers import github, gitlab
+from actions.trackers import github, gitlab, jira
 from actions.trackers.base import BadDelivery, Issue, TrackerError
 
 logger = logging.getLogger(__name__)
 
-CLIENTS = {"github": github, "gitlab": gitlab}
+CLIENTS = {"github": github, "gitlab": gitlab, "jira": jira}
 
 __all__ = ["BadDelivery", "TrackerError"]
 
@@ -137,7 +137,7 @@ def _take(item: ActionItem, link: TrackerLink, issue: Issue) -> str:
 
 def tracker_webhook_receive(*, connection: TrackerConnection, headers: Mapping, body: bytes) -> str:
     """Apply one verified delivery; BadDelivery for a body that is not an issue event."""
-    issue = client(connection).webhook_issue(headers, body)
+    issue = client(connection).webhook_issue(connection, headers, body)
     if issue is None:
         return "ignored"
     link = TrackerLink.objects.filter(connection=connection, key=issue.key).first()

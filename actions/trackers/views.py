@@ -63,7 +63,8 @@ def _linked(request, item, service, *, link_back: bool) -> HttpResponse:
 @require_POST
 def webhook(request: HttpRequest, pk: int) -> JsonResponse:
     connection = get_object_or_404(TrackerConnection, pk=pk, enabled=True)
-    if not services.client(connection).verify(connection, request.headers, request.body):
+    tracker = services.client(connection)
+    if not tracker.verify(connection, request.headers, request.body, request.GET):
         logger.warning("Tracker %s: a delivery without a valid signature", pk)
         return JsonResponse({"error": "Missing or wrong secret or signature."}, status=401)
     try:
