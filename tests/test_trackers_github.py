@@ -166,6 +166,19 @@ def test_reconciliation_applies_a_change_whose_webhook_was_missed(github):
     assert services.trackers_reconcile() == {"stale": 1}
 
 
+def test_reconciliation_pushes_an_item_change_that_was_never_pushed(
+    github, celery_eager, django_capture_on_commit_callbacks
+):
+    item, number = linked_item(github)
+    item.complete(by=item.owner)  # as a bulk change or the API does: no push of its own
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.trackers_reconcile() == {"pushed": 1}
+
+    assert github.issues[number]["state"] == "closed"
+    assert services.trackers_reconcile() == {"stale": 1}
+
+
 def test_a_newer_tracker_change_wins_over_an_older_item_change_and_both_are_recorded(
     client, github
 ):

@@ -196,5 +196,10 @@ def trackers_reconcile() -> dict[str, int]:
             outcome = "failed"
         else:
             outcome = tracker_apply(link=link, issue=issue)
+            # Nothing new in the tracker, yet it says otherwise: the item changed by a way that
+            # pushes nothing (bulk changes, the API), so its state goes to the tracker now.
+            if outcome == "stale" and _differs(ActionItem.objects.get(pk=link.item_id), issue):
+                transaction.on_commit(lambda item_id=link.item_id: _enqueue_push(item_id))
+                outcome = "pushed"
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
