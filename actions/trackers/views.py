@@ -50,7 +50,7 @@ def _linked(request, item, service, *, link_back: bool) -> HttpResponse:
         link = service(item=item, connection=connection, **arguments)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    except services.TrackerError as error:
+    except (services.TrackerError, services.BadDelivery) as error:
         messages.error(request, f"{connection.name} did not accept it: {error}")
     else:
         messages.success(request, f"Linked to {link}.")
