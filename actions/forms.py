@@ -303,7 +303,7 @@ class ReminderPreferenceForm(forms.ModelForm):
 
     class Meta:
         model = ReminderPreference
-        fields = ["opted_out", "hour", "time_zone", "webhook_url"]
+        fields = ["opted_out", "hour", "time_zone", "webhook_url", "chat_layout"]
         widgets = {
             "webhook_url": forms.URLInput(
                 attrs={"placeholder": "https://hooks.slack.com/services/…"}

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from config import chat
+
 
 class DeliveryError(Exception):
     """Nothing was delivered: the server could not be reached, or did not answer in time."""
@@ -135,12 +137,15 @@ def request(
     return Answer(answer.status, answer.reason, names, content)
 
 
-def post_chat(url: str, text: str, *, timeout: float) -> None:
-    """POST {"text": …} to a Slack-compatible incoming webhook; raises unless it answers 2xx."""
+def post_chat(
+    url: str, message: chat.Message, *, timeout: float, layout: str = "", agent: str = "Debrief"
+) -> None:
+    """POST `message` to a chat incoming webhook, laid out for the tool (`layout`, else as the
+    URL's host suggests: `config.chat.detect`); raises unless it answers 2xx."""
     response = post(
         url,
-        json.dumps({"text": text}).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "Debrief reminders"},
+        json.dumps(chat.render(message, layout, url)).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": agent},
         timeout=timeout,
     )
     if not response.ok:

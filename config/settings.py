@@ -87,6 +87,10 @@ if not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Hosts whose links an outside version of a postmortem removes, besides SITE_URL's and private
+# addresses: the wiki, the dashboards, the chat ("wiki.corp.example,grafana.corp.example";
+# a host covers its subdomains).
+INTERNAL_HOSTS = env_list("INTERNAL_HOSTS", [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [SITE_URL])
 
 INSTALLED_APPS = [

@@ -6,6 +6,7 @@ from accounts import views as accounts_views
 from actions import health
 from config import views
 from config.api import urls as api_urls
+from postmortems import sharing
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("logout/", OIDCLogoutView.as_view(), name="logout"),
     path("", include("accounts.urls")),
     path("postmortems/", include("postmortems.urls")),
+    # An outside version of a postmortem, for anyone with its secret link.
+    path("shared/<str:token>/", sharing.shared, name="shared"),
     path("alerts/", include("postmortems.alerts.urls")),
     path("trackers/", include("actions.trackers.urls")),
     path("actions/", include("actions.urls")),

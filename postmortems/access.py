@@ -11,6 +11,12 @@ rule is made of sit on the models (`Postmortem.objects.visible_to`, `Postmortem.
   with it; an action item also by its owner, who is reminded of it whatever the postmortem.
 - Editing is for its owner, co-authors and admins; an item is also changed by its owner and
   creator.
+- Interview notes are private to their facilitator and their participant until shared; shared,
+  they are readable with the postmortem (`readable_interviews`). Admins are not let in early:
+  what someone said in confidence is theirs to share.
+- An outside version (`may_share_outside`) is made by the postmortem's editors from a published,
+  unrestricted postmortem, and served without login only while released, unrevoked and the
+  postmortem still published and unrestricted (`shared_outside`).
 - What leaves the site follows `outbound()`.
 
 Rows are matched by model, so this module imports no app above postmortems.
@@ -30,11 +36,21 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 
-from postmortems.models import Postmortem, PostmortemQuerySet
+from postmortems.models import (
+    ExternalVersion,
+    Interview,
+    Postmortem,
+    PostmortemQuerySet,
+    Status,
+)
+from postmortems.models.external import token_hash
 
 NOT_FOUND = "No postmortem matches the given query."
 EDITORS_ONLY = "Only the owner and co-authors can edit this postmortem."
 ITEM_NOT_FOUND = "No action item matches the given query."
+INTERVIEW_NOT_FOUND = "No interview matches the given query."
+INTERVIEWERS_ONLY = "Only the interview's facilitator and participant can change it."
+NO_OUTSIDE_VERSION = "Only a published postmortem that is not restricted can be shared outside."
 ITEM_CHANGERS_ONLY = (
     "Only the item's owner, its creator and the postmortem's authors can change it."
 )
@@ -209,6 +225,72 @@ def readers_of(postmortem_ids: Iterable[int]) -> dict[int, set[int]]:
                 readers[pk].add(user)
     admins = set(get_user_model().objects.filter(is_superuser=True).values_list("pk", flat=True))
     return {pk: people | admins for pk, people in readers.items()}
+
+
+# Interviews -------------------------------------------------------------------------------
+
+
+def readable_interviews(who, postmortem: Postmortem) -> QuerySet:
+    """The interviews of `postmortem` that `who` may read: none unless they may read the
+    postmortem; of those, the shared ones and the ones they facilitated or gave."""
+    user = _user(who)
+    if not (user.is_authenticated and may_read(user, postmortem)):
+        return Interview.objects.none()
+    mine = Q(facilitator=user) | Q(participant=user)
+    return postmortem.interviews.filter(Q(shared=True) | mine)
+
+
+def may_change_interview(who, interview: Interview) -> bool:
+    """Its facilitator and its participant, while they may read the postmortem."""
+    user = _user(who)
+    return interview.is_private_to(user) and may_read(user, interview.postmortem)
+
+
+def get_interview_for_read(who, postmortem: Postmortem, pk: int) -> Interview:
+    interview = readable_interviews(who, postmortem).select_related("participant").filter(pk=pk)
+    if (found := interview.first()) is None:
+        raise Http404(INTERVIEW_NOT_FOUND)
+    return found
+
+
+def get_interview_for_change(who, postmortem: Postmortem, pk: int) -> Interview:
+    """A 404 for those who may not read it, a 403 for readers who are neither of the two."""
+    interview = get_interview_for_read(who, postmortem, pk)
+    if not may_change_interview(who, interview):
+        raise PermissionDenied(INTERVIEWERS_ONLY)
+    return interview
+
+
+# Outside versions -------------------------------------------------------------------------
+
+
+def may_share_outside(who, postmortem: Postmortem) -> bool:
+    """Restricted postmortems never go outside: their readers are a list of names, and a link
+    without login has no names. Drafts neither: only what was reviewed and published."""
+    return (
+        may_edit(who, postmortem)
+        and not postmortem.restricted
+        and postmortem.status == Status.PUBLISHED
+    )
+
+
+def shared_outside(token: str) -> ExternalVersion:
+    """The released outside version whose link carries `token`; a 404 for anything else
+    (unknown, revoked, or its postmortem since restricted or unpublished). Looked up by the
+    token's hash, so no comparison of the secret itself can be timed."""
+    version = (
+        ExternalVersion.objects.filter(
+            token_hash=token_hash(token),
+            state=ExternalVersion.State.RELEASED,
+            postmortem__restricted=False,
+            postmortem__status=Status.PUBLISHED,
+        )
+        .select_related("postmortem")
+        .first()
+    )
+    if version is None:
+        raise Http404("This link is not shared, or no longer.")
+    return version
 
 
 # What leaves the site ---------------------------------------------------------------------

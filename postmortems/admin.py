@@ -8,6 +8,7 @@ from postmortems.models import (
     LintTerm,
     Postmortem,
     PostmortemTemplate,
+    QualityWeights,
     TimelineEvent,
 )
 
@@ -24,8 +25,17 @@ class ContributingFactorInline(admin.TabularInline):
 
 @admin.register(Postmortem)
 class PostmortemAdmin(admin.ModelAdmin):
-    list_display = ["reference", "title", "severity", "status", "owner", "started_at", "created_at"]
-    list_filter = ["status", "severity", "services"]
+    list_display = [
+        "reference",
+        "title",
+        "kind",
+        "severity",
+        "status",
+        "owner",
+        "started_at",
+        "created_at",
+    ]
+    list_filter = ["status", "kind", "severity", "services"]
     search_fields = ["title", "summary", "impact"]
     raw_id_fields = ["owner"]
     filter_horizontal = ["coauthors", "services"]
@@ -52,6 +62,17 @@ class ContributingFactorAdmin(admin.ModelAdmin):
 @admin.register(PostmortemTemplate)
 class PostmortemTemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "is_default", "description"]
+
+
+@admin.register(QualityWeights)
+class QualityWeightsAdmin(admin.ModelAdmin):
+    """The one row of weights: its change page is reached straight from the admin's index."""
+
+    def has_add_permission(self, request) -> bool:
+        return not QualityWeights.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(LintTerm)

@@ -41,10 +41,12 @@ SeverityNumber = Annotated[int, Field(ge=1, le=4, description="1 (SEV1, critical
 EventKind = Literal[tuple(TimelineEvent.Kind.values)]  # type: ignore[valid-type]
 FactorCategory = Literal[tuple(ContributingFactor.Category.values)]  # type: ignore[valid-type]
 StatusName = Literal["draft", "in_review", "published"]
+KindName = Literal["incident", "near_miss"]
 # What PATCH changes, and so what its ETag is the version of; text_version moves with the
 # timeline and the factors, which are added through their own endpoints.
 VERSIONED = [
     "title",
+    "kind",
     "severity",
     "time_zone",
     "started_at",
@@ -56,6 +58,7 @@ VERSIONED = [
     "customers_affected",
     "failed_requests",
     "support_tickets",
+    "could_have_happened",
     "went_well",
     "went_poorly",
     "got_lucky",
@@ -67,6 +70,7 @@ VERSIONED = [
 SUMMARY_COLUMNS = [
     "id",
     "title",
+    "kind",
     "severity",
     "status",
     "owner__username",
@@ -114,7 +118,8 @@ class PostmortemSummary(Schema):
     id: int
     reference: str
     title: str
-    severity: int
+    kind: str = Field(description="incident or near_miss.")
+    severity: int | None = Field(description="1 to 4; null for a near miss.")
     status: str
     owner: str = Field(description="The owner's username.")
     restricted: bool
@@ -172,7 +177,8 @@ class PostmortemDetail(PostmortemSummary):
 
 class PostmortemIn(Schema):
     title: Text(200, 1)
-    severity: SeverityNumber = 3
+    kind: KindName = "incident"
+    severity: SeverityNumber | None = Field(3, description="Ignored for a near miss.")
     time_zone: Text(64) = Field(default_factory=lambda: settings.TIME_ZONE)
     started_at: Moment | None = None
     summary: Text(MAX_TEXT) = ""
@@ -180,6 +186,7 @@ class PostmortemIn(Schema):
     went_well: Text(MAX_TEXT) = ""
     went_poorly: Text(MAX_TEXT) = ""
     got_lucky: Text(MAX_TEXT) = ""
+    could_have_happened: Text(MAX_TEXT) = ""
     restricted: bool = False
     services: list[Text(100, 1)] = Field(default=[], max_length=50)
     timeline: list[EventIn] = Field(default=[], max_length=1000)
@@ -191,6 +198,7 @@ Count = Field(default=None, ge=0, le=2_147_483_647)
 
 class PostmortemPatch(Schema):
     title: Text(200, 1) = None
+    kind: KindName = None
     severity: SeverityNumber = None
     time_zone: Text(64) = None
     started_at: Moment | None = None
@@ -205,6 +213,7 @@ class PostmortemPatch(Schema):
     went_well: Text(MAX_TEXT) = None
     went_poorly: Text(MAX_TEXT) = None
     got_lucky: Text(MAX_TEXT) = None
+    could_have_happened: Text(MAX_TEXT) = None
     no_actions_reason: Text(MAX_TEXT) = None
     restricted: bool = None
     services: list[Text(100, 1)] = Field(default=None, max_length=50)
@@ -213,6 +222,7 @@ class PostmortemPatch(Schema):
 class PostmortemFilters(Schema):
     q: Text(200) | None = Field(None, description="Search in title, summary and impact; PM-42.")
     status: StatusName | None = None
+    kind: KindName | None = None
     severity: SeverityNumber | None = None
     service: Text(100) | None = Field(None, description="A service's name.")
     started_after: Day | None = None
@@ -368,7 +378,9 @@ def update_postmortem(
             postmortem.full_clean(exclude=["owner"])
         except Exception as error:
             raise _rows_error(error, "") from None
-        postmortem.save(update_fields=[*changes, "updated_at"])
+        # A new kind sets the severity too (a near miss has none): saved together.
+        also = ["severity"] if "kind" in changes else []
+        postmortem.save(update_fields=[*{*changes, *also}, "updated_at"])
         if names is not None:
             _set_services(postmortem, names)
         if set(changes) - NOT_REVIEWED:

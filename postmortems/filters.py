@@ -1,13 +1,16 @@
 import django_filters
 from django import forms
 
-from postmortems.models import Postmortem, Severity, Status
+from postmortems.models import Postmortem, PostmortemKind, Severity, Status
 from teams.models import Team
 
 
 class PostmortemFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any status")
+    kind = django_filters.ChoiceFilter(
+        choices=PostmortemKind.choices, empty_label="Incidents and near misses"
+    )
     severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity")
     # By name, so a service's badge links here as ?service=<name>.
     service = django_filters.ModelChoiceFilter(
@@ -41,7 +44,16 @@ class PostmortemFilter(django_filters.FilterSet):
 
     class Meta:
         model = Postmortem
-        fields = ["q", "status", "severity", "service", "team", "started_after", "started_before"]
+        fields = [
+            "q",
+            "status",
+            "kind",
+            "severity",
+            "service",
+            "team",
+            "started_after",
+            "started_before",
+        ]
 
     @property
     def form(self):

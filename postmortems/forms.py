@@ -15,7 +15,17 @@ from config.fields import ModelChoiceField, PeopleField, TimeZoneField
 from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems.chatlog import KIND_PHRASES, ChatMessage, KindVocabulary
-from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
+from postmortems.models import (
+    OUTSIDE_SECTIONS,
+    ContributingFactor,
+    Interview,
+    Postmortem,
+    PostmortemKind,
+    PostmortemTemplate,
+    ProposedEvent,
+    Severity,
+    TimelineEvent,
+)
 from services.forms import AffectedServicesMixin, NewServicesField, ServicesField
 from teams.forms import GroupsField
 from teams.models import Team
@@ -102,7 +112,20 @@ def _check_after_start(form: forms.Form, cleaned: dict) -> None:
             form.add_error(name, f"{label} cannot be before the impact started.")
 
 
+class KindField(forms.ChoiceField):
+    """Incident or near miss. Left out of the data (an older client), it stays as it is."""
+
+    widget = forms.RadioSelect
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=PostmortemKind.choices, required=False, label="Kind", **kwargs)
+
+    def has_changed(self, initial, data) -> bool:
+        return bool(data) and super().has_changed(initial, data)
+
+
 class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
+    kind = KindField()
     time_zone = TimeZoneField(label="Incident time zone", initial=settings.TIME_ZONE)
     started_at = LocalDateTimeField(label="Impact started", required=False)
     services = ServicesField()
@@ -118,6 +141,7 @@ class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.Mode
         model = Postmortem
         fields = [
             "title",
+            "kind",
             "severity",
             "template",
             "time_zone",
@@ -129,12 +153,14 @@ class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.Mode
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].initial = PostmortemTemplate.objects.filter(is_default=True).first()
+        _kind_and_severity(self)
 
 
 class DetailsForm(
     DistinctIdsMixin, VersionedFormMixin, IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm
 ):
     time_zone = TimeZoneField(label="Incident time zone")
+    kind = KindField()
     services = ServicesField()
     new_services = NewServicesField()
     started_at = LocalDateTimeField(label="Impact started", required=False)
@@ -154,6 +180,7 @@ class DetailsForm(
         model = Postmortem
         fields = [
             "title",
+            "kind",
             "severity",
             "time_zone",
             "started_at",
@@ -171,11 +198,18 @@ class DetailsForm(
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].keep(self.instance.time_zone)
+        _kind_and_severity(self)
 
     def clean(self):
         cleaned = super().clean()
         _check_after_start(self, cleaned)
         return cleaned
+
+
+def _kind_and_severity(form: forms.ModelForm) -> None:
+    """Only an incident has a SEV: the severity's choices say so."""
+    form.fields["severity"].choices = [("", "None (a near miss)"), *Severity.choices]
+    form.fields["severity"].help_text += " Left as it is for a near miss: it is cleared."
 
 
 def _narrative(label: str | None = None, rows: int = 6) -> forms.CharField:
@@ -197,10 +231,28 @@ class SummaryForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
 
 class ImpactForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     impact = _narrative("Impact")
+    could_have_happened = _narrative("What could have happened")
 
     class Meta:
         model = Postmortem
-        fields = ["impact", "customers_affected", "failed_requests", "support_tickets"]
+        fields = [
+            "impact",
+            "customers_affected",
+            "failed_requests",
+            "support_tickets",
+            "could_have_happened",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A near miss reached no customer: it says what could have happened instead.
+        if self.instance.is_near_miss:
+            for name in ["impact", "customers_affected", "failed_requests", "support_tickets"]:
+                del self.fields[name]
+        else:
+            del self.fields["could_have_happened"]
+        if "version" in self.fields:  # the version is of the fields the form edits
+            self.fields["version"].initial = self.saved_version()
 
 
 class LessonsForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
@@ -364,7 +416,15 @@ class TimelineImportForm(forms.Form):
 class DraftForm(forms.Form):
     field = forms.ChoiceField(
         choices=[
-            (name, name) for name in ["summary", "impact", "went_well", "went_poorly", "got_lucky"]
+            (name, name)
+            for name in [
+                "summary",
+                "impact",
+                "could_have_happened",
+                "went_well",
+                "went_poorly",
+                "got_lucky",
+            ]
         ]
     )
     text = forms.CharField(max_length=MAX_TEXT, required=False, strip=False)
@@ -380,4 +440,61 @@ class AcknowledgeForm(forms.Form):
         widget=forms.TextInput(
             attrs={"placeholder": "e.g. a quotation from the customer's ticket"}
         ),
+    )
+
+
+# Several perspectives: interview notes and the events they propose.
+
+
+class ParticipantField(ModelChoiceField):
+    def label_from_instance(self, user) -> str:
+        name = user.get_full_name()
+        return f"{name} ({user.username})" if name else user.username
+
+
+class InterviewForm(DistinctIdsMixin, VersionedFormMixin, IncidentTimesMixin, forms.ModelForm):
+    interviewed_at = LocalDateTimeField(label="Interviewed on")
+
+    class Meta:
+        model = Interview
+        fields = ["participant", "participant_name", "interviewed_at", "knew", "saw", "made_sense"]
+        field_classes = {"participant": ParticipantField}
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3, "data-lint": "true"})
+            for name in ("knew", "saw", "made_sense")
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = self.fields["participant"].queryset.filter(is_active=True)
+        self.fields["participant"].queryset = people.order_by("first_name", "username")
+        for name in ("knew", "saw", "made_sense"):
+            self.fields[name].max_length = MAX_TEXT
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("participant") and not cleaned.get("participant_name", "").strip():
+            self.add_error("participant", "Say who was interviewed: pick them or write a name.")
+        return cleaned
+
+
+class ProposedEventForm(DistinctIdsMixin, IncidentTimesMixin, forms.ModelForm):
+    occurred_at = LocalDateTimeField(label="When")
+    description = forms.CharField(
+        label="What happened, as they saw it",
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 2, "data-lint": "true"}),
+    )
+
+    class Meta:
+        model = ProposedEvent
+        fields = ["occurred_at", "description"]
+
+
+class OutsideSectionsForm(forms.Form):
+    removed_sections = forms.MultipleChoiceField(
+        label="Leave out these sections",
+        choices=OUTSIDE_SECTIONS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )

@@ -71,11 +71,12 @@ def _texts(postmortem: Postmortem):
     for field, label in [
         ("summary", "Summary"),
         ("impact", "Impact"),
+        ("could_have_happened", "What could have happened"),
         ("went_well", "What went well"),
         ("went_poorly", "What went poorly"),
         ("got_lucky", "Where we got lucky"),
     ]:
-        section = "lessons" if field.startswith(("went", "got")) else field
+        section = {"went": "lessons", "got": "lessons", "cou": "impact"}.get(field[:3], field)
         yield field, label, f"#section-{section}", getattr(postmortem, field), False
     # Values rather than rows: a long timeline is thousands of texts, and the page draws only
     # its first events (an anchor past them opens the whole timeline).

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from postmortems import views
+from postmortems import interviews, sharing, views
 
 app_name = "postmortems"
 # Timeline events and contributing factors are added, edited and deleted by the same views.
@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/", views.postmortem_detail, name="detail"),
     path("<int:pk>/lint/", views.lint_summary, name="lint_summary"),
     path("<int:pk>/lint/acknowledge/", views.lint_acknowledge, name="lint_acknowledge"),
+    path("<int:pk>/quality/", views.quality_panel, name="quality"),
     path("<int:pk>/print/", views.postmortem_print, name="print"),
     path("<int:pk>/history/", views.postmortem_history_view, name="history"),
     path("<int:pk>/export.md", views.postmortem_export, name="export"),
@@ -30,4 +31,46 @@ urlpatterns = [
     path("<int:pk>/factors/add/", views.row_create, FACTORS, name="factor_create"),
     path("<int:pk>/factors/<int:row_id>/edit/", views.row_edit, FACTORS, name="factor_edit"),
     path("<int:pk>/factors/<int:row_id>/delete/", views.row_delete, FACTORS, name="factor_delete"),
+    # Several perspectives: interview notes and the events they propose.
+    path("<int:pk>/interviews/", interviews.interview_list, name="interviews"),
+    path("<int:pk>/interviews/add/", interviews.interview_create, name="interview_create"),
+    path(
+        "<int:pk>/interviews/<int:interview_id>/edit/",
+        interviews.interview_edit,
+        name="interview_edit",
+    ),
+    path(
+        "<int:pk>/interviews/<int:interview_id>/share/",
+        interviews.interview_share,
+        name="interview_share",
+    ),
+    path(
+        "<int:pk>/interviews/<int:interview_id>/propose/",
+        interviews.proposal_create,
+        name="proposal_create",
+    ),
+    path(
+        "<int:pk>/proposals/<int:proposal_id>/accept/",
+        interviews.proposal_decide,
+        {"decision": "accept"},
+        name="proposal_accept",
+    ),
+    path(
+        "<int:pk>/proposals/<int:proposal_id>/dismiss/",
+        interviews.proposal_decide,
+        {"decision": "dismiss"},
+        name="proposal_dismiss",
+    ),
+    path("<int:pk>/perspectives/", interviews.timeline_perspectives, name="perspectives"),
+    # A version to share outside: drafted, reviewed, released at a secret link, revoked.
+    path("<int:pk>/outside/", sharing.outside_versions, name="outside"),
+    path("<int:pk>/outside/<int:version_id>/", sharing.outside_preview, name="outside_preview"),
+    path(
+        "<int:pk>/outside/<int:version_id>/release/",
+        sharing.outside_release,
+        name="outside_release",
+    ),
+    path(
+        "<int:pk>/outside/<int:version_id>/revoke/", sharing.outside_revoke, name="outside_revoke"
+    ),
 ]

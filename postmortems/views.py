@@ -30,8 +30,10 @@ from postmortems.forms import (
     TimelineEventForm,
     TimelineImportForm,
 )
+from postmortems.interviews import interviews_context
 from postmortems.lint import MAX_LINT_CHARS, finding_acknowledge, lint_text, postmortem_lint_summary
 from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
+from postmortems.quality import postmortem_quality, quality_refresh
 from postmortems.services import (
     draft_save,
     drafts_for,
@@ -96,16 +98,33 @@ def document_context(
     # Read by the linter, the permission check and the templates alike: fetched once here.
     prefetch_related_objects([postmortem], "factors", "services", "coauthors")
     can_edit = access.may_edit(request, postmortem)
+    # Linting every text is a fifth of a long page's time; a reader, who cannot act on the
+    # findings, gets them (and the quality score, built on them) from their own URLs once the
+    # page has loaded.
+    lint = postmortem_lint_summary(postmortem) if can_edit else None
     return {
         "postmortem": postmortem,
-        # Linting every text is a fifth of a long page's time; a reader, who cannot act on
-        # the findings, gets them from the summary's own URL once the page has loaded.
-        "lint": postmortem_lint_summary(postmortem) if can_edit else None,
+        "lint": lint,
+        "quality": _quality(postmortem, lint) if can_edit else None,
         "can_edit": can_edit,
         **timeline_context(request, postmortem, show_all=all_events),
         **factors_context(request, postmortem),
+        **interviews_context(request, postmortem),
         "action_items": postmortem.action_items.select_related("owner"),
     }
+
+
+def _quality(postmortem: Postmortem, lint=None):
+    quality = postmortem_quality(postmortem, lint=lint)
+    quality_refresh(postmortem, quality)
+    return quality
+
+
+def quality_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The score and its checklist, fetched again after every change to the document."""
+    postmortem = access.get_postmortem_for_read(request, pk)
+    context = {"postmortem": postmortem, "quality": _quality(postmortem)}
+    return render(request, "postmortems/includes/quality.html", context)
 
 
 def postmortem_print(request: HttpRequest, pk: int) -> HttpResponse:

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Case, Count, F, Q, When
+from django.db.models import Avg, Case, Count, F, Q, When
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest, TruncWeek
 from django.urls import reverse
@@ -17,7 +17,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from actions.models import Status
-from postmortems.models import ContributingFactor, Severity
+from postmortems.models import ContributingFactor, PostmortemKind, Severity
 from reporting.budgets import service_budgets
 from reporting.filters import Filters
 from reporting.percentiles import Percentile
@@ -103,16 +103,19 @@ def _since(start: str, end: str) -> CombinedExpression:
 def incidents_by_month(filters: Filters) -> Chart:
     counts = {
         row.pop("month"): row
-        for row in filters.incidents()
+        # Near misses have no severity: counted in the same query, apart.
+        for row in filters.postmortems()
         .values(month=filters.month_of("occurred"))
         .annotate(
             **{f"sev{s.value}": Count("pk", filter=Q(severity=s.value)) for s in Severity},
+            near_misses=Count("pk", filter=Q(kind=PostmortemKind.NEAR_MISS)),
         )
     }
     rows = []
     for month in filters.months():
         found = counts.get(month, {})
         rows.append([month, *(found.get(f"sev{s.value}", 0) for s in Severity)])
+    near_misses = sum(found["near_misses"] for found in counts.values())
     return Chart(
         slug="incidents",
         title="Incidents per month by severity",
@@ -121,7 +124,9 @@ def incidents_by_month(filters: Filters) -> Chart:
         series=[1, 2, 3, 4],
         kind="stacked",
         unit="incidents",
-        description="Postmortems dated by when impact started (else when they were written).",
+        description="Postmortems dated by when impact started (else when they were written). "
+        "Near misses are counted apart.",
+        summary={"near_misses": near_misses},
     )
 
 
@@ -173,6 +178,38 @@ def response_times(filters: Filters) -> Chart:
         "when impact started.",
         styles=styles,
     )
+
+
+def quality_by_team(filters: Filters) -> Chart:
+    """Per month, the average review quality score of the postmortems each team owns, as
+    last computed (postmortems/quality.py); near misses count too."""
+    found = (
+        filters.postmortems()
+        .filter(quality_score__isnull=False)
+        .values("team__display_name", month=filters.month_of("occurred"))
+        .annotate(average=Avg("quality_score"))
+    )
+    averages = {(row["month"], row["team__display_name"] or ""): row["average"] for row in found}
+    teams = sorted({team for _, team in averages}, key=lambda name: (not name, name.lower()))
+    rows = [
+        [month, *(_rounded(averages.get((month, team))) for team in teams)]
+        for month in filters.months()
+    ]
+    return Chart(
+        slug="quality",
+        title="Review quality score by owning team",
+        columns=["Month", *(team or "No team" for team in teams)],
+        rows=rows,
+        series=list(range(1, len(teams) + 1)),
+        kind="lines",
+        unit="score",
+        description="The monthly average score (0 to 100) of each team's postmortems, "
+        "dated like the incidents.",
+    )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def error_budgets(filters: Filters, *, now: datetime) -> Chart:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from actions.models import ActionItem
 from postmortems import access
-from postmortems.models import Postmortem
+from postmortems.models import Postmortem, PostmortemKind
 from services.models import Service
 from teams.models import Team
 
@@ -49,6 +49,10 @@ class Filters:
         return Q(**{f"{moment}__gte": low, f"{moment}__lt": high})
 
     def incidents(self) -> QuerySet[Postmortem]:
+        """Incidents of the period and the filters: near misses are counted apart."""
+        return self.postmortems().exclude(kind=PostmortemKind.NEAR_MISS)
+
+    def postmortems(self) -> QuerySet[Postmortem]:
         """Postmortems of the period (dated by impact start, else creation) and the filters."""
         # The date spelled out rather than filtered on `occurred`, so that PostgreSQL sizes
         # the result from the columns' statistics and picks the plans for that many rows.

@@ -26,6 +26,7 @@ def _charts(filters: Filters, now: datetime) -> dict[str, Callable[[], charts.Ch
     return {
         "incidents": lambda: charts.incidents_by_month(filters),
         "response-times": lambda: charts.response_times(filters),
+        "quality": lambda: charts.quality_by_team(filters),
         "error-budget": lambda: charts.error_budgets(filters, now=now),
         "action-items": lambda: charts.action_items_weekly(filters),
         "overdue": lambda: charts.open_overdue(filters, today=today),

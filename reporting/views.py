@@ -35,6 +35,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             "charts": charts,
             "totals": charts["follow-through"].summary,
             "incident_count": sum(sum(row[1:]) for row in charts["incidents"].rows),
+            "near_miss_count": charts["incidents"].summary["near_misses"],
         }
     return render(request, "reporting/metrics.html", context)
 

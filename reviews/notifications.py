@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from actions.models import ReminderPreference
-from config import delivery, emails
+from config import chat, delivery, emails
 from postmortems.access import outbound
 from postmortems.models import Postmortem, Status
 from reviews.models import Reviewer
@@ -32,8 +32,12 @@ class Notice:
     url: str
     action: str  # the link's words: "Review it", "See what changed"
 
-    def chat_text(self) -> str:
-        return "\n".join([self.subject, *self.lines, f"{self.action}: {self.url}"])
+    def chat_message(self) -> chat.Message:
+        return chat.Message(
+            title=self.subject,
+            lines=[chat.Line(line) for line in self.lines],
+            buttons=[chat.Link(self.action, self.url)],
+        )
 
 
 def _name(user) -> str:
@@ -43,17 +47,23 @@ def _name(user) -> str:
 def _deliver(users, notice: Notice) -> int:
     """Email each person the notice, and post it to their chat webhook if they set one."""
     people = [user for user in users if user.is_active and user.email]
-    hooks = dict(
-        ReminderPreference.objects.filter(user__in=people)
+    hooks = {
+        user_id: (url, layout)
+        for user_id, url, layout in ReminderPreference.objects.filter(user__in=people)
         .exclude(webhook_url="")
-        .values_list("user_id", "webhook_url")
-    )
+        .values_list("user_id", "webhook_url", "chat_layout")
+    }
     for user in people:
         emails.send("review-notice", [user.email], {"notice": notice, "recipient": user})
-        if url := hooks.get(user.pk):
+        if hook := hooks.get(user.pk):
+            url, layout = hook
             try:
                 delivery.post_chat(
-                    url, notice.chat_text(), timeout=settings.REMINDER_WEBHOOK_TIMEOUT
+                    url,
+                    notice.chat_message(),
+                    layout=layout,
+                    timeout=settings.REMINDER_WEBHOOK_TIMEOUT,
+                    agent="Debrief reviews",
                 )
             except Exception as exc:  # a chat service being down never loses the email
                 logger.warning("Review notice webhook of %s failed: %s", user.username, exc)

@@ -186,9 +186,13 @@ def every_field(author, reviewer):
         AlertGroup,
         AlertReceipt,
         Draft,
+        ExternalVersion,
+        Interview,
         LintAcknowledgement,
         LintTerm,
         PostmortemTemplate,
+        ProposedEvent,
+        QualityWeights,
     )
     from reviews.models import Attendance, Transition
     from teams.models import Team
@@ -233,6 +237,14 @@ def every_field(author, reviewer):
             published_at=datetime(2026, 2, 28, 11, tzinfo=UTC),
         )  # fmt: skip
         update_change_reason(postmortem, "Imported from the wiki")
+        PostmortemFactory(
+            owner=author, title="Disk nearly full", kind="near_miss", severity=None,
+            could_have_happened="Orders lost for 2 hours.", quality_score=55,
+        )  # fmt: skip
+        QualityWeights.objects.create(
+            timeline_sources=1, two_factors=2, impact_quantified=3, lessons_written=4,
+            actions_specific=5, lint_clean=6, outside_reviewer=7,
+        )  # fmt: skip
         postmortem.services.add(service)
         postmortem.coauthors.add(reviewer)
         postmortem.allowed_users.add(UserFactory(username="reader"))
@@ -240,8 +252,26 @@ def every_field(author, reviewer):
         event = TimelineEventFactory(
             postmortem=postmortem, kind="detection", description="Alert fired",
             source_url="https://chat.example.com/1", starred=True,
+            perspective="Interview with Rui",
         )  # fmt: skip
         update_change_reason(event, "Typo")
+        interview = Interview.objects.create(
+            postmortem=postmortem, participant=reviewer, participant_name="Rui R.",
+            facilitator=author, interviewed_at=datetime(2026, 2, 28, 9, tzinfo=UTC),
+            knew="The cert was new.", saw="Errors.", made_sense="Waiting.", shared=True,
+            shared_at=datetime(2026, 2, 28, 10, tzinfo=UTC),
+        )  # fmt: skip
+        ProposedEvent.objects.create(
+            interview=interview, occurred_at=datetime(2026, 2, 27, 13, 2, tzinfo=UTC),
+            description="Paged", state="accepted", event=event, decided_by=author,
+            decided_at=datetime(2026, 2, 28, 11, tzinfo=UTC),
+        )  # fmt: skip
+        ExternalVersion.objects.create(
+            postmortem=postmortem, removed_sections=["impact"], content={"title": "Outage"},
+            state="revoked", token_hash="ab" * 32, created_by=author, released_by=reviewer,
+            released_at=datetime(2026, 2, 28, 12, tzinfo=UTC),
+            revoked_at=datetime(2026, 2, 28, 13, tzinfo=UTC),
+        )  # fmt: skip
         factor = ContributingFactorFactory(postmortem=postmortem, category="change")
         update_change_reason(factor, "Split")
         LintAcknowledgement.objects.create(
@@ -279,7 +309,7 @@ def every_field(author, reviewer):
         CalendarToken.objects.create(user=author, last_used_at=datetime(2026, 2, 28, tzinfo=UTC))
         ReminderPreference.objects.create(
             user=author, hour=7, time_zone="Europe/Berlin", opted_out=True,
-            webhook_url="https://hooks.example.com/x",
+            webhook_url="https://hooks.example.com/x", chat_layout="teams",
         )  # fmt: skip
         reminder = Reminder.objects.create(
             recipient=author, day=date(2026, 2, 28), status="failed", attempts=3, claim="sweep-1",

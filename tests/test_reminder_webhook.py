@@ -59,7 +59,7 @@ def hooks():
 
 def person(username: str, webhook_url: str = ""):
     user = UserFactory(username=username, first_name=username.title(), last_name="")
-    ReminderPreferenceFactory(user=user, webhook_url=webhook_url)
+    ReminderPreferenceFactory(user=user, webhook_url=webhook_url, chat_layout="slack")
     ActionItemFactory(
         postmortem=None, owner=user, title=f"Fix <{username}> & co", due_date=date(2026, 3, 1)
     )
@@ -82,13 +82,13 @@ def test_the_webhook_gets_the_same_digest_as_the_email(hooks, settings):
     [(path, content_type, body)] = received
     assert (path, content_type) == ("/ok", "application/json")
     item = ana.action_items.get()
-    assert body["text"].startswith("*Debrief reminder for Tuesday 10 March 2026*: 1 overdue")
-    assert (
-        f"• <https://debrief.example/actions/{item.pk}/|Fix &lt;ana&gt; &amp; co> [P2]"
-        in (body["text"])
-    )
-    assert "9 days overdue" in body["text"]
-    assert "<https://debrief.example/actions/preferences/|Reminder settings>" in body["text"]
+    assert body["text"] == "Debrief reminder for Tuesday 10 March 2026"
+    text = "\n".join(b["text"]["text"] for b in body["blocks"] if b["type"] == "section")
+    assert text.startswith("1 overdue")
+    assert f"• <https://debrief.example/actions/{item.pk}/|Fix &lt;ana&gt; &amp; co> [P2]" in text
+    assert "9 days overdue" in text
+    buttons = {e["text"]["text"]: e["url"] for e in body["blocks"][-1]["elements"]}
+    assert buttons["Reminder settings"] == "https://debrief.example/actions/preferences/"
     assert dict(Reminder.objects.values_list("recipient__username", "webhook_status")) == {
         "ana": "sent",
         "ben": "",

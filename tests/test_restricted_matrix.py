@@ -11,7 +11,9 @@ the walk proves nothing (the API's lists and objects included). Emails, chat web
 way, by a reminder sweep, by a mention and by the end of the meeting follow
 `postmortems.access.outbound`, and so does the webhook delivery log staff read. Anonymous visitors
 are sent to the login page by every URL but the few open ones, and every admin page needs staff.
-Alert intake needs no login by design: without its source's secret everyone is refused.
+Alert intake needs no login by design: without its source's secret everyone is refused. An
+outside version is read without login by whoever has its secret link; a restricted postmortem
+has none (it cannot be shared outside), so the link walked is the public one's.
 The API (/api/v1/) never redirects: anonymous callers get 401 from every operation (405 for a
 method a URL does not have), and only its OpenAPI document and docs page answer them.
 """
@@ -42,10 +44,14 @@ from postmortems.models import (
     AlertReceipt,
     ContributingFactor,
     Draft,
+    ExternalVersion,
+    Interview,
     LintAcknowledgement,
     Postmortem,
+    ProposedEvent,
     TimelineEvent,
 )
+from postmortems.outside import external_version_build
 from reviews.models import AgendaItem, Attendance, Comment, Meeting, Reviewer, Transition
 from tests.factories import (
     ActionItemFactory,
@@ -89,9 +95,11 @@ SIGNED_BY_SENDER = {"alerts:receive", "trackers:webhook"}
 # The only URLs that answer without a login; every other one sends anonymous visitors to log
 # in. The calendar feed is read by calendar apps, with its secret token as the key. Single
 # sign-on starts and ends before there is a login (both answer 404 while it is off, as here).
+# An outside version of a published postmortem is read at its secret link.
 ANONYMOUS_OPEN = {
     "login",
     "healthz",
+    "shared",
     "actions:calendar",
     "accounts:oidc_authenticate",
     "accounts:oidc_callback",
@@ -121,6 +129,8 @@ SHOW_NO_TEXT = {
     "webhooks:detail": "staff only; its log shows what access.outbound lets leave, checked below",
     "webhooks:edit": "staff only; the subscription's own form",
     "api:get_service": "the service's own fields",
+    "shared": "the outside version of the public postmortem: a restricted one has none",
+    "postmortems:outside_preview": "a restricted postmortem has no outside version to preview",
 }
 
 
@@ -165,6 +175,11 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
         ("webhooks", "pk"): [objects["subscription"].pk],
         ("trackers", "pk"): [objects["tracker"].pk],
         ("webhooks", "delivery_id"): [objects["delivery"].pk],
+        ("postmortems", "interview_id"): [objects["interview"].pk],
+        ("postmortems", "proposal_id"): [objects["proposal"].pk],
+        # No outside version of a restricted postmortem can exist: the public one's.
+        ("postmortems", "version_id"): [objects["outside_version"].pk],
+        ("", "token"): [objects["outside_token"]],
     }
     values = by_name.get((space, argument))
     return None if values is None else [str(value) for value in values]
@@ -299,6 +314,20 @@ def _world(people: dict, hooks: str) -> dict:
         postmortem=secret, location="summary", rule="x", text=_mark("ack"), reason=_mark("why")
     )
     Draft.objects.create(postmortem=secret, user=people["owner"], field="summary", text=_mark("d"))
+    # Shared interview notes: its readers see them, nobody else.
+    interview = Interview.objects.create(
+        postmortem=secret,
+        facilitator=people["owner"],
+        participant=people["reader"],
+        interviewed_at=now - timedelta(days=2),
+        knew=_mark("interview-knew"),
+        saw=_mark("interview-saw"),
+        made_sense=_mark("interview-sense"),
+        shared=True,
+    )
+    proposal = ProposedEvent.objects.create(
+        interview=interview, occurred_at=now - timedelta(days=3), description=_mark("proposal")
+    )
 
     public = PostmortemFactory(owner=people["owner"], title="Slow search")
     Reviewer.objects.create(postmortem=public, user=people["other_reviewer"])
@@ -318,6 +347,12 @@ def _world(people: dict, hooks: str) -> dict:
         decision=_mark("agenda-decision"),
     )
     AgendaItem.objects.create(meeting=meeting, postmortem=public, position=2)
+    public.status = "published"
+    public.save(update_fields=["status"])
+    outside_version = external_version_build(
+        version=ExternalVersion(postmortem=public, created_by=people["owner"]), removed=[]
+    )
+    outside_token = outside_version.release(by=people["owner"])
     meeting.action_items.add(item)
     # A monitoring source whose alerts opened the restricted postmortem.
     alert_source = AlertSourceFactory(
@@ -365,6 +400,10 @@ def _world(people: dict, hooks: str) -> dict:
         "alert_source": alert_source,
         "token": token,
         "tracker": tracker,
+        "interview": interview,
+        "proposal": proposal,
+        "outside_version": outside_version,
+        "outside_token": outside_token,
     }
 
 
@@ -387,8 +426,11 @@ def _snapshot(secret: Postmortem, meeting: Meeting) -> dict:
         LintAcknowledgement,
         Draft,
         AgendaItem,
+        Interview,
+        ExternalVersion,
     ):
         add(model.objects.filter(postmortem=secret))
+    add(ProposedEvent.objects.filter(interview__postmortem=secret))
     add(StatusChange.objects.filter(item__postmortem=secret))
     add(AlertGroup.objects.filter(postmortem=secret))
     add(AlertReceipt.objects.filter(group__postmortem=secret))
@@ -454,6 +496,12 @@ def _filled(name: str, objects: dict, people: dict, role) -> dict:
         "slo_target": "99.9",
         "window_days": "30",
         "hour": "9",
+        "participant": someone,
+        "interviewed_at": "2026-03-03T10:00",
+        "knew": "Filled.",
+        "saw": "Filled.",
+        "made_sense": "Filled.",
+        "removed_sections": ["impact"],
         f"agenda-{agenda.pk}-notes": "Filled notes.",
         f"agenda-{agenda.pk}-decision": "Filled decision.",
     }

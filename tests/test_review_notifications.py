@@ -70,7 +70,7 @@ def _everything_sent(chat_messages=()) -> str:
 def test_picked_reviewers_are_told_once_by_email_and_chat(run_tasks, complete_postmortem, chat):
     url, received = chat
     ana, ben = UserFactory(username="ana"), UserFactory(username="ben")
-    ReminderPreferenceFactory(user=ana, webhook_url=url)
+    ReminderPreferenceFactory(user=ana, webhook_url=url, chat_layout="text")
 
     run_tasks(reviewers_set, postmortem=complete_postmortem, users=[ana])
     run_tasks(reviewers_set, postmortem=complete_postmortem, users=[ana, ben])
@@ -151,7 +151,7 @@ def test_restricted_postmortems_are_named_by_reference_only(
     complete_postmortem.title = SECRET
     complete_postmortem.restricted = True
     complete_postmortem.save()
-    ReminderPreferenceFactory(user=reviewer, webhook_url=url)
+    ReminderPreferenceFactory(user=reviewer, webhook_url=url, chat_layout="text")
 
     run_tasks(reviewers_set, postmortem=complete_postmortem, users=[reviewer])
     run_tasks(postmortem_submit_for_review, postmortem=complete_postmortem, by=author)

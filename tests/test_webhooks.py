@@ -237,6 +237,7 @@ def test_a_subscribed_event_is_delivered_signed_and_logged(receiver, postmortem)
         "restricted": False,
         "title": postmortem.title,
         "status": "draft",
+        "kind": "incident",
         "severity": postmortem.severity,
         "owner": "author",
         "started_at": "2026-03-02T14:00:00+00:00",

@@ -5,8 +5,8 @@ from webhooks.models import Attempt, Delivery, Subscription
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
-    list_display = ["url", "description", "active", "created_at"]
-    list_filter = ["active"]
+    list_display = ["url", "description", "format", "active", "created_at"]
+    list_filter = ["active", "format"]
     readonly_fields = ["secret", "created_by", "created_at", "updated_at"]
 
 

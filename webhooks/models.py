@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from config.chat import Layout
 from config.events import EVENTS
 
 
@@ -17,11 +18,26 @@ def new_secret() -> str:
 
 
 class Subscription(models.Model):
+    class Format(models.TextChoices):
+        JSON = "json", "JSON, signed"
+        SLACK = Layout.SLACK.value, "Slack message (Block Kit)"
+        TEAMS = Layout.TEAMS.value, "Microsoft Teams message (Adaptive Card)"
+        MATTERMOST = Layout.MATTERMOST.value, "Mattermost message (attachments)"
+
     url = models.URLField("URL", max_length=500)
     description = models.CharField(max_length=200, blank=True)
     events = models.JSONField(default=list, help_text="The event names it receives.")
     # Kept as written, not hashed: signing needs it, so a hash would protect nothing.
     secret = models.CharField(max_length=80, default=new_secret, editable=False)
+    format = models.CharField(
+        max_length=10,
+        choices=Format.choices,
+        default=Format.JSON,
+        help_text=(
+            "JSON for your own server; a chat layout to post each event as a message to a "
+            "Slack, Microsoft Teams or Mattermost incoming webhook."
+        ),
+    )
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

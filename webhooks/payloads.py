@@ -36,7 +36,8 @@ def postmortem_data(postmortem: Postmortem) -> dict:
         "restricted": False,
         "title": out.title,
         "status": postmortem.status,
-        "severity": postmortem.severity,
+        "kind": postmortem.kind,
+        "severity": postmortem.severity,  # null for a near miss
         "owner": _username(postmortem.owner),
         "started_at": _time(postmortem.started_at),
         "published_at": _time(postmortem.published_at),

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config import delivery
+from config import chat, delivery
+from webhooks.chat import event_message
 from webhooks.models import Attempt, Delivery, Subscription
 from webhooks.payloads import event_data, redacted
 
@@ -94,16 +95,20 @@ def delivery_send(*, delivery_id: str, redelivery: bool = False) -> Attempt | No
     if found is None:
         return None
     subscription = found.subscription
-    body = json.dumps(
-        found.payload | {"data": redacted(found.payload["data"])}, separators=(",", ":")
-    ).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "Debrief-Webhooks/1",
-        "Debrief-Event": found.event,
-        "Debrief-Delivery": str(found.pk),
-        "Debrief-Signature": signature(subscription.secret, int(now.timestamp()), body),
-    }
+    data = redacted(found.payload["data"])
+    if subscription.format == Subscription.Format.JSON:
+        body = json.dumps(found.payload | {"data": data}, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Debrief-Webhooks/1",
+            "Debrief-Event": found.event,
+            "Debrief-Delivery": str(found.pk),
+            "Debrief-Signature": signature(subscription.secret, int(now.timestamp()), body),
+        }
+    else:  # a chat webhook: the event as a message in the tool's layout, which it can't verify
+        message = event_message(found.event, data)
+        body = json.dumps(chat.render(message, subscription.format)).encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "Debrief-Webhooks/1"}
     code = latency = None
     error = ""
     try:

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from actions.models.items import ActionItem
+from config.chat import Layout
 from postmortems.models import default_time_zone, validate_time_zone
 
 
@@ -43,7 +44,18 @@ class ReminderPreference(models.Model):
         "chat webhook",
         max_length=500,
         blank=True,
-        help_text="Optional: a Slack-compatible incoming-webhook URL that gets the same digest.",
+        help_text=(
+            "Optional: a Slack, Microsoft Teams or Mattermost incoming-webhook URL that gets "
+            "the same digest and your review notices."
+        ),
+    )
+    chat_layout = models.CharField(
+        "message layout",
+        max_length=10,
+        choices=Layout.choices,
+        default=Layout.AUTO,
+        blank=True,
+        help_text="How the chat message is laid out; by default, as the webhook's address suggests.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

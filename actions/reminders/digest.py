@@ -10,9 +10,10 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
 
 from actions.models import ReminderItem
-from config import emails
+from config import chat, emails
 from postmortems.models import Severity
 
 Section = ReminderItem.Section
@@ -93,6 +94,7 @@ class Digest:
     time_zone: str
     day: date
     webhook_url: str = ""
+    chat_layout: str = ""  # config.chat.Layout; empty: detected from the URL
     preferences_url: str = ""
     overdue: list[Line] = field(default_factory=list)
     due_soon: list[Line] = field(default_factory=list)
@@ -193,18 +195,21 @@ class Digest:
     def message(self) -> EmailMultiAlternatives:
         return emails.build("reminder", [self.email], {"digest": self, "blocks": self.blocks()})
 
-    def chat_text(self) -> str:
-        """The digest as Slack mrkdwn, for an incoming webhook."""
-
-        def esc(text: str) -> str:
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
+    def chat_message(self) -> chat.Message:
+        """The digest as a chat message, laid out later for the person's webhook."""
         day = f"{self.day:%A} {self.day.day} {self.day:%B %Y}"
-        out = [f"*Debrief reminder for {day}*: {self.summary()}"]
+        lines = [chat.Line(self.summary())]
         for block in self.blocks():
-            out.append(f"\n*{block.heading} ({len(block.rows)})*")
-            out.extend(
-                f"• <{row.url}|{esc(row.title)}> [{row.tag}] {esc(row.note)}" for row in block.rows
-            )
-        out.append(f"\n<{self.preferences_url}|Reminder settings>")
-        return "\n".join(out)
+            lines.append(chat.Line(f"{block.heading} ({len(block.rows)})", heading=True))
+            lines += [
+                chat.Line(row.title, row.url, f"[{row.tag}] {row.note}") for row in block.rows
+            ]
+        return chat.Message(
+            title=f"Debrief reminder for {day}",
+            lines=lines,
+            buttons=[
+                chat.Link("My items", settings.SITE_URL + reverse("actions:mine")),
+                chat.Link("Reminder settings", self.preferences_url),
+            ],
+            danger=bool(self.overdue or self.escalated),
+        )

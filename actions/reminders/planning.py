@@ -84,6 +84,7 @@ def _candidates(now: datetime) -> QuerySet:
             "reminder_preference__hour",
             "reminder_preference__time_zone",
             "reminder_preference__webhook_url",
+            "reminder_preference__chat_layout",
             named=True,
         )
         .order_by("id")
@@ -107,6 +108,7 @@ def _people_due(now: datetime) -> dict[int, Digest]:
             time_zone=time_zone,
             day=local.date(),
             webhook_url=person.reminder_preference__webhook_url or "",
+            chat_layout=person.reminder_preference__chat_layout or "",
             preferences_url=preferences_url,
         )
     return due

@@ -152,10 +152,16 @@ def _send_emails(digests: list[Digest], *, token: str) -> tuple[list[Digest], in
     return sent, failed
 
 
-def _post_webhook(url: str, text: str) -> str | None:
-    """POST the digest to a chat webhook; the error, or None when it answered 2xx."""
+def _post_webhook(digest: Digest) -> str | None:
+    """POST the digest to its chat webhook; the error, or None when it answered 2xx."""
     try:
-        delivery.post_chat(url, text, timeout=settings.REMINDER_WEBHOOK_TIMEOUT)
+        delivery.post_chat(
+            digest.webhook_url,
+            digest.chat_message(),
+            layout=digest.chat_layout,
+            timeout=settings.REMINDER_WEBHOOK_TIMEOUT,
+            agent="Debrief reminders",
+        )
     except delivery.Refused as exc:
         return f"Refused: {exc}"
     except Exception as exc:
@@ -169,7 +175,7 @@ def _send_webhooks(digests: list[Digest], *, token: str) -> None:
     if not hooked:
         return
     with ThreadPoolExecutor(max_workers=8) as pool:
-        errors = list(pool.map(lambda d: _post_webhook(d.webhook_url, d.chat_text()), hooked))
+        errors = list(pool.map(_post_webhook, hooked))
     for digest, error in zip(hooked, errors, strict=True):
         if error:
             logger.warning("Reminder webhook of %s failed: %s", digest.email, error)

@@ -191,9 +191,10 @@ def _note(*, group: AlertGroup, happening: Happening, receipts: dict[str, AlertR
 
 
 def _absorb(*, postmortem: Postmortem, source: AlertSource, incident: Incident) -> None:
-    """A more severe alert raises the severity; named services and responders are added."""
+    """A more severe alert raises the severity; named services and responders are added.
+    A draft its owner made a near miss keeps no severity."""
     severity = source.severity_for(incident.severity_values)
-    if severity is not None and severity < postmortem.severity:
+    if severity is not None and postmortem.severity is not None and severity < postmortem.severity:
         postmortem.severity = severity
         postmortem.save(update_fields=["severity", "updated_at"])
     names = {name.strip().lower() for name in incident.services if name.strip()}

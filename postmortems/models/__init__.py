@@ -4,6 +4,7 @@ from postmortems.models.alerts import AlertGroup, AlertReceipt, AlertSource
 from postmortems.models.document import (
     SEVERITY_DEFINITIONS,
     Postmortem,
+    PostmortemKind,
     PostmortemQuerySet,
     PostmortemTemplate,
     Severity,
@@ -11,23 +12,32 @@ from postmortems.models.document import (
     validate_time_zone,
 )
 from postmortems.models.drafts import Draft
+from postmortems.models.external import OUTSIDE_SECTIONS, ExternalVersion
 from postmortems.models.lint_terms import LintAcknowledgement, LintTerm
+from postmortems.models.perspectives import Interview, ProposedEvent
+from postmortems.models.quality import QualityWeights
 from postmortems.models.review import NO_ACTIONS_MESSAGE, ReviewWorkflow, Status, TransitionRefused
 from postmortems.models.timeline import ContributingFactor, TimelineEvent
 
 __all__ = [
     "NO_ACTIONS_MESSAGE",
+    "OUTSIDE_SECTIONS",
     "SEVERITY_DEFINITIONS",
     "AlertGroup",
     "AlertReceipt",
     "AlertSource",
     "ContributingFactor",
     "Draft",
+    "ExternalVersion",
+    "Interview",
     "LintAcknowledgement",
     "LintTerm",
     "Postmortem",
+    "PostmortemKind",
     "PostmortemQuerySet",
     "PostmortemTemplate",
+    "ProposedEvent",
+    "QualityWeights",
     "ReviewWorkflow",
     "Severity",
     "Status",

@@ -44,8 +44,18 @@ SEVERITY_DEFINITIONS = {
     Severity.SEV1: "Critical: a full outage, data loss or a security breach affecting many customers.",
     Severity.SEV2: "Major: a key feature is down or badly degraded for many customers.",
     Severity.SEV3: "Minor: limited or partial impact, and a workaround exists.",
-    Severity.SEV4: "Low: no customer impact; a near miss or an internal problem.",
+    Severity.SEV4: "Low: no customer impact; an internal problem.",
 }
+
+
+class PostmortemKind(models.TextChoices):
+    INCIDENT = "incident", "Incident"
+    NEAR_MISS = "near_miss", "Near miss"
+
+
+NEAR_MISS_DEFINITION = (
+    "Nothing reached customers, and it has no severity: written up for what could have happened."
+)
 
 
 class PostmortemTemplate(models.Model):
@@ -61,6 +71,7 @@ class PostmortemTemplate(models.Model):
     went_well_guidance = models.TextField(blank=True)
     went_poorly_guidance = models.TextField(blank=True)
     got_lucky_guidance = models.TextField(blank=True)
+    could_have_happened_guidance = models.TextField(blank=True)
     actions_guidance = models.TextField(blank=True)
 
     class Meta:
@@ -84,6 +95,7 @@ class PostmortemTemplate(models.Model):
         "went_well_guidance",
         "went_poorly_guidance",
         "got_lucky_guidance",
+        "could_have_happened_guidance",
         "actions_guidance",
     ]
 
@@ -153,10 +165,20 @@ class PostmortemQuerySet(models.QuerySet):
 
 class Postmortem(ReviewWorkflow, models.Model):
     title = models.CharField(max_length=200)
+    kind = models.CharField(
+        max_length=10,
+        choices=PostmortemKind.choices,
+        default=PostmortemKind.INCIDENT,
+        help_text="A near miss: nothing reached customers; it has no severity.",
+    )
+    # Empty exactly for near misses (a constraint below says so).
     severity = models.PositiveSmallIntegerField(
         choices=Severity.choices,
         default=Severity.SEV3,
-        help_text=" ".join(f"{s.label}: {d}" for s, d in SEVERITY_DEFINITIONS.items()),
+        null=True,
+        blank=True,
+        help_text=" ".join(f"{s.label}: {d}" for s, d in SEVERITY_DEFINITIONS.items())
+        + " A near miss has none.",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     owner = models.ForeignKey(
@@ -199,6 +221,13 @@ class Postmortem(ReviewWorkflow, models.Model):
     went_well = models.TextField("what went well", blank=True)
     went_poorly = models.TextField("what went poorly", blank=True)
     got_lucky = models.TextField("where we got lucky", blank=True)
+    could_have_happened = models.TextField(
+        "what could have happened",
+        blank=True,
+        help_text="A near miss's impact statement: what it would have done to customers.",
+    )
+    # What quality.postmortem_quality() last found, kept for the metrics' trend per team.
+    quality_score = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     restricted = models.BooleanField(
         default=False,
         help_text="Only its owner, co-authors, reviewers and the people and groups below can "
@@ -238,6 +267,7 @@ class Postmortem(ReviewWorkflow, models.Model):
             "text_changed_at",
             "published_version",
             "published_at",
+            "quality_score",
         ]
     )
 
@@ -253,6 +283,14 @@ class Postmortem(ReviewWorkflow, models.Model):
             models.Index(fields=["severity", "-created_at"]),
             # The latest change, which the metrics' cache key is made of.
             models.Index(fields=["updated_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind=PostmortemKind.NEAR_MISS, severity__isnull=True)
+                | models.Q(~models.Q(kind=PostmortemKind.NEAR_MISS), severity__isnull=False),
+                name="severity_unless_near_miss",
+                violation_error_message="An incident has a severity; a near miss has none.",
+            )
         ]
 
     def __str__(self) -> str:
@@ -270,8 +308,31 @@ class Postmortem(ReviewWorkflow, models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
     @property
+    def is_near_miss(self) -> bool:
+        return self.kind == PostmortemKind.NEAR_MISS
+
+    @property
     def severity_definition(self) -> str:
+        if self.severity is None:
+            return NEAR_MISS_DEFINITION
         return SEVERITY_DEFINITIONS[Severity(self.severity)]
+
+    @property
+    def severity_label(self) -> str:
+        """Its SEV, or "Near miss" for one, which has none."""
+        return (
+            PostmortemKind.NEAR_MISS.label
+            if self.severity is None
+            else Severity(self.severity).label
+        )
+
+    def clean(self) -> None:
+        super().clean()
+        self.kind = self.kind or PostmortemKind.INCIDENT
+        if self.is_near_miss:
+            self.severity = None  # the form may still carry the severity it had as an incident
+        elif self.severity is None:
+            raise ValidationError({"severity": "Choose a severity: only a near miss has none."})
 
     def can_view(self, user) -> bool:
         if not self.restricted or user.is_superuser:
@@ -321,10 +382,13 @@ class Postmortem(ReviewWorkflow, models.Model):
         """The template's guidance for each section, for the empty sections of the page."""
         if self.template is None:
             return {}
-        return {
+        guidance = {
             name.removesuffix("_guidance"): getattr(self.template, name)
             for name in PostmortemTemplate.GUIDANCE_FIELDS
         }
+        if self.is_near_miss:  # its impact section asks what could have happened
+            guidance["impact"] = guidance["could_have_happened"]
+        return guidance
 
     # Durations, derived from the key timestamps.
     def _since_start(self, moment: datetime | None) -> timedelta | None:

@@ -33,8 +33,9 @@ class ReviewWorkflow:
 
     @property
     def review_deadline(self) -> datetime | None:
-        """When a draft's review is due: calendar days, or business days counted in its zone."""
-        if self.resolved_at is None:
+        """When a draft's review is due: calendar days, or business days counted in its zone.
+        The deadlines go by severity, so a near miss (none) has no deadline."""
+        if self.resolved_at is None or self.severity is None:
             return None
         if self.severity in settings.REVIEW_DEADLINE_DAYS:
             return self.resolved_at + timedelta(days=settings.REVIEW_DEADLINE_DAYS[self.severity])
@@ -65,7 +66,10 @@ class ReviewWorkflow:
         problems = []
         if not self.summary.strip():
             problems.append(("Write the summary.", "#section-summary"))
-        if not self.impact.strip():
+        if self.is_near_miss:
+            if not self.could_have_happened.strip():
+                problems.append(("Write what could have happened.", "#section-impact"))
+        elif not self.impact.strip():
             problems.append(("Write the impact statement.", "#section-impact"))
         if not self.events.exists():
             problems.append(("Add at least one timeline event.", "#timeline"))

@@ -29,6 +29,8 @@ class TimelineEvent(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
     description = models.TextField()
     source_url = models.URLField("source link", max_length=500, blank=True)
+    # Whose account it comes from, when it was proposed in an interview: "Interview with Bea".
+    perspective = models.CharField(max_length=250, blank=True, editable=False)
     starred = models.BooleanField(
         default=False, help_text="Starred events make up the short version of the timeline."
     )

@@ -185,6 +185,7 @@ def test_the_providers_admin_group_makes_an_admin(page, sso):
     olga = get_user_model().objects.get(username="olga")
     assert (olga.first_name, olga.last_name) == ("Olga", "Okafor")
     assert olga.is_staff and olga.is_superuser
+    page.get_by_role("button", name="Admin").click()
     page.get_by_role("link", name="Audit log").click()
     assert page.get_by_role("cell", name="Staff or admin changed").is_visible()
 
@@ -263,4 +264,5 @@ def test_sso_only_mode_leaves_passwords_to_the_break_glass_admin(page, sso, sett
     page.get_by_role("button", name="Yes, sign me out").click()
     page.wait_for_url("**/login/")
     log_in(page, "root")
+    page.get_by_role("button", name="Admin").click()
     assert page.get_by_role("link", name="Audit log").is_visible()

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('actions', '0009_actionitem_overdue_announced_for'),
+        ('actions', '0010_reminderpreference_chat_layout'),
     ]
 
     operations = [
