@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from actions.models import (
@@ -8,7 +9,10 @@ from actions.models import (
     ReminderPreference,
     ReminderSweep,
     StatusChange,
+    TrackerConnection,
+    TrackerLink,
 )
+from config.encryption import keys_problem
 
 
 class StatusChangeInline(admin.TabularInline):
@@ -90,3 +94,53 @@ class ReminderSweepAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+class TrackerConnectionForm(forms.ModelForm):
+    """Secrets are write-only: the form says whether one is set and replaces it when typed."""
+
+    token = forms.CharField(required=False, widget=forms.PasswordInput, strip=True)
+    webhook_secret = forms.CharField(required=False, widget=forms.PasswordInput, strip=True)
+
+    class Meta:
+        model = TrackerConnection
+        fields = ["name", "kind", "base_url", "project", "email", "token", "webhook_secret"]
+        fields += ["labels"]
+        fields += ["enabled"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("token", "webhook_secret"):
+            was_set = bool(getattr(self.instance, name))
+            self.initial[name] = ""
+            self.fields[name].help_text = (
+                "Set. Type a new one to replace it; leave empty to keep it."
+                if was_set
+                else "Not set. Encrypted when saved, never shown again."
+            )
+
+    def clean_token(self) -> str:
+        return self.cleaned_data.get("token") or self.instance.token or ""
+
+    def clean_webhook_secret(self) -> str:
+        return self.cleaned_data.get("webhook_secret") or self.instance.webhook_secret or ""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # Saving would fail in the database layer, losing what was typed: say why here.
+        if (cleaned.get("token") or cleaned.get("webhook_secret")) and (problem := keys_problem()):
+            raise forms.ValidationError(problem)
+        return cleaned
+
+
+@admin.register(TrackerConnection)
+class TrackerConnectionAdmin(admin.ModelAdmin):
+    form = TrackerConnectionForm
+    list_display = ["name", "kind", "project", "enabled"]
+
+
+@admin.register(TrackerLink)
+class TrackerLinkAdmin(admin.ModelAdmin):
+    list_display = ["item", "connection", "key", "state", "synced_at"]
+    readonly_fields = ["item", "connection", "key", "url", "state", "remote_updated_at"]
+    readonly_fields += ["synced_at", "last_error"]

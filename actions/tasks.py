@@ -3,6 +3,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from actions import reminders
+from actions.trackers import services as tracker_services
+from actions.trackers.base import TrackerError
 
 
 # Sends that fail are recorded per person and retried by the next hourly run; only a
@@ -20,3 +22,15 @@ def send_overdue_reminders() -> dict[str, int]:
         wait = settings.REMINDER_HEARTBEAT_TIMEOUT + settings.REMINDER_HEARTBEAT
         send_overdue_reminders.apply_async(countdown=wait.total_seconds())
     return {"due": sweep.due, "sent": sweep.sent, "failed": sweep.failed}
+
+
+@shared_task(autoretry_for=(TrackerError,), retry_backoff=30, max_retries=5)
+def push_tracker_item(item_id: int) -> str:
+    """Push an item's change to its linked tracker issue (enqueued on commit)."""
+    return tracker_services.tracker_push(item_id=item_id)
+
+
+@shared_task
+def reconcile_trackers() -> dict[str, int]:
+    """Catch tracker changes whose webhook was missed (Celery beat, every 15 minutes)."""
+    return tracker_services.trackers_reconcile()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from actions import views
+from actions.trackers import views as tracker_views
 
 app_name = "actions"
 
@@ -17,6 +18,8 @@ urlpatterns = [
     path("<int:pk>/edit/", views.item_edit, name="edit"),
     path("<int:pk>/status/", views.item_status, name="status"),
     path("<int:pk>/verify/", views.item_verify, name="verify"),
+    path("<int:pk>/tracker/create/", tracker_views.issue_create, name="tracker_create"),
+    path("<int:pk>/tracker/link/", tracker_views.issue_link, name="tracker_link"),
     path("postmortem/<int:pk>/", views.postmortem_section, name="section"),
     path("postmortem/<int:pk>/add/", views.postmortem_item_create, name="postmortem_create"),
     path(

@@ -30,6 +30,8 @@ from actions.models import (
     CalendarToken,
     Reminder,
     ReminderPreference,
+    TrackerConnection,
+    TrackerLink,
 )
 from actions.services import (
     BULK_ACTIONS,
@@ -41,6 +43,7 @@ from actions.services import (
     calendar_token_renew,
     calendar_token_revoke,
 )
+from actions.trackers.services import tracker_item_changed
 from postmortems import access
 from postmortems.models import Postmortem
 from postmortems.services import history_entries
@@ -278,6 +281,8 @@ def _detail_context(
         "form": form,
         "status_form": status_form,
         "history": item.changes.select_related("changed_by"),
+        "tracker_link": TrackerLink.objects.filter(item=item).select_related("connection").first(),
+        "trackers": TrackerConnection.objects.filter(enabled=True) if can_change else [],
         "reminder_lines": item.reminder_lines.select_related("reminder__recipient")[:20],
         "entries": history_entries(
             item.history.select_related("history_user")[:50],
@@ -295,6 +300,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
         note = form.change_note()
         if note:
             item.note_change(by=request.user, note=note)
+        tracker_item_changed(item=item)
         messages.success(request, "Action item saved.")
         return redirect(item)
     return render(
@@ -336,6 +342,8 @@ def item_status(request: HttpRequest, pk: int) -> HttpResponse:
         form.save_if_current(by=request.user)
     except ValidationError as error:
         form.add_error(None, error)
+    if not form.errors:
+        tracker_item_changed(item=item)
     if not request.htmx:
         for error in form.errors.values():
             messages.error(request, " ".join(error))

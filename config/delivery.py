@@ -1,7 +1,8 @@
 """Posting to another server: the one way Debrief sends anything over HTTP.
 
 Chat webhooks of reminder digests and review notices, and outbound webhook subscriptions,
-all go through `post`. The URLs are typed by people, so the host is looked up once and the
+all go through `post`; tracker APIs (GitHub, GitLab, Jira) through `request`, which also
+returns the answer's headers and body. The URLs are typed by people, so the host is looked up once and the
 connection goes to the address that was checked: were it looked up again to connect, a name
 could answer with a public address for the check and an internal one a moment later (DNS
 rebinding), and Debrief would POST inside the network it runs in. Redirects are not followed,
@@ -58,6 +59,29 @@ def post(url: str, body: bytes, *, headers: dict[str, str], timeout: float) -> R
     Raises Refused for an address that is not posted to, and DeliveryError when no answer
     came (refused connection, TLS failure, timeout).
     """
+    answer, _, latency = _exchange("POST", url, body, headers, timeout, 1024)
+    return Response(answer.status, answer.reason, latency)
+
+
+def _exchange(method, url, body, headers, timeout, read: int):
+    """Send one request; the answer, up to `read` bytes of its body, and the latency in ms."""
+    connection, target = _connect(url, timeout)
+    started = time.monotonic()
+    try:
+        connection.request(method, target, body=body, headers=headers)
+        answer = connection.getresponse()
+        content = answer.read(read)
+    except TimeoutError:
+        raise DeliveryError(f"timed out after {timeout:g} s") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        connection.close()
+    return answer, content, round((time.monotonic() - started) * 1000)
+
+
+def _connect(url: str, timeout: float):
+    """A connection pinned to the checked address of `url`'s host, and the request target."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused("the address is not an http(s) URL.")
@@ -70,19 +94,47 @@ def post(url: str, body: bytes, *, headers: dict[str, str], timeout: float) -> R
     kind = _PinnedTLSConnection if secure else _PinnedConnection
     connection = kind(parts.hostname, port, address, timeout=timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    started = time.monotonic()
-    try:
-        connection.request("POST", target, body=body, headers=headers)
-        answer = connection.getresponse()
-        answer.read(1024)
-    except TimeoutError:
-        raise DeliveryError(f"timed out after {timeout:g} s") from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
-    finally:
-        connection.close()
-    latency = round((time.monotonic() - started) * 1000)
-    return Response(answer.status, answer.reason, latency)
+    return connection, target
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    reason: str
+    headers: dict[str, str]  # lower-cased names
+    body: bytes  # at most `limit` bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def json(self):
+        """The body as JSON; DeliveryError when it is not."""
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            raise DeliveryError(f"the answer (HTTP {self.status}) is not JSON.") from None
+
+
+def request(
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+    *,
+    limit: int = 1024 * 1024,
+) -> Answer:
+    """Send one request and return the answer, whatever its status, with up to `limit` bytes.
+
+    The same guards as `post`: http(s) only, internal addresses refused unless
+    OUTBOUND_ALLOW_PRIVATE, the checked address pinned, no redirects followed.
+    """
+    answer, content, _ = _exchange(method, url, body, headers or {}, timeout, limit + 1)
+    if len(content) > limit:
+        raise DeliveryError(f"the answer is larger than {limit} bytes.")
+    names = {name.lower(): value for name, value in answer.getheaders()}
+    return Answer(answer.status, answer.reason, names, content)
 
 
 def post_chat(

@@ -372,6 +372,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"expires": 12 * 60 * 60},
     },
+    # Linked tracker issues whose webhook was missed: their state is fetched and applied.
+    "reconcile-trackers": {
+        "task": "actions.tasks.reconcile_trackers",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
     # Outbound webhooks whose next attempt is due (see WEBHOOK_RETRY_DELAYS).
     "retry-webhooks": {
         "task": "webhooks.tasks.retry_webhooks",
@@ -417,6 +423,14 @@ REMINDER_WEBHOOK_ALLOW_PRIVATE = env_bool("REMINDER_WEBHOOK_ALLOW_PRIVATE", DEBU
 # Everything Debrief posts (config/delivery.py) may reach internal addresses and plain http
 # with this on; REMINDER_WEBHOOK_ALLOW_PRIVATE, its first name, still counts.
 OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", DEBUG)
+
+# Trackers (see README, "Trackers"): the keys that encrypt their credentials (Fernet keys,
+# comma-separated, newest first), how long to wait for a tracker, and how much of its answer
+# to read. Tracker base URLs are typed by admins, yet internal addresses are still only
+# reached with OUTBOUND_ALLOW_PRIVATE on.
+DEBRIEF_FIELD_KEYS = env("DEBRIEF_FIELD_KEYS", "")
+TRACKER_TIMEOUT = float(env("TRACKER_TIMEOUT", "10"))
+TRACKER_MAX_ANSWER_BYTES = 2 * 1024 * 1024
 # /healthz says "degraded" when no sweep finished for this long.
 REMINDER_SWEEP_MAX_AGE = timedelta(hours=2)
 

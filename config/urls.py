@@ -19,6 +19,7 @@ urlpatterns = [
     # An outside version of a postmortem, for anyone with its secret link.
     path("shared/<str:token>/", sharing.shared, name="shared"),
     path("alerts/", include("postmortems.alerts.urls")),
+    path("trackers/", include("actions.trackers.urls")),
     path("actions/", include("actions.urls")),
     path("import/", include("actions.import_urls")),
     path("", include("reviews.urls")),

@@ -102,7 +102,8 @@ def test_existing_users_keep_their_passwords(site, tmp_path):
 # What an archive deliberately leaves behind: this site's own bookkeeping (the log of reminder
 # sweeps), passwords, and the ids of people and groups, who are matched by username and name.
 # Everything else must come back as it was.
-NOT_CARRIED_MODELS = {"actions.ReminderSweep"}
+# Tracker credentials stay on their site (encrypted under its keys), and links with them.
+NOT_CARRIED_MODELS = {"actions.ReminderSweep", "actions.TrackerConnection", "actions.TrackerLink"}
 NOT_CARRIED_FIELDS = {
     "auth.User": {"id", "password"},
     "auth.Group": {"id"},

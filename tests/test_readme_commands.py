@@ -79,6 +79,11 @@ WAYS = {
         database="",
         output="cold",
     ),
+    '.venv/bin/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"': Way(
+        database="", output="="
+    ),
+    '.venv/bin/python -c "import secrets; print(secrets.token_hex(32))"': Way(database=""),
+    ".venv/bin/python manage.py reencrypt_secrets": Way(output="Re-encrypted the credentials"),
     ".venv/bin/python manage.py send_reminders --dry-run": Way(output="digest(s) due"),
     ".venv/bin/python manage.py send_reminders": Way(output="sent"),
     ".venv/bin/python manage.py send_reminders --now 2026-03-10T09:00+01:00": Way(

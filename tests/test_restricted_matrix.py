@@ -35,7 +35,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from accounts.services import api_token_create
-from actions.models import ActionItem, CalendarToken, StatusChange
+from actions.models import ActionItem, CalendarToken, StatusChange, TrackerConnection, TrackerLink
 from actions.reminders import reminders_send
 from config.events import announce
 from postmortems.forms import SECTIONS
@@ -91,7 +91,8 @@ LISTS_SHOWING_IT = {
 ADMIN_OPEN = {"admin:login", "admin:logout"}
 # Alert intake, posted to by monitoring systems: no login, no session, the source's secret as
 # the key. Without it every role, signed in or not, is refused: 401 to a POST, 405 otherwise.
-SIGNED_BY_SENDER = {"alerts:receive"}
+# Tracker webhooks (GitHub, GitLab, Jira) likewise, with the connection's webhook secret.
+SIGNED_BY_SENDER = {"alerts:receive", "trackers:webhook"}
 # The only URLs that answer without a login; every other one sends anonymous visitors to log
 # in. The calendar feed is read by calendar apps, with its secret token as the key. Single
 # sign-on starts and ends before there is a login (both answer 404 while it is off, as here).
@@ -174,6 +175,7 @@ def _values(name: str, route: str, argument: str, objects: dict) -> list[str] | 
         ("metrics", "chart"): objects["charts"],
         ("alerts", "slug"): [objects["alert_source"].slug],
         ("webhooks", "pk"): [objects["subscription"].pk],
+        ("trackers", "pk"): [objects["tracker"].pk],
         ("webhooks", "delivery_id"): [objects["delivery"].pk],
         ("postmortems", "interview_id"): [objects["interview"].pk],
         ("postmortems", "proposal_id"): [objects["proposal"].pk],
@@ -373,6 +375,11 @@ def _world(people: dict, hooks: str) -> dict:
     token, _ = api_token_create(
         user=people["owner"], name="owner's", scope="write", expires_in_days=None
     )
+    # A tracker the restricted item is linked to; no secret set, so no delivery is taken.
+    tracker = TrackerConnection.objects.create(name="GitHub", kind="github", project="acme/web")
+    TrackerLink.objects.create(
+        item=item, connection=tracker, key="7", url="https://github.com/acme/web/issues/7"
+    )
 
     # Each role owns something to be reminded of, with a calendar to subscribe to.
     for name in ("reader", *ROLES[1:]):
@@ -403,6 +410,7 @@ def _world(people: dict, hooks: str) -> dict:
         "public": public,
         "alert_source": alert_source,
         "token": token,
+        "tracker": tracker,
         "interview": interview,
         "proposal": proposal,
         "outside_version": outside_version,

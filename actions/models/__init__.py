@@ -20,6 +20,7 @@ from actions.models.reminders import (
     ReminderSweep,
     default_reminder_hour,
 )
+from actions.models.trackers import TrackerConnection, TrackerKind, TrackerLink
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -38,6 +39,9 @@ __all__ = [
     "ReminderSweep",
     "Status",
     "StatusChange",
+    "TrackerConnection",
+    "TrackerKind",
+    "TrackerLink",
     "default_due_date",
     "default_reminder_hour",
     "new_calendar_key",
