@@ -184,3 +184,17 @@ def quality_refresh(postmortem: Postmortem, quality: QualityScore) -> None:
         # An update: the score is derived, not an edit (no history entry, no "updated").
         Postmortem.objects.filter(pk=postmortem.pk).update(quality_score=quality.score)
         postmortem.quality_score = quality.score
+
+
+def quality_score_unscored(*, every: bool = False) -> int:
+    """Score the postmortems that have no score yet (all of them with `every`), as opening each
+    page would: the metrics' trend then covers postmortems nobody has opened. Returns how many."""
+    postmortems = (
+        Postmortem.objects.all() if every else Postmortem.objects.filter(quality_score__isnull=True)
+    )
+    weights = QualityWeights.current().as_dict()
+    count = 0
+    for postmortem in postmortems.order_by("pk").iterator(chunk_size=200):
+        quality_refresh(postmortem, postmortem_quality(postmortem, weights=weights))
+        count += 1
+    return count

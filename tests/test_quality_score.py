@@ -2,7 +2,7 @@ import pytest
 
 from postmortems.lint import finding_acknowledge, postmortem_lint_summary
 from postmortems.models import QualityWeights
-from postmortems.quality import postmortem_quality
+from postmortems.quality import postmortem_quality, quality_score_unscored
 from reviews.models import Reviewer
 from tests import factories
 
@@ -216,6 +216,18 @@ def test_the_page_shows_the_score_and_what_is_missing_with_links(author_client, 
     assert '<a href="#factors">Add 1 more contributing factor.</a>' in page
     exemplary.refresh_from_db()
     assert exemplary.quality_score == 85
+
+
+def test_postmortems_nobody_opened_are_scored_for_the_trend_and_all_again_on_asking(exemplary):
+    assert exemplary.quality_score is None
+    assert quality_score_unscored() == 1
+    exemplary.refresh_from_db()
+    assert exemplary.quality_score == 100
+    assert quality_score_unscored() == 0  # scored ones are left alone
+    exemplary.factors.first().delete()
+    assert quality_score_unscored(every=True) == 1
+    exemplary.refresh_from_db()
+    assert exemplary.quality_score == 85  # one factor left: the stale 100 is scored again
 
 
 def test_the_panel_answers_alone_for_htmx_refreshes(author_client, exemplary):

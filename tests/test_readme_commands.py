@@ -84,6 +84,8 @@ WAYS = {
     ),
     '.venv/bin/python -c "import secrets; print(secrets.token_hex(32))"': Way(database=""),
     ".venv/bin/python manage.py reencrypt_secrets": Way(output="Re-encrypted the credentials"),
+    ".venv/bin/python manage.py score_postmortems": Way(output="Scored 0 postmortem(s)."),
+    ".venv/bin/python manage.py score_postmortems --all": Way(output="Scored"),
     ".venv/bin/python manage.py send_reminders --dry-run": Way(output="digest(s) due"),
     ".venv/bin/python manage.py send_reminders": Way(output="sent"),
     ".venv/bin/python manage.py send_reminders --now 2026-03-10T09:00+01:00": Way(

@@ -21,6 +21,7 @@ from actions.models import ActionItem, Status
 from actions.services import action_item_create
 from postmortems.models import ContributingFactor, Postmortem, PostmortemTemplate, TimelineEvent
 from postmortems.models import Status as PostmortemStatus
+from postmortems.quality import quality_score_unscored
 from reviews.models import Comment, Reviewer
 from services.models import Service
 from teams.models import Team
@@ -49,6 +50,7 @@ class Command(BaseCommand):
             )
         if not Postmortem.objects.exists():
             self._load(demo)
+            quality_score_unscored()  # so the metrics' quality trend has the demo in it
             self.stdout.write("Loaded the demo postmortems.")
         others = ", ".join(username for username, _, _ in DEMO["team"])
         self.stdout.write(
