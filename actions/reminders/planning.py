@@ -135,8 +135,8 @@ def _people_due(now: datetime) -> dict[int, Digest]:
             webhook_url=person.reminder_preference__webhook_url or "",
             chat_layout=person.reminder_preference__chat_layout or "",
             preferences_url=preferences_url,
+            wants_anniversaries=bool(person.reminder_preference__anniversaries),
         )
-        due[person.id].wants_anniversaries = bool(person.reminder_preference__anniversaries)
     return due
 
 
