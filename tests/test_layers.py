@@ -28,7 +28,7 @@ def test_no_app_imports_one_above_it():
 
 def test_no_application_module_is_over_450_lines():
     sizes = {
-        str(path.relative_to(ROOT)): len(path.read_text().splitlines())
+        str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
         for app in _apps()
         for path in (ROOT / app).rglob("*.py")
         if "migrations" not in path.parts
