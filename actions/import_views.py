@@ -9,12 +9,11 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods
 
 from actions.importing.forms import CsvImportForm, JiraImportForm, MarkdownImportForm
+from actions.importing.markdown import markdown_preview, postmortems_import
 from actions.importing.services import (
     action_csv_preview,
     items_import,
     jira_csv_preview,
-    markdown_preview,
-    postmortems_import,
     preview_seal,
     preview_unseal,
 )

@@ -1,16 +1,14 @@
 """Debrief settings, read from the environment (see README, "Configuration")."""
 
-import json
-import os
 import sys
 from datetime import timedelta
-from importlib import metadata
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
-from dotenv import dotenv_values
+
+from config.environment import env, env_bool, env_list, env_phrases, read_local_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules
@@ -23,48 +21,7 @@ if not (BASE_DIR / "templates").is_dir():
         "Start it from the directory that holds manage.py."
     )
 
-
-def development_install() -> bool:
-    """True when Debrief is installed editable (`pip install -e .`, as make does)."""
-    # The checkout may hold a build's debrief.egg-info too; only pip's record says how.
-    for distribution in metadata.distributions(name="debrief"):
-        direct_url = json.loads(distribution.read_text("direct_url.json") or "{}")
-        if direct_url.get("dir_info", {}).get("editable"):
-            return True
-    return False
-
-
-def read_local_env(path: Path) -> None:
-    """Variables from `make run`'s .env (DEBUG, a generated SECRET_KEY) that the environment lacks.
-
-    Only a development install reads it: a production `pip install .` never picks up a stray
-    .env, and the tests never do.
-    """
-    if TESTING or not development_install() or not path.is_file():
-        return
-    for name, value in dotenv_values(path).items():
-        if value is not None:
-            os.environ.setdefault(name, value)
-
-
-read_local_env(BASE_DIR / ".env")
-
-
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = env(name)
-    if not value:
-        return default
-    return value.lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = env(name)
-    return [item.strip() for item in value.split(",") if item.strip()] if value else default
-
+read_local_env(BASE_DIR / ".env", testing=TESTING)
 
 DEBUG = env_bool("DEBUG")
 
@@ -443,22 +400,6 @@ REVIEW_WAITING_DIGEST_DAYS = int(env("REVIEW_WAITING_DIGEST_DAYS", "3"))
 # Done prevent and detect items still unverified this long after done appear in the digest of
 # their postmortem's owner.
 VERIFY_REMINDER_AFTER_DAYS = int(env("VERIFY_REMINDER_AFTER_DAYS", "30"))
-
-
-def env_phrases(name: str) -> dict[str, list[str]]:
-    """`kind: phrase, phrase; kind: phrase` as {kind: [phrase, …]}."""
-    phrases: dict[str, list[str]] = {}
-    for group in filter(str.strip, env(name).split(";")):
-        kind, colon, words = group.partition(":")
-        if not colon or not kind.strip():
-            raise ImproperlyConfigured(
-                f"{name}: “{group.strip()}” needs a kind before a colon, "
-                "for example “detection: pd fired, sev2 declared”."
-            )
-        phrases.setdefault(kind.strip().lower(), []).extend(
-            word.strip() for word in words.split(",") if word.strip()
-        )
-    return phrases
 
 
 # The team's own words that propose a timeline kind when a chat log is imported; they win over

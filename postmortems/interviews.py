@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from postmortems import access
-from postmortems.forms import InterviewForm, ProposedEventForm
+from postmortems.forms.interviews import InterviewForm, ProposedEventForm
 from postmortems.models import Postmortem, ProposedEvent
 from postmortems.perspectives import perspective_table
 

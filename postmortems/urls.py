@@ -1,6 +1,6 @@
 from django.urls import path
 
-from postmortems import interviews, sharing, views
+from postmortems import interviews, sections, sharing, views
 
 app_name = "postmortems"
 # Timeline events and contributing factors are added, edited and deleted by the same views.
@@ -18,10 +18,10 @@ urlpatterns = [
     path("<int:pk>/print/", views.postmortem_print, name="print"),
     path("<int:pk>/history/", views.postmortem_history_view, name="history"),
     path("<int:pk>/export.md", views.postmortem_export, name="export"),
-    path("<int:pk>/sections/<slug:section>/", views.section_display, name="section"),
-    path("<int:pk>/sections/<slug:section>/edit/", views.section_edit, name="section_edit"),
-    path("<int:pk>/sections/<slug:section>/discard/", views.draft_discard, name="draft_discard"),
-    path("<int:pk>/drafts/", views.draft_autosave, name="draft"),
+    path("<int:pk>/sections/<slug:section>/", sections.section_display, name="section"),
+    path("<int:pk>/sections/<slug:section>/edit/", sections.section_edit, name="section_edit"),
+    path("<int:pk>/sections/<slug:section>/discard/", sections.draft_discard, name="draft_discard"),
+    path("<int:pk>/drafts/", sections.draft_autosave, name="draft"),
     path("<int:pk>/timeline/", views.rows_list, TIMELINE, name="timeline"),
     path("<int:pk>/timeline/add/", views.row_create, TIMELINE, name="event_create"),
     path("<int:pk>/timeline/import/", views.timeline_import_view, name="timeline_import"),

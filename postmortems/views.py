@@ -7,12 +7,10 @@ from datetime import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,22 +20,17 @@ from postmortems.backup import markdown_export
 from postmortems.chatlog import parse_chat_log
 from postmortems.filters import PostmortemFilter
 from postmortems.forms import (
-    SECTIONS,
     AcknowledgeForm,
-    ChatLogForm,
     ContributingFactorForm,
-    DraftForm,
     PostmortemCreateForm,
     TimelineEventForm,
-    TimelineImportForm,
 )
+from postmortems.forms.chatlog import ChatLogForm, TimelineImportForm
 from postmortems.interviews import interviews_context
 from postmortems.lint import MAX_LINT_CHARS, finding_acknowledge, lint_text, postmortem_lint_summary
-from postmortems.models import ContributingFactor, Draft, Postmortem, TimelineEvent
+from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
 from postmortems.quality import postmortem_quality, quality_refresh
 from postmortems.services import (
-    draft_save,
-    drafts_for,
     postmortem_history,
     timeline_import,
     timeline_repeats,
@@ -46,8 +39,6 @@ from postmortems.services import (
 
 # Sent to the page after a change, so the key times and the lint summary refresh themselves.
 DOCUMENT_CHANGED = "documentChanged"
-# ... and after a new time zone, so the timeline shows its times in it.
-TIME_ZONE_CHANGED = "timeZoneChanged"
 # Form fields outside the text that reviewers approve: who wrote it and who may read it.
 # The owning team is who follows it up, not what it says.
 NOT_REVIEWED = {"version", "coauthors", "team", "restricted", "allowed_users", "allowed_groups"}
@@ -168,109 +159,6 @@ def postmortem_export(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-# Sections edited in place: the edit form and the display are partials of the same page.
-
-
-def _section_context(request: HttpRequest, postmortem: Postmortem, section: str) -> dict:
-    return {
-        "postmortem": postmortem,
-        "section": section,
-        "heading": SECTIONS[section][0],
-        "can_edit": access.may_edit(request, postmortem),
-    }
-
-
-def section_display(request: HttpRequest, pk: int, section: str) -> HttpResponse:
-    if section not in SECTIONS:
-        raise Http404("No such section.")
-    postmortem = access.get_postmortem_for_read(request, pk)
-    return render(
-        request,
-        f"postmortems/includes/section_{section}.html",
-        _section_context(request, postmortem, section),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def section_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
-    if section not in SECTIONS:
-        raise Http404("No such section.")
-    with transaction.atomic():
-        # Locked, so that two people saving at once are checked against each other's change.
-        postmortem = access.get_postmortem_for_edit(request, pk, lock=request.method == "POST")
-        form_class = SECTIONS[section][1]
-        drafts = [] if request.POST else _section_drafts(request, postmortem, form_class)
-        initial = {draft.field: draft.text for draft in drafts}
-        if drafts:
-            initial["version"] = min(draft.base_version for draft in drafts)
-        form = form_class(request.POST or None, instance=postmortem, initial=initial)
-        saved = form.is_valid()
-        if saved:
-            form.save()
-            if "team" in form.fields:
-                postmortem.take_team_from_services()
-            if "services" in form.fields:
-                services.recurrences_refresh(postmortem=postmortem)
-            if set(form.changed_data) - NOT_REVIEWED:
-                postmortem.mark_text_changed()
-            Draft.objects.filter(
-                postmortem=postmortem, user=request.user, field__in=form.fields
-            ).delete()
-    if saved:
-        if not request.htmx:
-            return redirect(postmortem)
-        context = _section_context(request, postmortem, section)
-        # The header shows saved fields too (severity, title, services…): it comes out of band.
-        response = HttpResponse(
-            render_to_string(f"postmortems/includes/section_{section}.html", context, request)
-            + render_to_string(
-                "postmortems/includes/header.html", {**context, "oob": True}, request
-            )
-        )
-        changed = [DOCUMENT_CHANGED]
-        if "time_zone" in form.changed_data:
-            changed.append(TIME_ZONE_CHANGED)
-        response["HX-Trigger"] = ", ".join(changed)
-        return response
-    context = {**_section_context(request, postmortem, section), "form": form, "drafts": drafts}
-    template = "postmortems/includes/section_form.html"
-    if not request.htmx:
-        template = "postmortems/postmortem_section_edit.html"
-    return render(request, template, context)
-
-
-def _section_drafts(request: HttpRequest, postmortem: Postmortem, form_class) -> list[Draft]:
-    autosaved = [
-        name
-        for name, field in form_class.base_fields.items()
-        if field.widget.attrs.get("data-autosave")
-    ]
-    return drafts_for(postmortem=postmortem, user=request.user, fields=autosaved)
-
-
-@require_POST
-def draft_autosave(request: HttpRequest, pk: int) -> JsonResponse:
-    """Keep what someone is typing, so a closed tab or a crash loses nothing."""
-    postmortem = access.get_postmortem_for_edit(request, pk)
-    form = DraftForm(request.POST)
-    if not form.is_valid():
-        return JsonResponse({"saved": False, "errors": form.errors}, status=400)
-    draft = draft_save(postmortem=postmortem, user=request.user, **form.cleaned_data)
-    at = draft.saved_at if draft else timezone.now()  # no draft: the text is saved already
-    return JsonResponse({"saved": True, "at": timezone.localtime(at).strftime("%H:%M:%S")})
-
-
-@require_POST
-def draft_discard(request: HttpRequest, pk: int, section: str) -> HttpResponse:
-    if section not in SECTIONS:
-        raise Http404("No such section.")
-    postmortem = access.get_postmortem_for_edit(request, pk)
-    Draft.objects.filter(
-        postmortem=postmortem, user=request.user, field__in=SECTIONS[section][1].base_fields
-    ).delete()
-    return redirect("postmortems:section_edit", pk=pk, section=section)
 
 
 # Timeline events and contributing factors, the rows of the document: added, edited in place

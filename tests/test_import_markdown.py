@@ -125,7 +125,7 @@ def test_the_import_page_is_in_the_navigation_bar(author_client):
 def test_a_failure_part_way_leaves_nothing_half_created(author, people):
     from django.db import IntegrityError
 
-    from actions.importing.services import markdown_preview, postmortems_import
+    from actions.importing.markdown import markdown_preview, postmortems_import
 
     text = (FIXTURES / "checkout-outage.md").read_text()
     previews = markdown_preview(documents=[("a.md", text), ("b.md", text)], by=author)

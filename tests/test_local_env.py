@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from config import settings as project_settings
+from config import environment
 
 
 class Distribution:
@@ -30,8 +30,8 @@ INSTALLED = {"url": "file:///src/debrief", "dir_info": {}}
     ],
 )
 def test_only_an_editable_install_counts_as_development(monkeypatch, found, development):
-    monkeypatch.setattr(project_settings.metadata, "distributions", lambda name: found)
-    assert project_settings.development_install() is development
+    monkeypatch.setattr(environment.metadata, "distributions", lambda name: found)
+    assert environment.development_install() is development
 
 
 @pytest.fixture
@@ -45,10 +45,9 @@ def dotenv(tmp_path, monkeypatch):
 
 
 def test_a_development_install_reads_what_the_environment_lacks(dotenv, monkeypatch):
-    monkeypatch.setattr(project_settings, "TESTING", False)
-    monkeypatch.setattr(project_settings, "development_install", lambda: True)
+    monkeypatch.setattr(environment, "development_install", lambda: True)
 
-    project_settings.read_local_env(dotenv)
+    environment.read_local_env(dotenv, testing=False)
 
     assert os.environ["DEBRIEF_TEST_FROM_ENV_FILE"] == "file"
     assert os.environ["DEBRIEF_TEST_SET_TWICE"] == "environment"
@@ -58,9 +57,8 @@ def test_a_development_install_reads_what_the_environment_lacks(dotenv, monkeypa
 def test_the_tests_and_a_production_install_never_read_it(
     dotenv, monkeypatch, testing, development
 ):
-    monkeypatch.setattr(project_settings, "TESTING", testing)
-    monkeypatch.setattr(project_settings, "development_install", lambda: development)
+    monkeypatch.setattr(environment, "development_install", lambda: development)
 
-    project_settings.read_local_env(dotenv)
+    environment.read_local_env(dotenv, testing=testing)
 
     assert "DEBRIEF_TEST_FROM_ENV_FILE" not in os.environ

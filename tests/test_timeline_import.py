@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.urls import reverse
 
-from config.settings import env_phrases
+from config.environment import env_phrases
 from postmortems.chatlog import MAX_LINES
 from postmortems.models import TimelineEvent
 from tests.factories import TimelineEventFactory

@@ -1,9 +1,9 @@
-"""Previews that write nothing, and imports that create what the preview showed, at once."""
+"""Previews that write nothing, and imports that create what the preview showed, at once:
+action items from CSV here, postmortems written in Markdown in markdown.py."""
 
 from __future__ import annotations
 
 import re
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -32,8 +32,7 @@ from actions.models import (
     default_due_date,
 )
 from postmortems import access
-from postmortems.importing import ImportedPostmortem, parse_postmortem
-from postmortems.models import ContributingFactor, Postmortem, TimelineEvent
+from postmortems.models import Postmortem
 
 MAX_TITLE = 200
 PREVIEW_MAX_AGE = 3600  # seconds a preview may be confirmed for
@@ -95,6 +94,17 @@ class ItemRow:
     def kind_label(self) -> str:
         return Kind(self.kind).label
 
+    def set_tracker_url(self, url: str) -> None:
+        """Links the item to `url`, or notes why the link written is left out."""
+        if not url:
+            return
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            self.notes.append(f"the link “{url[:60]}” is not a web address and is left out")
+            return
+        self.tracker_url = url[:500]
+
     def item(self, *, by) -> ActionItem:
         return ActionItem(
             postmortem=self.postmortem,
@@ -144,17 +154,6 @@ def _title(row: ItemRow, text: str) -> None:
     elif len(text) > MAX_TITLE:
         row.notes.append(f"title cut to {MAX_TITLE} characters")
     row.title = text[:MAX_TITLE]
-
-
-def _tracker_url(row: ItemRow, url: str) -> None:
-    if not url:
-        return
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        row.notes.append(f"the link “{url[:60]}” is not a web address and is left out")
-        return
-    row.tracker_url = url[:500]
 
 
 def _due(row: ItemRow, written: str) -> None:
@@ -239,7 +238,7 @@ def action_csv_preview(*, text: str, by) -> ItemsPreview:
             row.errors.append("say why it is blocked or won't be done (a reason column)")
         if row.status == Status.DONE:
             row.completed_at = timezone.now()
-        _tracker_url(row, cell("tracker_url"))
+        row.set_tracker_url(cell("tracker_url"))
         previews.append(row)
     return ItemsPreview(previews, ignored)
 
@@ -321,7 +320,7 @@ def jira_csv_preview(*, text: str, by, postmortem: Postmortem, jira_url: str = "
             parts.append("Labels: " + ", ".join(values("labels")))
         row.description = "\n\n".join(parts)
         if base and JIRA_KEY.match(key):
-            _tracker_url(row, f"{base}/browse/{key}")
+            row.set_tracker_url(f"{base}/browse/{key}")
         previews.append(row)
     return ItemsPreview(previews)
 
@@ -342,110 +341,3 @@ def items_import(*, preview: ItemsPreview, by, source: str) -> list[ActionItem]:
             for item in items
         )
     return items
-
-
-# Postmortems in Markdown ------------------------------------------------------------------
-
-
-@dataclass
-class PostmortemPreview:
-    doc: ImportedPostmortem
-    coauthors: list = field(default_factory=list)
-    not_matched: list[str] = field(default_factory=list)
-    actions: list[ItemRow] = field(default_factory=list)
-
-    @property
-    def problems(self) -> list[str]:
-        return self.doc.problems + self.not_matched
-
-    def events(self) -> list[tuple[datetime, str, str]]:
-        """(when, kind as the timeline names it, what) of each event to create."""
-        return [
-            (e.occurred_at, TimelineEvent.Kind(e.kind).label, e.description)
-            for e in self.doc.events
-        ]
-
-
-def _aware(moment: datetime, zone: str) -> datetime:
-    return moment.replace(tzinfo=zoneinfo.ZoneInfo(zone))
-
-
-def markdown_preview(*, documents: list[tuple[str, str]], by) -> list[PostmortemPreview]:
-    """Read each (name, text) and match its people: the importer owns what is created."""
-    people = People()
-    previews = []
-    for name, text in documents:
-        doc = parse_postmortem(text, name=name)
-        preview = PostmortemPreview(doc)
-        for author in doc.authors:
-            person, why = people.match(author)
-            if person is None:
-                preview.not_matched.append(f"Author not matched: {why}.")
-            elif person != by and person not in preview.coauthors:
-                preview.coauthors.append(person)
-        for action in doc.actions:
-            row = ItemRow(line=action.line, title=action.title, kind=action.kind)
-            row.owner, why = people.match(action.owner)
-            if row.owner is None:
-                row.owner = by
-                row.notes.append(f"owner not matched ({why}): you will own it")
-                preview.not_matched.append(f"Line {action.line}: owner not matched: {why}.")
-            row.due_date = default_due_date(row.priority)
-            if action.bug.startswith(("http://", "https://")):
-                _tracker_url(row, action.bug)
-            elif action.bug:
-                row.description = f"Bug: {action.bug}"
-            if action.owner and row.owner == by and why:
-                row.description = f"Owner in the document: {action.owner}\n\n{row.description}"
-            preview.actions.append(row)
-        previews.append(preview)
-    return previews
-
-
-def postmortems_import(*, previews: list[PostmortemPreview], by) -> list[Postmortem]:
-    """Create a draft postmortem, owned by `by`, for each readable document: all or none."""
-    created = []
-    with transaction.atomic():
-        for preview in previews:
-            doc = preview.doc
-            if not doc.readable:
-                continue
-            postmortem = Postmortem.objects.create(
-                title=doc.title,
-                severity=doc.severity or 3,
-                owner=by,
-                time_zone=doc.time_zone,
-                summary=doc.summary,
-                impact=doc.impact,
-                went_well=doc.went_well,
-                went_poorly=doc.went_poorly,
-                got_lucky=doc.got_lucky,
-            )
-            postmortem.coauthors.set(preview.coauthors)
-            bulk_create_with_history(
-                [
-                    TimelineEvent(
-                        postmortem=postmortem,
-                        occurred_at=_aware(event.occurred_at, doc.time_zone),
-                        kind=event.kind,
-                        description=event.description,
-                    )
-                    for event in doc.events
-                ],
-                TimelineEvent,
-                default_user=by,
-            )
-            bulk_create_with_history(
-                [
-                    ContributingFactor(postmortem=postmortem, category=category, description=text)
-                    for category, text in doc.factors
-                ],
-                ContributingFactor,
-                default_user=by,
-            )
-            for row in preview.actions:
-                row.postmortem = postmortem
-            items_import(preview=ItemsPreview(preview.actions), by=by, source=f"from {doc.name}")
-            postmortem.sync_key_times()
-            created.append(postmortem)
-    return created
