@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from config.events import announce
 from config.restapi import (
@@ -115,30 +115,23 @@ class FactorOut(Schema):
 
 
 class PostmortemSummary(Schema):
+    model_config = ConfigDict(populate_by_name=True)  # list rows are dicts with the names
     id: int
     reference: str
     title: str
     kind: str = Field(description="incident or near_miss.")
     severity: int | None = Field(description="1 to 4; null for a near miss.")
     status: str
-    owner: str = Field(description="The owner's username.")
+    owner: str = Field(alias="owner.username", description="The owner's username.")
     restricted: bool
     started_at: datetime | None
     created_at: datetime
     updated_at: datetime
-    url: str = Field(description="Its page on the site.")
+    url: str = Field(alias="get_absolute_url", description="Its page on the site.")
     services: list[str]
 
 
 class PostmortemDetail(PostmortemSummary):
-    @staticmethod
-    def resolve_owner(postmortem: Postmortem) -> str:
-        return postmortem.owner.username
-
-    @staticmethod
-    def resolve_url(postmortem: Postmortem) -> str:
-        return postmortem.get_absolute_url()
-
     @staticmethod
     def resolve_services(postmortem: Postmortem) -> list[str]:
         return [service.name for service in postmortem.services.all()]
@@ -159,20 +152,12 @@ class PostmortemDetail(PostmortemSummary):
     coauthors: list[str]
     text_version: int
     published_at: datetime | None
-    timeline: list[EventOut]
+    timeline: list[EventOut] = Field(alias="events")
     factors: list[FactorOut]
 
     @staticmethod
     def resolve_coauthors(postmortem: Postmortem) -> list[str]:
         return [user.username for user in postmortem.coauthors.all()]
-
-    @staticmethod
-    def resolve_timeline(postmortem: Postmortem) -> list[TimelineEvent]:
-        return list(postmortem.events.all())
-
-    @staticmethod
-    def resolve_factors(postmortem: Postmortem) -> list[ContributingFactor]:
-        return list(postmortem.factors.all())
 
 
 class PostmortemIn(Schema):
