@@ -131,44 +131,6 @@ def _names(model, pks) -> list[str]:
     return sorted(model.objects.filter(pk__in=pks).values_list("name", flat=True))
 
 
-def _m2m_event(kind, instance, action, model, pk_set, *, field: str, target: str, prefix=""):
-    """One event for an add, a remove or a clear of `field` on `instance`."""
-    if action == "pre_clear":  # the rows are gone by post_clear: name them now
-        instance._audit_cleared = set(getattr(instance, field).values_list("pk", flat=True))
-        return
-    if action == "post_clear":
-        pk_set = getattr(instance, "_audit_cleared", set())
-    if action not in ("post_add", "post_remove", "post_clear") or not pk_set:
-        return
-    verb = "added" if action == "post_add" else "removed"
-    audit_record(kind=kind, target=target, details={f"{prefix}{verb}": _names(model, pk_set)})
-
-
-@receiver(m2m_changed, sender=User.groups.through)
-def record_membership_change(sender, instance, action, reverse, model, pk_set, **kwargs):
-    if reverse:  # group.user_set.add(...): one event per person, as seen from each
-        for user in User.objects.filter(pk__in=pk_set or ()):
-            _m2m_event(
-                AuditEvent.Kind.GROUPS,
-                user,
-                action,
-                Group,
-                {instance.pk},
-                field="groups",
-                target=user.get_username(),
-            )
-        return
-    _m2m_event(
-        AuditEvent.Kind.GROUPS,
-        instance,
-        action,
-        model,
-        pk_set,
-        field="groups",
-        target=instance.get_username(),
-    )
-
-
 @dataclass(frozen=True)
 class Watched:
     """A receiver of m2m_changed for one many-to-many field that the audit log watches."""
@@ -178,19 +140,36 @@ class Watched:
     target: Callable[[Any], str]
     prefix: str = ""
 
+    def record(self, instance, action, model, pk_set) -> None:
+        """One event for an add, a remove or a clear of the field on `instance`."""
+        if action == "pre_clear":  # the rows are gone by post_clear: name them now
+            cleared = getattr(instance, self.field).values_list("pk", flat=True)
+            instance._audit_cleared = set(cleared)
+            return
+        if action == "post_clear":
+            pk_set = getattr(instance, "_audit_cleared", set())
+        if action not in ("post_add", "post_remove", "post_clear") or not pk_set:
+            return
+        verb = "added" if action == "post_add" else "removed"
+        details = {f"{self.prefix}{verb}": _names(model, pk_set)}
+        audit_record(kind=self.kind, target=self.target(instance), details=details)
+
     def __call__(self, sender, instance, action, reverse, model, pk_set, **kwargs):
         if not reverse:
-            target = self.target(instance)
-            _m2m_event(
-                self.kind,
-                instance,
-                action,
-                model,
-                pk_set,
-                field=self.field,
-                target=target,
-                prefix=self.prefix,
-            )
+            self.record(instance, action, model, pk_set)
+
+
+GROUPS = Watched(AuditEvent.Kind.GROUPS, "groups", lambda user: user.get_username())
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+def record_membership_change(sender, instance, action, reverse, model, pk_set, **kwargs):
+    if not reverse:
+        GROUPS.record(instance, action, model, pk_set)
+        return
+    # group.user_set.add(...): one event per person, as seen from each
+    for user in User.objects.filter(pk__in=pk_set or ()):
+        GROUPS.record(user, action, Group, {instance.pk})
 
 
 WATCHED = {
