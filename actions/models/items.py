@@ -301,10 +301,6 @@ class ActionItem(models.Model):
     def is_verified(self) -> bool:
         return self.verified_at is not None
 
-    @property
-    def needs_verification(self) -> bool:
-        return self.kind in KINDS_TO_VERIFY and self.status == Status.DONE and not self.is_verified
-
     def _clear_verification(self) -> None:
         self.verified_at, self.verified_by, self.evidence_kind, self.evidence = None, None, "", ""
 
