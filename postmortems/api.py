@@ -251,26 +251,19 @@ def _detail(postmortem: Postmortem) -> Postmortem:
 
 
 def _save_rows(postmortem: Postmortem, events: list[EventIn], factors: list[FactorIn]) -> None:
-    for index, event in enumerate(events):
-        row = TimelineEvent(postmortem=postmortem, **event.dict())
-        try:
-            row.full_clean(exclude=["postmortem"])
-        except Exception as error:
-            raise _rows_error(error, f"timeline.{index}.") from None
-        row.save()
-    for index, factor in enumerate(factors):
-        row = ContributingFactor(postmortem=postmortem, **factor.dict())
-        try:
-            row.full_clean(exclude=["postmortem"])
-        except Exception as error:
-            raise _rows_error(error, f"factors.{index}.") from None
-        row.save()
+    for model, name, rows in [
+        (TimelineEvent, "timeline", events),
+        (ContributingFactor, "factors", factors),
+    ]:
+        for index, values in enumerate(rows):
+            row = model(postmortem=postmortem, **values.dict())
+            try:
+                row.full_clean(exclude=["postmortem"])
+            except ValidationError as error:
+                raise Invalid.from_django(error, f"{name}.{index}.") from None
+            row.save()
     if events:
         postmortem.sync_key_times()
-
-
-def _rows_error(error: Exception, prefix: str) -> Exception:
-    return Invalid.from_django(error, prefix) if isinstance(error, ValidationError) else error
 
 
 def _set_services(postmortem: Postmortem, names: list[str]) -> None:
@@ -330,10 +323,7 @@ def create_postmortem(request: HttpRequest, payload: PostmortemIn, response: Htt
     as on the New postmortem form."""
     data = payload.dict(exclude={"services", "timeline", "factors"})
     postmortem = Postmortem(owner=request.user, **data)
-    try:
-        postmortem.full_clean(exclude=["owner"])
-    except Exception as error:
-        raise _rows_error(error, "") from None
+    postmortem.full_clean(exclude=["owner"])  # refused: config.api answers 422
     with transaction.atomic():
         postmortem.save()
         _set_services(postmortem, payload.services)
@@ -359,10 +349,7 @@ def update_postmortem(
         names = changes.pop("services", None)
         for name, value in changes.items():
             setattr(postmortem, name, value)
-        try:
-            postmortem.full_clean(exclude=["owner"])
-        except Exception as error:
-            raise _rows_error(error, "") from None
+        postmortem.full_clean(exclude=["owner"])  # refused: config.api answers 422
         # A new kind sets the severity too (a near miss has none): saved together.
         also = ["severity"] if "kind" in changes else []
         postmortem.save(update_fields=[*{*changes, *also}, "updated_at"])
