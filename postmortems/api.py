@@ -42,31 +42,6 @@ EventKind = Literal[tuple(TimelineEvent.Kind.values)]  # type: ignore[valid-type
 FactorCategory = Literal[tuple(ContributingFactor.Category.values)]  # type: ignore[valid-type]
 StatusName = Literal["draft", "in_review", "published"]
 KindName = Literal["incident", "near_miss"]
-# What PATCH changes, and so what its ETag is the version of; text_version moves with the
-# timeline and the factors, which are added through their own endpoints.
-VERSIONED = [
-    "title",
-    "kind",
-    "severity",
-    "time_zone",
-    "started_at",
-    "detected_at",
-    "mitigated_at",
-    "resolved_at",
-    "summary",
-    "impact",
-    "customers_affected",
-    "failed_requests",
-    "support_tickets",
-    "could_have_happened",
-    "went_well",
-    "went_poorly",
-    "got_lucky",
-    "no_actions_reason",
-    "restricted",
-    "services",
-    "text_version",
-]
 SUMMARY_COLUMNS = [
     "id",
     "title",
@@ -202,6 +177,11 @@ class PostmortemPatch(Schema):
     no_actions_reason: Text(MAX_TEXT) = None
     restricted: bool = None
     services: list[Text(100, 1)] = Field(default=None, max_length=50)
+
+
+# What PATCH changes, and so what its ETag is the version of; text_version moves with the
+# timeline and the factors, which are added through their own endpoints.
+VERSIONED = [*PostmortemPatch.model_fields, "text_version"]
 
 
 class PostmortemFilters(Schema):
