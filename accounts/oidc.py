@@ -128,11 +128,9 @@ class SsoBackend(OIDCAuthenticationBackend):
 
     def get_userinfo(self, access_token, id_token, payload):
         # Some providers (Entra ID) put groups in the ID token only; userinfo adds the rest.
-        userinfo = (
-            super().get_userinfo(access_token, id_token, payload)
-            if (self.OIDC_OP_USER_ENDPOINT)
-            else {}
-        )
+        userinfo = {}
+        if self.OIDC_OP_USER_ENDPOINT:
+            userinfo = super().get_userinfo(access_token, id_token, payload)
         return {**payload, **userinfo, "sub": payload["sub"]}
 
     def get_or_create_user(self, access_token, id_token, payload):

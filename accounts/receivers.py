@@ -19,7 +19,6 @@ from accounts.services import audit_record
 from postmortems.models import Postmortem
 
 User = get_user_model()
-ROLE_FIELDS = ("is_staff", "is_superuser", "is_active")
 
 
 @receiver(user_logged_in)
@@ -55,13 +54,14 @@ def record_sign_out(sender, request, user, **kwargs):
         )
 
 
-def _remember(instance, fields: tuple[str, ...]) -> None:
+def _remember(sender, instance, **kwargs) -> None:
     # Deferred fields stay unknown rather than cost a query on every load.
-    instance._audit_before = {f: instance.__dict__.get(f) for f in fields}
+    instance._audit_before = {f: instance.__dict__.get(f) for f in WATCHED_FIELDS[sender]}
 
 
-def _find_changes(instance, fields: tuple[str, ...], update_fields) -> None:
-    """Before a save: the fields among `fields` whose value changes, kept for after it."""
+def _find_changes(sender, instance, update_fields=None, **kwargs) -> None:
+    """Before a save: the watched fields whose value changes, kept for after it."""
+    fields = WATCHED_FIELDS[sender]
     if update_fields is not None:
         fields = tuple(f for f in fields if f in update_fields)
     if instance._state.adding:
@@ -76,45 +76,33 @@ def _find_changes(instance, fields: tuple[str, ...], update_fields) -> None:
     instance._audit_changes = {f: getattr(instance, f) for f in suspects}
 
 
-def _take_changes(instance, fields: tuple[str, ...]) -> dict:
+def _take_changes(instance) -> dict:
     changes = getattr(instance, "_audit_changes", {})
     instance._audit_changes = {}
-    _remember(instance, fields)
+    _remember(type(instance), instance)
     return changes
 
 
-@receiver(post_init, sender=User)
-def remember_roles(sender, instance, **kwargs):
-    _remember(instance, ROLE_FIELDS)
-
-
-@receiver(pre_save, sender=User)
-def find_role_changes(sender, instance, update_fields=None, **kwargs):
-    _find_changes(instance, ROLE_FIELDS, update_fields)
+# The fields whose changes the log records, by model: each instance keeps what they were when
+# it was loaded, and finds before a save which of them change.
+WATCHED_FIELDS = {User: ("is_staff", "is_superuser", "is_active"), Postmortem: ("restricted",)}
+for model in WATCHED_FIELDS:
+    post_init.connect(_remember, sender=model, dispatch_uid=f"audit-remember-{model}")
+    pre_save.connect(_find_changes, sender=model, dispatch_uid=f"audit-changes-{model}")
 
 
 @receiver(post_save, sender=User)
 def record_role_change(sender, instance, created, **kwargs):
-    changes = _take_changes(instance, ROLE_FIELDS)
+    changes = _take_changes(instance)
     if created:
         changes.pop("is_active", None)  # a new account is active; that is no change of role
     if changes:
         audit_record(kind=AuditEvent.Kind.ROLE, target=instance.get_username(), details=changes)
 
 
-@receiver(post_init, sender=Postmortem)
-def remember_restriction(sender, instance, **kwargs):
-    _remember(instance, ("restricted",))
-
-
-@receiver(pre_save, sender=Postmortem)
-def find_restriction_change(sender, instance, update_fields=None, **kwargs):
-    _find_changes(instance, ("restricted",), update_fields)
-
-
 @receiver(post_save, sender=Postmortem)
 def record_restriction_change(sender, instance, **kwargs):
-    if _take_changes(instance, ("restricted",)):
+    if _take_changes(instance):
         audit_record(
             kind=AuditEvent.Kind.RESTRICTION,
             target=instance.reference,
@@ -131,44 +119,6 @@ def _names(model, pks) -> list[str]:
     return sorted(model.objects.filter(pk__in=pks).values_list("name", flat=True))
 
 
-def _m2m_event(kind, instance, action, model, pk_set, *, field: str, target: str, prefix=""):
-    """One event for an add, a remove or a clear of `field` on `instance`."""
-    if action == "pre_clear":  # the rows are gone by post_clear: name them now
-        instance._audit_cleared = set(getattr(instance, field).values_list("pk", flat=True))
-        return
-    if action == "post_clear":
-        pk_set = getattr(instance, "_audit_cleared", set())
-    if action not in ("post_add", "post_remove", "post_clear") or not pk_set:
-        return
-    verb = "added" if action == "post_add" else "removed"
-    audit_record(kind=kind, target=target, details={f"{prefix}{verb}": _names(model, pk_set)})
-
-
-@receiver(m2m_changed, sender=User.groups.through)
-def record_membership_change(sender, instance, action, reverse, model, pk_set, **kwargs):
-    if reverse:  # group.user_set.add(...): one event per person, as seen from each
-        for user in User.objects.filter(pk__in=pk_set or ()):
-            _m2m_event(
-                AuditEvent.Kind.GROUPS,
-                user,
-                action,
-                Group,
-                {instance.pk},
-                field="groups",
-                target=user.get_username(),
-            )
-        return
-    _m2m_event(
-        AuditEvent.Kind.GROUPS,
-        instance,
-        action,
-        model,
-        pk_set,
-        field="groups",
-        target=instance.get_username(),
-    )
-
-
 @dataclass(frozen=True)
 class Watched:
     """A receiver of m2m_changed for one many-to-many field that the audit log watches."""
@@ -178,19 +128,36 @@ class Watched:
     target: Callable[[Any], str]
     prefix: str = ""
 
+    def record(self, instance, action, model, pk_set) -> None:
+        """One event for an add, a remove or a clear of the field on `instance`."""
+        if action == "pre_clear":  # the rows are gone by post_clear: name them now
+            cleared = getattr(instance, self.field).values_list("pk", flat=True)
+            instance._audit_cleared = set(cleared)
+            return
+        if action == "post_clear":
+            pk_set = getattr(instance, "_audit_cleared", set())
+        if action not in ("post_add", "post_remove", "post_clear") or not pk_set:
+            return
+        verb = "added" if action == "post_add" else "removed"
+        details = {f"{self.prefix}{verb}": _names(model, pk_set)}
+        audit_record(kind=self.kind, target=self.target(instance), details=details)
+
     def __call__(self, sender, instance, action, reverse, model, pk_set, **kwargs):
         if not reverse:
-            target = self.target(instance)
-            _m2m_event(
-                self.kind,
-                instance,
-                action,
-                model,
-                pk_set,
-                field=self.field,
-                target=target,
-                prefix=self.prefix,
-            )
+            self.record(instance, action, model, pk_set)
+
+
+GROUPS = Watched(AuditEvent.Kind.GROUPS, "groups", lambda user: user.get_username())
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+def record_membership_change(sender, instance, action, reverse, model, pk_set, **kwargs):
+    if not reverse:
+        GROUPS.record(instance, action, model, pk_set)
+        return
+    # group.user_set.add(...): one event per person, as seen from each
+    for user in User.objects.filter(pk__in=pk_set or ()):
+        GROUPS.record(user, action, Group, {instance.pk})
 
 
 WATCHED = {

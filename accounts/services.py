@@ -83,11 +83,8 @@ def sso_user_sync(*, issuer: str, claims: dict) -> AbstractUser:
     email = claims.get("email") or ""
     if identity is None:
         # An account made before SSO was turned on is taken over by its email address, once.
-        user = (
-            User.objects.filter(email__iexact=email, sso_identity__isnull=True).first()
-            if email
-            else None
-        )
+        takeover = User.objects.filter(email__iexact=email, sso_identity__isnull=True)
+        user = takeover.first() if email else None
         if user is None:
             user = User.objects.create_user(_username_for(claims), email=email)
         identity = SsoIdentity(user=user, issuer=issuer, subject=claims["sub"], groups=[])

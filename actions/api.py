@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from actions.filters import STATUS_CHOICES, ActionItemFilter, ItemOrdering
 from actions.forms import ActionItemForm, StatusForm
@@ -52,21 +52,6 @@ Ordering = Literal[  # type: ignore[valid-type]
 # What PATCH changes, and so what its ETag is the version of.
 FIELDS = ["title", "owner", "priority", "due_date", "kind", "description", "tracker_url"]
 VERSIONED = [*FIELDS, "status", "reason"]
-ROW_COLUMNS = [
-    "id",
-    "title",
-    "description",
-    "status",
-    "reason",
-    "priority",
-    "kind",
-    "due_date",
-    "postmortem",
-    "tracker_url",
-    "created_at",
-    "updated_at",
-    "completed_at",
-]
 
 
 class ChangeOut(Schema):
@@ -82,6 +67,7 @@ class ChangeOut(Schema):
 
 
 class ItemOut(Schema):
+    model_config = ConfigDict(populate_by_name=True)  # list rows are dicts with the names
     id: int
     title: str
     description: str
@@ -90,14 +76,18 @@ class ItemOut(Schema):
     priority: str
     kind: str
     due_date: date
-    overdue: bool
+    overdue: bool = Field(alias="is_overdue")
     owner: str | None = Field(description="The owner's username.")
-    postmortem: int | None
+    postmortem: int | None = Field(alias="postmortem_id")
     tracker_url: str
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
-    url: str = Field(description="Its page on the site.")
+    url: str = Field(alias="get_absolute_url", description="Its page on the site.")
+
+
+# What a list reads of each row; _rows makes the rest.
+ROW_COLUMNS = [name for name in ItemOut.model_fields if name not in ("overdue", "owner", "url")]
 
 
 class ItemDetail(ItemOut):
@@ -106,18 +96,6 @@ class ItemDetail(ItemOut):
     @staticmethod
     def resolve_owner(item: ActionItem) -> str | None:
         return item.owner.username if item.owner else None
-
-    @staticmethod
-    def resolve_overdue(item: ActionItem) -> bool:
-        return item.is_overdue
-
-    @staticmethod
-    def resolve_postmortem(item: ActionItem) -> int | None:
-        return item.postmortem_id
-
-    @staticmethod
-    def resolve_url(item: ActionItem) -> str:
-        return item.get_absolute_url()
 
     @staticmethod
     def resolve_history(item: ActionItem) -> list:

@@ -7,6 +7,9 @@ on it. Nothing here decides who may read what: the routers ask postmortems/acces
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -96,53 +99,37 @@ api = DebriefAPI(
 )
 
 
-def _answer(request: HttpRequest, status: int, detail: str, errors=()) -> HttpResponse:
-    return api.create_response(request, error_body(detail, errors), status=status)
+def _invalid(exc: Invalid) -> tuple:
+    return 422, exc.detail, exc.errors
 
 
-@api.exception_handler(ValidationError)
-def _invalid_input(request, exc: ValidationError):
-    return _answer(request, 422, "The input is not valid.", pydantic_errors(exc.errors))
+# Each exception as (status, detail, field errors): every answer but a success is an Error.
+ANSWERS = {
+    ValidationError: lambda exc: (422, "The input is not valid.", pydantic_errors(exc.errors)),
+    Invalid: _invalid,
+    DjangoValidationError: lambda exc: _invalid(Invalid.from_django(exc)),
+    AuthenticationError: lambda exc: (
+        401,
+        "Authentication needed: send a valid token as `Authorization: Bearer <token>`.",
+        (),
+    ),
+    HttpError: lambda exc: (exc.status_code, exc.message, ()),
+    Http404: lambda exc: (404, str(exc) or "Not found.", ()),
+    PermissionDenied: lambda exc: (403, str(exc) or "Not allowed.", ()),
+    RateLimited: lambda exc: (429, f"Too many requests: try again in {exc.retry_after} s.", ()),
+}
 
 
-@api.exception_handler(Invalid)
-def _invalid_by_rules(request, exc: Invalid):
-    return _answer(request, 422, exc.detail, exc.errors)
-
-
-@api.exception_handler(DjangoValidationError)
-def _invalid_model(request, exc: DjangoValidationError):
-    invalid = Invalid.from_django(exc)
-    return _answer(request, 422, invalid.detail, invalid.errors)
-
-
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request, exc: AuthenticationError):
-    detail = "Authentication needed: send a valid token as `Authorization: Bearer <token>`."
-    return _answer(request, 401, detail)
-
-
-@api.exception_handler(HttpError)
-def _http_error(request, exc: HttpError):
-    return _answer(request, exc.status_code, exc.message)
-
-
-@api.exception_handler(Http404)
-def _not_found(request, exc: Http404):
-    return _answer(request, 404, str(exc) or "Not found.")
-
-
-@api.exception_handler(PermissionDenied)
-def _forbidden(request, exc: PermissionDenied):
-    return _answer(request, 403, str(exc) or "Not allowed.")
-
-
-@api.exception_handler(RateLimited)
-def _rate_limited(request, exc: RateLimited):
-    response = _answer(request, 429, f"Too many requests: try again in {exc.retry_after} s.")
-    response["Retry-After"] = str(exc.retry_after)
+def _answer(request: HttpRequest, exc: Exception, *, answer: Callable) -> HttpResponse:
+    status, detail, errors = answer(exc)
+    response = api.create_response(request, error_body(detail, errors), status=status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
     return response
 
+
+for kind, answer in ANSWERS.items():
+    api.add_exception_handler(kind, partial(_answer, answer=answer))
 
 api.add_router("/", postmortems_router)
 api.add_router("/", actions_router)

@@ -154,6 +154,10 @@ def _markdown_line(line: Line) -> str:
     return line.text
 
 
+def _text_block(text: str, **style: str) -> dict:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
 def teams(message: Message) -> dict:
     """An Adaptive Card 1.4 in the message a Teams Workflows webhook posts to a channel.
 
@@ -161,27 +165,13 @@ def teams(message: Message) -> dict:
     "message" with an adaptive-card attachment) and
     https://adaptivecards.io/explorer/AdaptiveCard.html (TextBlock, FactSet, Action.OpenUrl).
     """
-    body: list[dict] = [
-        {
-            "type": "TextBlock",
-            "text": message.title,
-            "weight": "Bolder",
-            "size": "Medium",
-            "wrap": True,
-        }
-    ]
+    body = [_text_block(message.title, weight="Bolder", size="Medium")]
     if message.facts:
-        body.append(
-            {
-                "type": "FactSet",
-                "facts": [{"title": name, "value": value} for name, value in message.facts],
-            }
-        )
+        facts = [{"title": name, "value": value} for name, value in message.facts]
+        body.append({"type": "FactSet", "facts": facts})
     for line in message.lines:
-        block = {"type": "TextBlock", "text": _markdown_line(line), "wrap": True}
-        if line.heading:
-            block |= {"spacing": "Medium", "color": "Attention" if message.danger else "Default"}
-        body.append(block)
+        heading = {"spacing": "Medium", "color": "Attention" if message.danger else "Default"}
+        body.append(_text_block(_markdown_line(line), **(heading if line.heading else {})))
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",

@@ -34,14 +34,23 @@ class Refused(DeliveryError):
 
 
 @dataclass(frozen=True)
-class Response:
+class Answer:
     status: int
     reason: str
     latency_ms: int  # from connecting to the answer's status line and first bytes
+    headers: dict[str, str]  # lower-cased names
+    body: bytes  # at most the bytes asked for
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    def json(self):
+        """The body as JSON; DeliveryError when it is not."""
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            raise DeliveryError(f"the answer (HTTP {self.status}) is not JSON.") from None
 
 
 def allow_private() -> bool:
@@ -53,18 +62,37 @@ def allow_private() -> bool:
     return settings.OUTBOUND_ALLOW_PRIVATE or settings.REMINDER_WEBHOOK_ALLOW_PRIVATE
 
 
-def post(url: str, body: bytes, *, headers: dict[str, str], timeout: float) -> Response:
+def post(url: str, body: bytes, *, headers: dict[str, str], timeout: float) -> Answer:
     """POST `body` to `url` and return the answer, whatever its status.
 
     Raises Refused for an address that is not posted to, and DeliveryError when no answer
     came (refused connection, TLS failure, timeout).
     """
-    answer, _, latency = _exchange("POST", url, body, headers, timeout, 1024)
-    return Response(answer.status, answer.reason, latency)
+    return _exchange("POST", url, body, headers, timeout, 1024)
 
 
-def _exchange(method, url, body, headers, timeout, read: int):
-    """Send one request; the answer, up to `read` bytes of its body, and the latency in ms."""
+def request(
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+    *,
+    limit: int = 1024 * 1024,
+) -> Answer:
+    """Send one request and return the answer, whatever its status, with up to `limit` bytes.
+
+    The same guards as `post`: http(s) only, internal addresses refused unless
+    OUTBOUND_ALLOW_PRIVATE, the checked address pinned, no redirects followed.
+    """
+    answer = _exchange(method, url, body, headers or {}, timeout, limit + 1)
+    if len(answer.body) > limit:
+        raise DeliveryError(f"the answer is larger than {limit} bytes.")
+    return answer
+
+
+def _exchange(method, url, body, headers, timeout, read: int) -> Answer:
+    """Send one request; the answer with up to `read` bytes of its body."""
     connection, target = _connect(url, timeout)
     started = time.monotonic()
     try:
@@ -77,7 +105,9 @@ def _exchange(method, url, body, headers, timeout, read: int):
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
     finally:
         connection.close()
-    return answer, content, round((time.monotonic() - started) * 1000)
+    latency = round((time.monotonic() - started) * 1000)
+    names = {name.lower(): value for name, value in answer.getheaders()}
+    return Answer(answer.status, answer.reason, latency, names, content)
 
 
 def _connect(url: str, timeout: float):
@@ -95,46 +125,6 @@ def _connect(url: str, timeout: float):
     connection = kind(parts.hostname, port, address, timeout=timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return connection, target
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    reason: str
-    headers: dict[str, str]  # lower-cased names
-    body: bytes  # at most `limit` bytes
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    def json(self):
-        """The body as JSON; DeliveryError when it is not."""
-        try:
-            return json.loads(self.body or b"null")
-        except ValueError:
-            raise DeliveryError(f"the answer (HTTP {self.status}) is not JSON.") from None
-
-
-def request(
-    method: str,
-    url: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 10,
-    *,
-    limit: int = 1024 * 1024,
-) -> Answer:
-    """Send one request and return the answer, whatever its status, with up to `limit` bytes.
-
-    The same guards as `post`: http(s) only, internal addresses refused unless
-    OUTBOUND_ALLOW_PRIVATE, the checked address pinned, no redirects followed.
-    """
-    answer, content, _ = _exchange(method, url, body, headers or {}, timeout, limit + 1)
-    if len(content) > limit:
-        raise DeliveryError(f"the answer is larger than {limit} bytes.")
-    names = {name.lower(): value for name, value in answer.getheaders()}
-    return Answer(answer.status, answer.reason, names, content)
 
 
 def post_chat(

@@ -50,24 +50,20 @@ def Text(max_length: int, min_length: int = 0):  # a type, so named like one
     ]
 
 
-def _in_range(moment: datetime) -> datetime:
+def _in_range(value: date) -> date:
+    """A date, or an aware time (by its year in UTC), from EARLIEST to LATEST."""
+    what = "time" if isinstance(value, datetime) else "date"
     try:
-        utc = moment.astimezone(UTC)
+        year = value.astimezone(UTC).year if what == "time" else value.year
     except OverflowError:
-        raise ValueError(f"Give a time between {EARLIEST} and {LATEST}.") from None
-    if not EARLIEST <= utc.year <= LATEST:
-        raise ValueError(f"Give a time between {EARLIEST} and {LATEST}.")
-    return moment
-
-
-def _day_in_range(day: date) -> date:
-    if not EARLIEST <= day.year <= LATEST:
-        raise ValueError(f"Give a date between {EARLIEST} and {LATEST}.")
-    return day
+        year = 0
+    if not EARLIEST <= year <= LATEST:
+        raise ValueError(f"Give a {what} between {EARLIEST} and {LATEST}.")
+    return value
 
 
 Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
-Day = Annotated[date, AfterValidator(_day_in_range)]
+Day = Annotated[date, AfterValidator(_in_range)]
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
 

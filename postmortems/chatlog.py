@@ -92,12 +92,10 @@ def parse_chat_log(text: str, *, day: date, tz: tzinfo) -> ChatLog:
             except ValueError:
                 log.problems.append((number, raw, "The date is not a valid date."))
                 continue
-            moment = datetime.combine(current_day, clock)
-        else:
-            moment = datetime.combine(current_day, clock)
-            if previous is not None and moment < previous - _ROLLOVER:
-                current_day += timedelta(days=1)
-                moment += timedelta(days=1)
+        moment = datetime.combine(current_day, clock)
+        if not match["date"] and previous is not None and moment < previous - _ROLLOVER:
+            current_day += timedelta(days=1)
+            moment += timedelta(days=1)
         previous = moment
         log.messages.append(
             ChatMessage(

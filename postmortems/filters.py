@@ -19,7 +19,7 @@ class PostmortemFilter(django_filters.FilterSet):
         queryset=Postmortem._meta.get_field("services").related_model.objects.order_by("name"),
         empty_label="Any service",
         label="Service",
-        widget=forms.Select(attrs={"data-picker": "", "class": "form-select"}),
+        widget=forms.Select(attrs={"data-picker": ""}),
     )
     # By slug, as a team's page links here: ?team=payments.
     team = django_filters.ModelChoiceFilter(
@@ -27,7 +27,7 @@ class PostmortemFilter(django_filters.FilterSet):
         queryset=Team.objects.all(),
         empty_label="Any team",
         label="Owning team",
-        widget=forms.Select(attrs={"data-picker": "", "class": "form-select"}),
+        widget=forms.Select(attrs={"data-picker": ""}),
     )
     started_after = django_filters.DateFilter(
         field_name="started_at",
@@ -44,16 +44,7 @@ class PostmortemFilter(django_filters.FilterSet):
 
     class Meta:
         model = Postmortem
-        fields = [
-            "q",
-            "status",
-            "kind",
-            "severity",
-            "service",
-            "team",
-            "started_after",
-            "started_before",
-        ]
+        fields = []  # the filters declared above, in their order
 
     @property
     def form(self):

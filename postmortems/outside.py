@@ -148,10 +148,9 @@ def outside_content(postmortem: Postmortem, removed: list[str]) -> dict:
         "time_zone": postmortem.time_zone,
         "key_times": [[label, local(moment)] for label, moment in postmortem.key_times()],
     }
-    if "summary" not in removed:
-        content["summary"] = clean(postmortem.summary)
-    if "impact" not in removed:
-        content["impact"] = clean(postmortem.impact)
+    for text in ("summary", "impact"):
+        if text not in removed:
+            content[text] = clean(getattr(postmortem, text))
     if "timeline" not in removed:
         content["timeline"] = [
             {

@@ -165,16 +165,8 @@ def postmortem_quality(
     checks = []
     for name, rule in RULES.items():
         missing, anchor = rule(postmortem, lint)
-        checks.append(
-            Check(
-                name,
-                QualityWeights.label(name),
-                weights.get(name, 0),
-                passed=not missing,
-                missing=missing,
-                anchor=anchor,
-            )
-        )
+        weight = weights.get(name, 0)
+        checks.append(Check(name, QualityWeights.label(name), weight, not missing, missing, anchor))
     return QualityScore(checks)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from config.restapi import DEFAULT_LIMIT, Id, Invalid, Limit, Text, page_of, paginate
 from postmortems import access
@@ -35,23 +35,11 @@ class CommentIn(Schema):
 
 class AgendaOut(Schema):
     position: int
-    postmortem: int
-    reference: str
-    title: str
+    postmortem: int = Field(alias="postmortem_id")
+    reference: str = Field(alias="postmortem.reference")
+    title: str = Field(alias="postmortem.title")
     notes: str
     decision: str
-
-    @staticmethod
-    def resolve_postmortem(entry: AgendaItem) -> int:
-        return entry.postmortem_id
-
-    @staticmethod
-    def resolve_reference(entry: AgendaItem) -> str:
-        return entry.postmortem.reference
-
-    @staticmethod
-    def resolve_title(entry: AgendaItem) -> str:
-        return entry.postmortem.title
 
 
 class MeetingOut(Schema):
@@ -60,17 +48,9 @@ class MeetingOut(Schema):
     starts_at: datetime
     duration_minutes: int
     location: str
-    facilitator: str
+    facilitator: str = Field(alias="facilitator.username")
     ended_at: datetime | None
     agenda: list[AgendaOut]
-
-    @staticmethod
-    def resolve_facilitator(meeting: Meeting) -> str:
-        return meeting.facilitator.username
-
-    @staticmethod
-    def resolve_agenda(meeting: Meeting) -> list[AgendaItem]:
-        return list(meeting.agenda.all())
 
 
 class MeetingDetail(MeetingOut):

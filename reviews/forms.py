@@ -69,10 +69,8 @@ class ReviewForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if (
-            cleaned.get("verdict") == Reviewer.Verdict.CHANGES
-            and not cleaned.get("comment", "").strip()
-        ):
+        asks_changes = cleaned.get("verdict") == Reviewer.Verdict.CHANGES
+        if asks_changes and not cleaned.get("comment", "").strip():
             self.add_error("comment", "Say which changes you are asking for.")
         return cleaned
 

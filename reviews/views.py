@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from actions.services import action_item_create
 from postmortems import access
-from postmortems.models import Status, TransitionRefused
+from postmortems.models import Postmortem, Status, TransitionRefused
 from postmortems.views import document_context
 from reviews import services
 from reviews.forms import (
@@ -32,11 +32,11 @@ from reviews.templatetags.reviews import review_panel_context
 # The review workflow of one postmortem.
 
 
-def _move(request: HttpRequest, pk: int, move, *, verb: str, done: str) -> HttpResponse:
+def _move(request: HttpRequest, pk: int, move, *, verb: str, done: str, **details) -> HttpResponse:
     """Run one status change; a refusal shows the page with what to fix, each item linked."""
     postmortem = access.get_postmortem_for_edit(request, pk)
     try:
-        move(postmortem)
+        move(postmortem, by=request.user, **details)
     except TransitionRefused as refusal:
         context = {
             **document_context(request, postmortem),
@@ -50,38 +50,24 @@ def _move(request: HttpRequest, pk: int, move, *, verb: str, done: str) -> HttpR
 
 @require_POST
 def postmortem_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _move(
-        request,
-        pk,
-        lambda postmortem: services.postmortem_submit_for_review(
-            postmortem=postmortem, by=request.user
-        ),
-        verb="submitted for review",
-        done="is in review",
-    )
+    def submit(postmortem, by):
+        services.postmortem_submit_for_review(postmortem=postmortem, by=by)
+
+    return _move(request, pk, submit, verb="submitted for review", done="is in review")
 
 
 @require_POST
 def postmortem_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    return _move(
-        request,
-        pk,
-        lambda postmortem: postmortem.publish(by=request.user),
-        verb="published",
-        done="is published",
-    )
+    return _move(request, pk, Postmortem.publish, verb="published", done="is published")
 
 
 @require_POST
 def postmortem_return(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReturnToDraftForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    move = Postmortem.return_to_draft
     return _move(
-        request,
-        pk,
-        lambda postmortem: postmortem.return_to_draft(by=request.user, reason=reason),
-        verb="returned to draft",
-        done="is a draft again",
+        request, pk, move, verb="returned to draft", done="is a draft again", reason=reason
     )
 
 
@@ -239,10 +225,8 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 agenda=form.cleaned_data["agenda"],
             )
     if saved:
-        if notified:
-            messages.success(request, "Meeting saved. Everyone invited gets the update by email.")
-        else:
-            messages.success(request, "Meeting saved.")
+        update = " Everyone invited gets the update by email." if notified else ""
+        messages.success(request, f"Meeting saved.{update}")
         return redirect(meeting)
     return render(request, "reviews/meeting_form.html", {"form": form, "meeting": meeting})
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from config.restapi import DEFAULT_LIMIT, Id, Limit, page_of, paginate
 from services.models import Service
@@ -17,14 +17,10 @@ router = Router(tags=["services"])
 class ServiceOut(Schema):
     id: int
     name: str
-    team: str | None = None  # the owning team's name
+    team: str | None = Field(None, alias="team.display_name")
     description: str
     slo_target: Decimal
     window_days: int
-
-    @staticmethod
-    def resolve_team(service: Service) -> str | None:
-        return service.team.display_name if service.team else None
 
 
 @router.get("/services", response=page_of(ServiceOut), summary="List services")

@@ -33,11 +33,7 @@ def _postmortem_facts(pm: dict) -> list[tuple[str, str]]:
 
 def _item_facts(item: dict) -> list[tuple[str, str]]:
     facts = [("Due", item["due_date"]), ("Status", _label(ItemStatus, item["status"]))]
-    if item.get("owner"):
-        facts.append(("Owner", item["owner"]))
-    if item.get("priority"):
-        facts.append(("Priority", item["priority"]))
-    return facts
+    return facts + [(key.capitalize(), item[key]) for key in ("owner", "priority") if item.get(key)]
 
 
 def _item_lines(item: dict) -> list[Line]:

@@ -48,12 +48,9 @@ class SubscriptionForm(VersionedFormMixin, forms.ModelForm):
         cleaned = super().clean()
         url, chosen = cleaned.get("url"), cleaned.get("format")
         # Slack and Teams reject Debrief's own JSON; say so now rather than in a failed log.
-        if (
-            url
-            and chosen == Subscription.Format.JSON
-            and chat.detect(url) != chat.Layout.MATTERMOST
-        ):
-            tool = chat.Layout(chat.detect(url)).label.split(" (")[0]
+        layout = chat.detect(url) if url else chat.Layout.MATTERMOST
+        if chosen == Subscription.Format.JSON and layout != chat.Layout.MATTERMOST:
+            tool = chat.Layout(layout).label.split(" (")[0]
             self.add_error("format", f"This is a {tool} address: pick the {tool} message format.")
         return cleaned
 

@@ -8,12 +8,13 @@ subscriber is another company's server, never a reader.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
 
 from actions.models import ActionItem
+from config.events import EVENTS
 from postmortems.access import outbound
 from postmortems.models import Postmortem
 from reviews.models import Meeting, Reviewer
@@ -65,18 +66,6 @@ def action_item_data(item: ActionItem) -> dict:
     }
 
 
-def _status_changed(item: ActionItem, *, from_status: str, to_status: str) -> dict:
-    return {
-        "action_item": action_item_data(item),
-        "from_status": from_status,
-        "to_status": to_status,
-    }
-
-
-def _overdue(item: ActionItem, *, today: date) -> dict:
-    return {"action_item": action_item_data(item), "days_overdue": (today - item.due_date).days}
-
-
 def _verdict(reviewer: Reviewer) -> dict:
     return {
         "postmortem": postmortem_data(reviewer.postmortem),
@@ -104,18 +93,16 @@ def _postmortem(postmortem: Postmortem) -> dict:
     return {"postmortem": postmortem_data(postmortem)}
 
 
-def _action_item(item: ActionItem) -> dict:
-    return {"action_item": action_item_data(item)}
+def _action_item(item: ActionItem, **details) -> dict:
+    """An item, with what an event adds: its previous and new status, or how late it is."""
+    if today := details.pop("today", None):
+        details["days_overdue"] = (today - item.due_date).days
+    return {"action_item": action_item_data(item), **details}
 
 
 BUILDERS = {
-    "postmortem.created": _postmortem,
-    "postmortem.submitted": _postmortem,
-    "postmortem.published": _postmortem,
-    "postmortem.updated": _postmortem,
-    "action_item.created": _action_item,
-    "action_item.status_changed": _status_changed,
-    "action_item.overdue": _overdue,
+    **dict.fromkeys([name for name in EVENTS if name.startswith("postmortem.")], _postmortem),
+    **dict.fromkeys([name for name in EVENTS if name.startswith("action_item.")], _action_item),
     "review.verdict": _verdict,
     "meeting.ended": _meeting,
 }

@@ -96,19 +96,14 @@ def delivery_send(*, delivery_id: str, redelivery: bool = False) -> Attempt | No
         return None
     subscription = found.subscription
     data = redacted(found.payload["data"])
+    headers = {"Content-Type": "application/json", "User-Agent": "Debrief-Webhooks/1"}
     if subscription.format == Subscription.Format.JSON:
         body = json.dumps(found.payload | {"data": data}, separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "Debrief-Webhooks/1",
-            "Debrief-Event": found.event,
-            "Debrief-Delivery": str(found.pk),
-            "Debrief-Signature": signature(subscription.secret, int(now.timestamp()), body),
-        }
+        headers["Debrief-Event"], headers["Debrief-Delivery"] = found.event, str(found.pk)
+        headers["Debrief-Signature"] = signature(subscription.secret, int(now.timestamp()), body)
     else:  # a chat webhook: the event as a message in the tool's layout, which it can't verify
         message = event_message(found.event, data)
         body = json.dumps(chat.render(message, subscription.format)).encode()
-        headers = {"Content-Type": "application/json", "User-Agent": "Debrief-Webhooks/1"}
     code = latency = None
     error = ""
     try:

@@ -37,9 +37,8 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
 def subscription_create(request: HttpRequest) -> HttpResponse:
     form = SubscriptionForm(request.POST or None)
     if form.is_valid():
-        subscription = form.save(commit=False)
-        subscription.created_by = request.user
-        subscription.save()
+        form.instance.created_by = request.user
+        subscription = form.save()
         messages.success(request, "Subscription created. Its secret is on this page.")
         return redirect(subscription)
     return render(request, "webhooks/subscription_form.html", {"form": form})

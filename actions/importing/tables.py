@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from contextlib import suppress
 from datetime import date, datetime
 
 from config.csv import FORMULA_PREFIXES
@@ -64,21 +65,12 @@ def unquote(cell: str) -> str:
 
 def parse_date(text: str) -> date | None:
     """A date in one of the shapes spreadsheets and Jira write; None when it is none of them."""
-    text = text.strip()
-    for shape in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, shape).date()
-        except ValueError:
-            pass
-    moment = parse_datetime(text)
+    moment = parse_datetime(text, DATE_FORMATS) or parse_datetime(text)
     return moment.date() if moment else None
 
 
-def parse_datetime(text: str) -> datetime | None:
-    text = text.strip()
-    for shape in DATETIME_FORMATS:
-        try:
-            return datetime.strptime(text, shape)
-        except ValueError:
-            pass
+def parse_datetime(text: str, shapes: list[str] = DATETIME_FORMATS) -> datetime | None:
+    for shape in shapes:
+        with suppress(ValueError):
+            return datetime.strptime(text.strip(), shape)
     return None

@@ -301,10 +301,6 @@ class ActionItem(models.Model):
     def is_verified(self) -> bool:
         return self.verified_at is not None
 
-    @property
-    def needs_verification(self) -> bool:
-        return self.kind in KINDS_TO_VERIFY and self.status == Status.DONE and not self.is_verified
-
     def _clear_verification(self) -> None:
         self.verified_at, self.verified_by, self.evidence_kind, self.evidence = None, None, "", ""
 
@@ -343,21 +339,20 @@ class ActionItem(models.Model):
         self.set_status(Status.OPEN, by=by, note=note)
 
     def reassign(self, owner, *, by) -> None:
-        if owner.pk == self.owner_id:
-            return
-        note = f"Owner: {self.owner_name} → {owner.get_full_name() or owner.get_username()}"
-        self.owner = owner
-        with transaction.atomic():
-            self.save(update_fields=["owner", "updated_at"])
-            self.note_change(by=by, note=note)
+        if owner.pk != self.owner_id:
+            new = owner.get_full_name() or owner.get_username()
+            self._change("owner", owner, by=by, note=f"Owner: {self.owner_name} → {new}")
 
     def move_due_date(self, due_date: date, *, by) -> None:
-        if due_date == self.due_date:
-            return
-        note = f"Due date: {self.due_date:%Y-%m-%d} → {due_date:%Y-%m-%d}"
-        self.due_date = due_date
+        if due_date != self.due_date:
+            note = f"Due date: {self.due_date:%Y-%m-%d} → {due_date:%Y-%m-%d}"
+            self._change("due_date", due_date, by=by, note=note)
+
+    def _change(self, field: str, value, *, by, note: str) -> None:
+        """Set one field and record the change, with the note, in the history."""
+        setattr(self, field, value)
         with transaction.atomic():
-            self.save(update_fields=["due_date", "updated_at"])
+            self.save(update_fields=[field, "updated_at"])
             self.note_change(by=by, note=note)
 
     def note_change(self, *, by, note: str) -> StatusChange:

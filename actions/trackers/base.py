@@ -35,15 +35,9 @@ def call(method: str, url: str, *, headers: dict[str, str], payload=None):
     headers = {"User-Agent": "Debrief", "Accept": "application/json", **headers}
     if body is not None:
         headers["Content-Type"] = "application/json"
+    timeout, limit = settings.TRACKER_TIMEOUT, settings.TRACKER_MAX_ANSWER_BYTES
     try:
-        answer = delivery.request(
-            method,
-            url,
-            body,
-            headers,
-            settings.TRACKER_TIMEOUT,
-            limit=settings.TRACKER_MAX_ANSWER_BYTES,
-        )
+        answer = delivery.request(method, url, body, headers, timeout, limit=limit)
         data = answer.json()
     except delivery.DeliveryError as error:
         raise TrackerError(str(error)) from None

@@ -62,9 +62,8 @@ def _assignee(connection, login: str | None) -> dict | None:
         return None
     if not connection.email:
         return {"name": login}
-    found = call(
-        "GET", f"{_api(connection)}/user/search?query={quote(login)}", headers=_headers(connection)
-    )
+    url = f"{_api(connection)}/user/search?query={quote(login)}"
+    found = call("GET", url, headers=_headers(connection))
     return {"accountId": found[0]["accountId"]} if isinstance(found, list) and found else None
 
 
@@ -78,12 +77,8 @@ def create(connection, *, title: str, body: str, labels: list[str], assignee: st
     }
     if person := _assignee(connection, assignee):
         fields["assignee"] = person
-    created = call(
-        "POST",
-        f"{_api(connection)}/issue",
-        headers=_headers(connection),
-        payload={"fields": fields},
-    )
+    url = f"{_api(connection)}/issue"
+    created = call("POST", url, headers=_headers(connection), payload={"fields": fields})
     return get(connection, created["key"])
 
 

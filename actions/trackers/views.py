@@ -26,26 +26,23 @@ def _connection(request: HttpRequest) -> TrackerConnection | None:
 def issue_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Create an issue in the chosen tracker from the item, and link the two."""
     item = access.get_item_for_change(request, pk)
-    return _linked(request, item, services.tracker_issue_create, link_back=True)
+    link_back = request.build_absolute_uri(item.get_absolute_url())
+    return _linked(request, item, services.tracker_issue_create, link_back=link_back)
 
 
 @require_POST
 def issue_link(request: HttpRequest, pk: int) -> HttpResponse:
     """Link an existing issue (number or address) to the item."""
     item = access.get_item_for_change(request, pk)
-    return _linked(request, item, services.tracker_issue_link, link_back=False)
+    reference = request.POST.get("reference", "")
+    return _linked(request, item, services.tracker_issue_link, reference=reference)
 
 
-def _linked(request, item, service, *, link_back: bool) -> HttpResponse:
+def _linked(request, item, service, **arguments: str) -> HttpResponse:
     connection = _connection(request)
     if connection is None:
         messages.error(request, "Choose a tracker.")
         return redirect(item)
-    arguments = (
-        {"link_back": request.build_absolute_uri(item.get_absolute_url())}
-        if link_back
-        else {"reference": request.POST.get("reference", "")}
-    )
     try:
         link = service(item=item, connection=connection, **arguments)
     except ValidationError as error:

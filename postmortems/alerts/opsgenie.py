@@ -42,11 +42,8 @@ def read(payload: dict, source: AlertSource) -> list[Incident]:
     updated = (
         epoch(alert["updatedAt"], "alert.updatedAt") if "updatedAt" in alert else timezone.now()
     )
-    url = (
-        f"{source.link_base.rstrip('/')}/alert/detail/{alert_id}/details"
-        if source.link_base
-        else ""
-    )
+    base = source.link_base.rstrip("/")
+    url = f"{base}/alert/detail/{alert_id}/details" if base else ""
     incident = Incident(key=text(alert, "alias") or alert_id, title=message)
     # Every action carries the alert's creation: a Close before its Create still starts it.
     incident.happenings.append(

@@ -29,14 +29,10 @@ def read(payload: dict, source: AlertSource) -> list[Incident]:
     # The incident's creation is in every event about it: a resolution that arrives before the
     # trigger still shows when it began.
     created = data.get("created_at")
-    if created is not None:
-        started = moment(created, "event.data.created_at")
+    if created is not None or transition == Transition.TRIGGERED:
+        started = occurred if created is None else moment(created, "event.data.created_at")
         incident.happenings.append(
             Happening("triggered", Transition.TRIGGERED, started, f"Triggered: {title}", url)
-        )
-    elif transition == Transition.TRIGGERED:
-        incident.happenings.append(
-            Happening("triggered", Transition.TRIGGERED, occurred, f"Triggered: {title}", url)
         )
     if transition != Transition.TRIGGERED:
         by = f" by {agent}" if agent else ""

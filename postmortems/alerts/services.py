@@ -53,14 +53,6 @@ class Intake:
     # Postmortems past draft: people are reviewing their text, so alerts no longer change it.
     left_alone: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        return {
-            "postmortems": self.postmortems,
-            "added": self.added,
-            "repeated": self.repeated,
-            "left_alone": self.left_alone,
-        }
-
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()

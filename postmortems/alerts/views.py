@@ -1,4 +1,5 @@
 import logging
+from dataclasses import asdict
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
@@ -31,4 +32,4 @@ def receive_alert(request: HttpRequest, slug: str) -> JsonResponse:
     except SourceNotReady as error:
         logger.error("Alert source %s: %s", slug, error)
         return JsonResponse({"error": str(error)}, status=503)
-    return JsonResponse(intake.as_dict())
+    return JsonResponse(asdict(intake))

@@ -331,11 +331,7 @@ def parse_postmortem(text: str, *, name: str = "pasted text") -> ImportedPostmor
         elif part == "timeline":
             _time_zone(doc, heading, start - 1)
             _read_timeline(doc, body, start)
-        elif part == "lessons":
-            if _text(body):
-                doc.kept_in_summary.append(heading)
-                summary_extra.append(f"**{heading.strip(' :')}.** {_text(body)}")
-        elif _text(body):
+        elif _text(body):  # Lessons Learned, and any other heading
             doc.kept_in_summary.append(heading)
             summary_extra.append(f"**{heading.strip(' :')}.** {_text(body)}")
     doc.summary = "\n\n".join(part for part in [doc.summary, *summary_extra] if part)

@@ -80,11 +80,6 @@ def _prose_rules() -> RuleSet:
     return RuleSet.of(rule for rule in default_rules().rules if rule.category != "actionability")
 
 
-@functools.cache
-def _action_item_rules() -> RuleSet:
-    return default_rules()
-
-
 @functools.lru_cache(maxsize=64)
 def _custom_regex(phrase: str) -> re.Pattern[str]:
     words = (re.escape(word) for word in phrase.split())
@@ -244,14 +239,16 @@ def _findings(text: str, hits: list[Hit], dropped: Spans) -> list[Finding]:
     return findings
 
 
-def _lint(
+def lint(
     text: str,
-    rule_set: RuleSet,
-    people: Iterable[str],
-    extra_terms: Iterable[Term],
-    allowed_terms: Iterable[str],
+    *,
+    people: Iterable[str] = (),
+    extra_terms: Iterable[Term] = (),
+    allowed_terms: Iterable[str] = (),
+    rules: RuleSet | None = None,
 ) -> list[Finding]:
-    hits = scan(text, rule_set, people_words(people))
+    """Blameful-language findings in postmortem prose (or by `rules`), sorted by start offset."""
+    hits = scan(text, _prose_rules() if rules is None else rules, people_words(people))
     hits.extend(_custom_hits(text, extra_terms))
     if not hits:
         return []
@@ -259,23 +256,6 @@ def _lint(
     return _findings(text, hits, dropped)
 
 
-def lint(
-    text: str,
-    *,
-    people: Iterable[str] = (),
-    extra_terms: Iterable[Term] = (),
-    allowed_terms: Iterable[str] = (),
-) -> list[Finding]:
-    """Blameful-language findings in postmortem prose, sorted by start offset."""
-    return _lint(text, _prose_rules(), people, extra_terms, allowed_terms)
-
-
-def lint_action_item(
-    text: str,
-    *,
-    people: Iterable[str] = (),
-    extra_terms: Iterable[Term] = (),
-    allowed_terms: Iterable[str] = (),
-) -> list[Finding]:
+def lint_action_item(text: str, **vocabulary: Iterable) -> list[Finding]:
     """Findings for an action-item title: vague, unverifiable items plus blameful language."""
-    return _lint(text, _action_item_rules(), people, extra_terms, allowed_terms)
+    return lint(text, rules=default_rules(), **vocabulary)

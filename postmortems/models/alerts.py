@@ -18,18 +18,10 @@ def default_severity_map() -> dict[str, int]:
     """Alertmanager/Grafana `severity` labels, PagerDuty and Opsgenie priorities and
     PagerDuty urgencies, each to a SEV (1 critical … 4 no customer impact)."""
     return {
-        "critical": 1,
-        "page": 1,
-        "P1": 1,
-        "error": 2,
-        "high": 2,
-        "P2": 2,
-        "warning": 3,
-        "P3": 3,
-        "low": 4,
-        "info": 4,
-        "P4": 4,
-        "P5": 4,
+        **dict.fromkeys(["critical", "page", "P1"], 1),
+        **dict.fromkeys(["error", "high", "P2"], 2),
+        **dict.fromkeys(["warning", "P3"], 3),
+        **dict.fromkeys(["low", "info", "P4", "P5"], 4),
     }
 
 

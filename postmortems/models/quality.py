@@ -5,18 +5,6 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator
 from django.db import models
 
-# The checks, in the order the page lists them; each is a weight field below, labelled with
-# what it asks for.
-CHECK_NAMES = (
-    "timeline_sources",
-    "two_factors",
-    "impact_quantified",
-    "lessons_written",
-    "actions_specific",
-    "lint_clean",
-    "outside_reviewer",
-)
-
 
 def _weight(label: str, default: int) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
@@ -62,3 +50,10 @@ class QualityWeights(models.Model):
     @classmethod
     def label(cls, name: str) -> str:
         return str(cls._meta.get_field(name).verbose_name)
+
+
+# The checks, in the order the page lists them: the weight fields, each labelled with what it
+# asks for.
+CHECK_NAMES = tuple(
+    f.name for f in QualityWeights._meta.fields if isinstance(f, models.PositiveSmallIntegerField)
+)
