@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from config.fields import ModelChoiceField, PeopleField, TimeZoneField
+from config.fields import ModelChoiceField, PeopleField, PersonField, TimeZoneField
 from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems.chatlog import KIND_PHRASES, ChatMessage, KindVocabulary
@@ -193,7 +193,6 @@ class DetailsForm(
             "coauthors",
         ]
         field_classes = {"coauthors": PeopleField}
-        widgets = {"coauthors": forms.SelectMultiple(attrs={"data-picker": ""})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -276,7 +275,6 @@ class AccessForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
             "admin makes other groups under Admin → Groups.",
         }
         widgets = {
-            "allowed_users": forms.SelectMultiple(attrs={"size": 5}),
             "allowed_groups": forms.SelectMultiple(attrs={"size": 3}),
         }
 
@@ -446,19 +444,13 @@ class AcknowledgeForm(forms.Form):
 # Several perspectives: interview notes and the events they propose.
 
 
-class ParticipantField(ModelChoiceField):
-    def label_from_instance(self, user) -> str:
-        name = user.get_full_name()
-        return f"{name} ({user.username})" if name else user.username
-
-
 class InterviewForm(DistinctIdsMixin, VersionedFormMixin, IncidentTimesMixin, forms.ModelForm):
     interviewed_at = LocalDateTimeField(label="Interviewed on")
 
     class Meta:
         model = Interview
         fields = ["participant", "participant_name", "interviewed_at", "knew", "saw", "made_sense"]
-        field_classes = {"participant": ParticipantField}
+        field_classes = {"participant": PersonField}
         widgets = {
             name: forms.Textarea(attrs={"rows": 3, "data-lint": "true"})
             for name in ("knew", "saw", "made_sense")
