@@ -6,7 +6,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from actions.models import (
@@ -27,6 +29,12 @@ from config.versioning import VersionedFormMixin
 from postmortems.models import Postmortem
 
 REASON_REQUIRED = "Say why the item is blocked or won't be done."
+
+
+def postmortem_people(postmortem_id: int) -> QuerySet:
+    """A postmortem's owner and co-authors, queried only when a form is drawn."""
+    people = Q(owned_postmortems=postmortem_id) | Q(coauthored_postmortems=postmortem_id)
+    return get_user_model().objects.filter(people)
 
 
 def style_widgets(fields) -> None:
@@ -82,9 +90,9 @@ class ActionItemForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     def __init__(self, *args, postmortem: Postmortem | None = None, **kwargs):
         """`postmortem`: the one a new item is for, whose people are offered as its owner."""
         super().__init__(*args, **kwargs)
-        postmortem = postmortem or self.instance.postmortem
-        if postmortem and "owner" in self.fields:
-            self.fields["owner"].likely = [postmortem.owner_id, *postmortem.coauthors.all()]
+        postmortem_id = postmortem.pk if postmortem else self.instance.postmortem_id
+        if postmortem_id and "owner" in self.fields:
+            self.fields["owner"].likely = postmortem_people(postmortem_id)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.render_hidden_fields = True  # the version, which is not in the layout

@@ -197,4 +197,4 @@ class MeetingActionItemForm(ActionItemForm):
     def __init__(self, *args, meeting: Meeting, **kwargs):
         super().__init__(*args, **kwargs)
         owner = self.fields["owner"]
-        owner.likely = [*owner.likely, *meeting.attendees.all()]
+        owner.likely = owner.likely | meeting.attendees.all()

@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from actions.models import ActionItem
-from tests.factories import ActionItemFactory, UserFactory
+from reviews.models import Reviewer
+from tests.factories import ActionItemFactory, PostmortemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +122,26 @@ def test_a_postmortems_co_authors_and_readers_show_as_chosen(
         assert PICKER in chosen
         assert _options(chosen) == 1
         assert f'<option value="{person.pk}" selected>' in chosen
+
+
+def test_reviewers_are_offered_from_those_who_reviewed_lately_but_never_the_owner(
+    author_client, author, reviewer, outsider, postmortem
+):
+    other = PostmortemFactory(owner=outsider)
+    Reviewer.objects.create(postmortem=other, user=reviewer)
+    Reviewer.objects.create(postmortem=PostmortemFactory(owner=reviewer), user=author)
+    reviewers = _select(_postmortem_page(author_client, postmortem), 'name="reviewers"')
+    assert PICKER in reviewers
+    assert f'<option value="{reviewer.pk}">Rui Reviewer (reviewer)</option>' in reviewers
+    assert "Ada Author" not in reviewers and "Otto Outsider" not in reviewers
+
+
+def test_an_interviews_participant_is_offered_from_the_postmortems_people(
+    author_client, reviewer, outsider, postmortem
+):
+    postmortem.coauthors.add(reviewer)
+    url = reverse("postmortems:interviews", args=[postmortem.pk])
+    participant = _select(author_client.get(url).content.decode(), 'name="participant"')
+    assert PICKER in participant
+    assert "Ada Author (author)" in participant and "Rui Reviewer (reviewer)" in participant
+    assert "Otto Outsider" not in participant
