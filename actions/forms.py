@@ -33,8 +33,9 @@ REASON_REQUIRED = "Say why the item is blocked or won't be done."
 
 def postmortem_people(postmortem_id: int) -> QuerySet:
     """A postmortem's owner and co-authors, queried only when a form is drawn."""
-    people = Q(owned_postmortems=postmortem_id) | Q(coauthored_postmortems=postmortem_id)
-    return get_user_model().objects.filter(people)
+    owner = Postmortem.objects.filter(pk=postmortem_id).values("owner")
+    coauthors = Postmortem.coauthors.through.objects.filter(postmortem=postmortem_id)
+    return get_user_model().objects.filter(Q(pk__in=owner) | Q(pk__in=coauthors.values("user")))
 
 
 def style_widgets(fields) -> None:
