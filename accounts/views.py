@@ -6,7 +6,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,6 +17,7 @@ from accounts.forms import ApiTokenForm, LoginForm
 from accounts.models import ApiToken, AuditEvent
 from accounts.oidc import sso_enabled
 from accounts.services import api_token_create
+from config.fields import active_people, person_label
 
 
 class LoginView(auth_views.LoginView):
@@ -66,6 +68,25 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     name = f"debrief-audit-{timezone.localdate():%Y-%m-%d}.jsonl"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def people_pick(request: HttpRequest) -> JsonResponse:
+    """Options for a people picker: the first 20 active people with every word of ?q= in their
+    first or last name, username or email."""
+    found = active_people()
+    # PostgreSQL refuses NUL in a text; a picker's own label, "Name (username)", finds its
+    # person; and a few short words are enough to find anyone.
+    words = request.GET.get("q", "").replace("\x00", "").replace("(", " ").replace(")", " ")
+    for word in words.split()[:5]:
+        word = word[:100]
+        found = found.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(email__icontains=word)
+        )
+    found = found.only("pk", "first_name", "last_name", "username")[:20]
+    return JsonResponse([{"value": p.pk, "text": person_label(p)} for p in found], safe=False)
 
 
 NEW_SECRET = "new_api_token"

@@ -3,8 +3,9 @@ from django import forms
 from django.db.models import Case, Q, When
 from django.utils import timezone
 
-from actions.forms import DateInput, UserChoiceField, active_users, style_widgets
+from actions.forms import DateInput, style_widgets
 from actions.models import CLOSED_STATUSES, OPEN_STATUSES, ActionItem, Kind, Priority, Status
+from config.fields import PersonField, active_people
 from postmortems.models import Postmortem
 
 STATUS_CHOICES = [
@@ -14,8 +15,8 @@ STATUS_CHOICES = [
 ]
 
 
-class UserFilter(django_filters.ModelChoiceFilter):
-    field_class = UserChoiceField
+class PersonFilter(django_filters.ModelChoiceFilter):
+    field_class = PersonField
 
 
 class ItemOrdering(django_filters.OrderingFilter):
@@ -45,7 +46,7 @@ class ActionItemFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", empty_label="Any status"
     )
-    owner = UserFilter(queryset=active_users(), empty_label="Anyone")
+    owner = PersonFilter(queryset=active_people(), empty_label="Anyone")
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="Overdue only", widget=forms.CheckboxInput
     )
@@ -94,6 +95,8 @@ class ActionItemFilter(django_filters.FilterSet):
     def form(self):
         form = super().form
         style_widgets(form.fields)
+        if self.request:  # the person, offered as an owner besides the one chosen
+            form.fields["owner"].likely = [self.request.user]
         return form
 
     def filter_status(self, queryset, name, value):

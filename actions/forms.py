@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from html import escape
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
@@ -9,10 +8,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.forms.models import ModelChoiceIterator
-from django.forms.utils import flatatt
+from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from actions.models import (
     OPEN_STATUSES,
@@ -26,7 +23,7 @@ from actions.models import (
 )
 from actions.services import BULK_ACTIONS
 from config import delivery
-from config.fields import ModelChoiceField, TimeZoneField
+from config.fields import PersonField, TimeZoneField
 from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems.models import Postmortem
@@ -34,54 +31,11 @@ from postmortems.models import Postmortem
 REASON_REQUIRED = "Say why the item is blocked or won't be done."
 
 
-def active_users():
-    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
-
-
-class PeopleSelect(forms.Select):
-    """A <select> of everyone, its options written in Python.
-
-    Django renders a template per <option>: about 50 µs each, so a site of 1,000 people paid
-    50 ms per owner field, and meeting mode shows one per agenda postmortem.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None) -> str:
-        chosen = set(self.format_value(value))
-        options = "".join(
-            f'<option value="{escape(str(key))}"{" selected" if str(key) in chosen else ""}>'
-            f"{escape(str(label))}</option>"
-            for key, label in self.choices
-        )
-        attrs = flatatt(self.build_attrs(self.attrs, attrs))
-        return mark_safe(f'<select name="{escape(name)}"{attrs}>{options}</select>')
-
-
-def person_label(full_name: str, username: str) -> str:
-    return f"{full_name} ({username})" if full_name else username
-
-
-class PeopleChoices(ModelChoiceIterator):
-    """The options from four columns: a User instance per person cost 10 ms a field."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        people = self.queryset.values_list("pk", "first_name", "last_name", "username")
-        for pk, first_name, last_name, username in people:
-            yield (pk, person_label(f"{first_name} {last_name}".strip(), username))
-
-
-class UserChoiceField(ModelChoiceField):
-    """People by name, with the username to tell two Annas apart."""
-
-    widget = PeopleSelect
-    iterator = PeopleChoices
-
-    def __init__(self, queryset=None, **kwargs):
-        super().__init__(queryset=active_users() if queryset is None else queryset, **kwargs)
-
-    def label_from_instance(self, user) -> str:
-        return person_label(user.get_full_name(), user.get_username())
+def postmortem_people(postmortem_id: int) -> QuerySet:
+    """A postmortem's owner and co-authors, queried only when a form is drawn."""
+    owner = Postmortem.objects.filter(pk=postmortem_id).values("owner")
+    coauthors = Postmortem.coauthors.through.objects.filter(postmortem=postmortem_id)
+    return get_user_model().objects.filter(Q(pk__in=owner) | Q(pk__in=coauthors.values("user")))
 
 
 def style_widgets(fields) -> None:
@@ -121,7 +75,7 @@ class ActionItemForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 3, "data-lint": "true"}),
         help_text="Markdown. Context, links, what done looks like.",
     )
-    owner = UserChoiceField(required=False, help_text="Required while the item is open.")
+    owner = PersonField(required=False, help_text="Required while the item is open.")
     due_date = forms.DateField(
         required=False,
         widget=DateInput(),
@@ -134,8 +88,12 @@ class ActionItemForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
         widgets = {"tracker_url": forms.URLInput(attrs={"placeholder": "https://…"})}
         help_texts = {"tracker_url": "Jira, GitHub, Linear… where the work is tracked."}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, postmortem: Postmortem | None = None, **kwargs):
+        """`postmortem`: the one a new item is for, whose people are offered as its owner."""
         super().__init__(*args, **kwargs)
+        postmortem_id = postmortem.pk if postmortem else self.instance.postmortem_id
+        if postmortem_id and "owner" in self.fields:
+            self.fields["owner"].likely = postmortem_people(postmortem_id)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.render_hidden_fields = True  # the version, which is not in the layout
@@ -243,7 +201,7 @@ class BulkForm(forms.Form):
         },
     )
     action = forms.ChoiceField(choices=[("", "Choose…"), *BULK_ACTIONS.items()])
-    owner = UserChoiceField(required=False, label="New owner")
+    owner = PersonField(required=False, label="New owner")
     due_date = forms.DateField(required=False, widget=DateInput(), label="New due date")
     reason = forms.CharField(
         required=False, max_length=5_000, label="Reason", widget=forms.TextInput()
@@ -258,10 +216,12 @@ class BulkForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, items=None, **kwargs):
-        """`items`: those the person may read (postmortems.access), among which they tick."""
+    def __init__(self, *args, items=None, user=None, **kwargs):
+        """`items`: those the person may read (postmortems.access), among which they tick;
+        `user`: the person, offered as the new owner."""
         # Its own ids: the list's filters have an owner and a due date too.
         super().__init__(*args, auto_id="bulk-%s", **kwargs)
+        self.fields["owner"].likely = [user] if user else ()
         if items is not None:
             self.fields["items"].queryset = items.select_related("postmortem", "owner")
         style_widgets(self.fields)

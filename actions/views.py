@@ -83,7 +83,9 @@ def _hidden_postmortem_ids(request: HttpRequest) -> set[int]:
 
 def _filtered(request: HttpRequest) -> ActionItemFilter:
     return ActionItemFilter(
-        request.GET or None, queryset=access.readable(request, ActionItem.objects.all())
+        request.GET or None,
+        queryset=access.readable(request, ActionItem.objects.all()),
+        request=request,
     )
 
 
@@ -126,7 +128,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "page": _page(filterset.qs, request.GET.get("page"), count=summary.total),
         "query": query.urlencode(),
         "summary": summary,
-        "bulk_form": BulkForm(),
+        "bulk_form": BulkForm(user=request.user),
         "bulk_actions": BULK_ACTIONS,
         "today": today,
         "hidden": hidden,
@@ -397,7 +399,7 @@ def postmortem_section(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def postmortem_item_create(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = access.get_postmortem_for_edit(request, pk)
-    form = ActionItemForm(request.POST)
+    form = ActionItemForm(request.POST, postmortem=postmortem)
     if form.is_valid():
         action_item_create(by=request.user, postmortem=postmortem, **form.cleaned_data)
         if not request.htmx:

@@ -1,4 +1,5 @@
-"""Form fields for ids that refuse absurd values with a field error instead of a crash.
+"""Form fields shared by the apps: ids that refuse absurd values with a field error instead
+of a crash, people picked by searching, time zones.
 
 SQLite's driver raises OverflowError for integers beyond 64 bits, which Django's model
 choice fields do not catch; they would turn a hostile form post into a server error.
@@ -7,6 +8,10 @@ choice fields do not catch; they would turn a hostile form post into a server er
 import zoneinfo
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.forms.models import ModelChoiceIterator
+from django.urls import reverse_lazy
 
 MAX_ID = 2**63 - 1
 
@@ -39,12 +44,79 @@ class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
-class PeopleField(ModelMultipleChoiceField):
-    """People by name, with the username to tell two of the same name apart."""
+BY_NAME = ["first_name", "last_name", "username"]
+
+
+def active_people() -> QuerySet:
+    return get_user_model().objects.filter(is_active=True).order_by(*BY_NAME)
+
+
+def person_label(user) -> str:
+    """A person by name, with the username to tell two of the same name apart."""
+    name = user.get_full_name()
+    return f"{name} ({user.username})" if name else user.username
+
+
+class PeopleChoices(ModelChoiceIterator):
+    """The people a picker starts with: those chosen and the field's likely ones, not everyone.
+
+    A site's every person was a third of an editor's postmortem page at 1,000 people.
+    """
+
+    def __init__(self, field, chosen=()):
+        super().__init__(field)
+        ids = [pk for pk in chosen if is_id(pk)]
+        likely = field.likely
+        likely = likely if isinstance(likely, QuerySet) else [*map(_pk, likely)]
+        self.queryset = field.queryset.filter(Q(pk__in=ids) | Q(pk__in=likely)).order_by(*BY_NAME)
+
+
+def _pk(person) -> int:
+    return getattr(person, "pk", person)
+
+
+class PeoplePicker:
+    """A select of people that searches the server for anyone else (static/js/pickers.js).
+
+    Without JavaScript it is a plain select of the chosen and likely people.
+    """
+
+    def __init__(self, attrs=None):
+        url = reverse_lazy("accounts:people_pick")
+        super().__init__({"data-picker": "", "data-picker-url": url, **(attrs or {})})
+
+    def optgroups(self, name, value, attrs=None):
+        self.choices = PeopleChoices(self.choices.field, chosen=value)
+        return super().optgroups(name, value, attrs)
+
+
+class PersonSelect(PeoplePicker, forms.Select):
+    pass
+
+
+class PeopleSelectMultiple(PeoplePicker, forms.SelectMultiple):
+    pass
+
+
+class PeopleMixin:
+    """Active people unless `queryset` says otherwise, any of whom is valid; the page offers
+    the chosen and `likely` (people or their ids): a few the form expects."""
+
+    likely = ()
+
+    def __init__(self, queryset=None, **kwargs):
+        super().__init__(queryset=active_people() if queryset is None else queryset, **kwargs)
 
     def label_from_instance(self, user) -> str:
-        name = user.get_full_name()
-        return f"{name} ({user.username})" if name else user.username
+        return person_label(user)
+
+
+class PersonField(PeopleMixin, ModelChoiceField):
+    widget = PersonSelect
+
+
+class PeopleField(PeopleMixin, ModelMultipleChoiceField):
+    widget = PeopleSelectMultiple
 
 
 # The IANA zones people pick from: regions' cities and UTC, not the legacy aliases

@@ -21,9 +21,11 @@ def interviews_context(request: HttpRequest, postmortem: Postmortem, form=None) 
         .select_related("participant", "facilitator")
         .prefetch_related("proposals")
     )
+    form = form or InterviewForm(incident_tz=postmortem.time_zone)
+    form.fields["participant"].likely = [postmortem.owner_id, *postmortem.coauthors.all()]
     return {
         "interviews": interviews,
-        "interview_form": form or InterviewForm(incident_tz=postmortem.time_zone),
+        "interview_form": form,
         "proposal_form": ProposedEventForm(incident_tz=postmortem.time_zone),
         "can_edit": access.may_edit(request, postmortem),
     }

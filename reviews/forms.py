@@ -4,8 +4,8 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from actions.forms import ActionItemForm, active_users
-from config.fields import ModelMultipleChoiceField, is_id
+from actions.forms import ActionItemForm
+from config.fields import ModelMultipleChoiceField, PeopleField, is_id
 from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems import access
@@ -18,24 +18,14 @@ UNKNOWN_VERSION = (
 )
 
 
-class PeopleField(ModelMultipleChoiceField):
-    """Any number of people, optional, picked from a searchable list of everyone active."""
-
-    widget = forms.SelectMultiple(attrs={"data-picker": ""})
-
-    def __init__(self, **kwargs):
-        super().__init__(queryset=active_users(), required=False, **kwargs)
-
-    def label_from_instance(self, user) -> str:
-        return user.get_full_name() or user.username
-
-
 class ReviewersForm(forms.Form):
-    reviewers = PeopleField()
+    reviewers = PeopleField(required=False)
 
     def __init__(self, *args, postmortem: Postmortem, **kwargs):
         super().__init__(*args, **kwargs)
         self.postmortem = postmortem
+        recent = Reviewer.objects.exclude(user=postmortem.owner_id).order_by("-pk")
+        self.fields["reviewers"].likely = recent.values("user")[:10]
 
     def clean_reviewers(self):
         chosen = self.cleaned_data["reviewers"]
@@ -94,7 +84,7 @@ class CommentForm(forms.Form):
 
 class MeetingForm(forms.ModelForm):
     starts_at = LocalDateTimeField(label="Starts")
-    attendees = PeopleField()
+    attendees = PeopleField(required=False)
     agenda = ModelMultipleChoiceField(
         queryset=Postmortem.objects.none(),
         required=False,
@@ -119,6 +109,7 @@ class MeetingForm(forms.ModelForm):
     def __init__(self, *args, suggested, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["starts_at"].tz = timezone.get_current_timezone()
+        self.fields["attendees"].likely = suggested.values("owner")[:20]
         suggested_ids = list(suggested.values_list("pk", flat=True))
         agenda = self.fields["agenda"]
         agenda.queryset = access.readable_postmortems(user)
@@ -195,7 +186,13 @@ class MeetingNotesForm(AutosavedNotesForm):
 
 
 class MeetingActionItemForm(ActionItemForm):
-    """An action item added during a meeting: the essentials only."""
+    """An action item added during a meeting: the essentials only, the attendees offered as
+    its owner besides the postmortem's people."""
 
     class Meta(ActionItemForm.Meta):
         fields = ["title", "owner", "priority", "due_date", "kind", "tracker_url"]
+
+    def __init__(self, *args, meeting: Meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        owner = self.fields["owner"]
+        owner.likely = owner.likely | meeting.attendees.all()

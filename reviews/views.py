@@ -320,18 +320,18 @@ def meeting_add_action(request: HttpRequest, pk: int, item_id: int) -> HttpRespo
     """A slide's form for a new action item (fetched when opened), and the item it adds."""
     meeting = _get_meeting_to_run(request, pk)
     agenda_item = _get_agenda_item(request, meeting, item_id)
-    prefix = f"action-{agenda_item.pk}"
+    postmortem = agenda_item.postmortem
+    options = {"prefix": f"action-{agenda_item.pk}", "postmortem": postmortem, "meeting": meeting}
     if request.method == "GET":
-        form = MeetingActionItemForm(prefix=prefix)
+        form = MeetingActionItemForm(**options)
         context = {"meeting": meeting, "agenda_item": agenda_item, "form": form}
         return render(request, "reviews/includes/present_action_form.html", context)
-    postmortem = agenda_item.postmortem
-    form = MeetingActionItemForm(request.POST, prefix=prefix)
+    form = MeetingActionItemForm(request.POST, **options)
     if form.is_valid():
         with transaction.atomic():
             item = action_item_create(by=request.user, postmortem=postmortem, **form.cleaned_data)
             meeting.action_items.add(item)
-        form = MeetingActionItemForm(prefix=prefix)
+        form = MeetingActionItemForm(**options)
     context = {
         "meeting": meeting,
         "can_run": True,

@@ -3,7 +3,6 @@ from __future__ import annotations
 import hashlib
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from config.fields import ModelChoiceField, ModelMultipleChoiceField, PeopleField
@@ -11,17 +10,11 @@ from config.versioning import VersionedFormMixin, version_of
 from teams.models import Team, group_label
 
 
-def _people():
-    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
-
-
 class TeamForm(VersionedFormMixin, forms.ModelForm):
     """A team's name, address and members (the members of its group)."""
 
     members = PeopleField(
-        queryset=_people(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"data-picker": ""}),
         help_text="When the identity provider sends this group, each member's next sign-in "
         "puts them in it or takes them out, whatever is set here.",
     )

@@ -10,9 +10,11 @@ def _form(client, postmortem) -> str:
     return client.get(url).content.decode()
 
 
-def test_the_access_form_lists_people_by_name(author_client, postmortem, reviewer):
+def test_the_access_form_shows_the_people_allowed_by_name(author_client, postmortem, reviewer):
+    assert "Rui Reviewer (reviewer)" not in _form(author_client, postmortem)
+    postmortem.allowed_users.add(reviewer)
     body = _form(author_client, postmortem)
-    assert f'<option value="{reviewer.pk}">Rui Reviewer (reviewer)</option>' in body
+    assert f'<option value="{reviewer.pk}" selected>Rui Reviewer (reviewer)</option>' in body
 
 
 def test_the_groups_select_says_how_teams_and_groups_are_made(author_client, postmortem):

@@ -134,7 +134,9 @@ def test_present_mode_leaves_out_restricted_postmortems_a_person_may_not_read(
     assert body.count('class="slide"') == 3
 
 
-def test_a_slide_fetches_its_action_item_form_when_opened(author_client, meeting, reviewer):
+def test_a_slide_fetches_its_action_item_form_when_opened(
+    author_client, meeting, author, reviewer, outsider
+):
     item = meeting.agenda.get()
     url = reverse("reviews:add_action", args=[meeting.pk, item.pk])
     page = author_client.get(reverse("reviews:present", args=[meeting.pk])).content.decode()
@@ -143,7 +145,10 @@ def test_a_slide_fetches_its_action_item_form_when_opened(author_client, meeting
     form = author_client.get(url, HTTP_HX_REQUEST="true").content.decode()
     assert f'hx-post="{url}"' in form
     assert f'name="action-{item.pk}-title"' in form
+    # Its owner is offered from the meeting's attendees and the postmortem's people.
     assert f'<option value="{reviewer.pk}">' in form
+    assert f'<option value="{author.pk}">' in form
+    assert f'<option value="{outsider.pk}">' not in form
 
 
 def test_the_facilitator_adds_an_action_item_in_place(author_client, meeting, reviewer):

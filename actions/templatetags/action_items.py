@@ -27,7 +27,7 @@ def action_section(context, postmortem) -> ActionSection:
         item.status_form = status_form if item.pk == failed_item else None
     if section.can_edit:
         section.add_form = context.get("add_form") or ActionItemForm(
-            initial={"owner": request.user.pk}
+            initial={"owner": request.user.pk}, postmortem=postmortem
         )
         section.reason_form = context.get("reason_form") or NoActionsReasonForm(instance=postmortem)
     section.show_all = show_all

@@ -110,7 +110,6 @@ class DetailsForm(
             "coauthors",
         ]
         field_classes = {"coauthors": PeopleField}
-        widgets = {"coauthors": forms.SelectMultiple(attrs={"data-picker": ""})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -193,7 +192,6 @@ class AccessForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
             "admin makes other groups under Admin → Groups.",
         }
         widgets = {
-            "allowed_users": forms.SelectMultiple(attrs={"size": 5}),
             "allowed_groups": forms.SelectMultiple(attrs={"size": 3}),
         }
 

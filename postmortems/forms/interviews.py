@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
-from config.fields import ModelChoiceField
+from config.fields import PersonField
 from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems.forms import MAX_TEXT
 from postmortems.forms.times import IncidentTimesMixin, LocalDateTimeField
 from postmortems.models import Interview, ProposedEvent
-
-
-class ParticipantField(ModelChoiceField):
-    def label_from_instance(self, user) -> str:
-        name = user.get_full_name()
-        return f"{name} ({user.username})" if name else user.username
 
 
 class InterviewForm(DistinctIdsMixin, VersionedFormMixin, IncidentTimesMixin, forms.ModelForm):
@@ -24,7 +18,7 @@ class InterviewForm(DistinctIdsMixin, VersionedFormMixin, IncidentTimesMixin, fo
     class Meta:
         model = Interview
         fields = ["participant", "participant_name", "interviewed_at", "knew", "saw", "made_sense"]
-        field_classes = {"participant": ParticipantField}
+        field_classes = {"participant": PersonField}
         widgets = {
             name: forms.Textarea(attrs={"rows": 3, "data-lint": "true"})
             for name in ("knew", "saw", "made_sense")

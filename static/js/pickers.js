@@ -15,13 +15,23 @@
     };
     const url = select.dataset.pickerUrl;
     if (url) {
+      // What the server found for each query: it may match on more than the option's text
+      // (a person's email, a postmortem's summary), so those stay listed for that query.
+      const found = new Map();
       options.load = (query, callback) => {
         fetch(`${url}?q=${encodeURIComponent(query)}`, { headers: { Accept: "application/json" } })
           .then((response) => response.json())
-          .then(callback)
+          .then((answer) => {
+            found.set(query, new Set(answer.map((option) => String(option.value))));
+            callback(answer);
+          })
           .catch(() => callback());
       };
       options.shouldLoad = (query) => query.length > 0;
+      options.score = function (query) {
+        const score = this.getScoreFunction(query);
+        return (option) => score(option) || (found.get(query)?.has(String(option.value)) ? 1 : 0);
+      };
     }
     new TomSelect(select, options);
     select.setAttribute("aria-hidden", "true");

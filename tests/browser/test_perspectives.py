@@ -2,7 +2,7 @@ import pytest
 from playwright.sync_api import expect
 
 from postmortems.models import Interview, TimelineEvent
-from tests.browser.conftest import log_in
+from tests.browser.conftest import choose, log_in
 from tests.factories import PostmortemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,7 +19,7 @@ def test_a_facilitator_notes_an_interview_accepts_its_event_and_compares_perspec
 
     interviews = page.locator("#interviews")
     interviews.get_by_text("Add interview notes").click()
-    interviews.get_by_label("Participant").select_option(label="Bea Responder (bea)")
+    choose(interviews, "Participant", "Bea Responder (bea)")
     interviews.get_by_label("Interviewed on").fill("2026-03-03T10:00")
     interviews.get_by_label("What they knew").fill("The deploy had passed canary.")
     interviews.get_by_label("What they saw at the time").fill("The queue graph was **flat**.")
