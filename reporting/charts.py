@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Avg, Case, Count, F, Q, When
+from django.db.models import Avg, Case, Count, Exists, F, OuterRef, Q, When
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest, TruncWeek
 from django.urls import reverse
@@ -17,7 +17,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from actions.models import Status
-from postmortems.models import ContributingFactor, PostmortemKind, Severity
+from postmortems.models import ContributingFactor, PostmortemKind, Recurrence, Severity
 from reporting.budgets import service_budgets
 from reporting.filters import Filters
 from reporting.percentiles import Percentile
@@ -100,22 +100,47 @@ def _since(start: str, end: str) -> CombinedExpression:
 # Incidents -----------------------------------------------------------------------------
 
 
-def incidents_by_month(filters: Filters) -> Chart:
-    counts = {
+RESPONSE_PHASES = [
+    ("detect", "detected_at"),
+    ("mitigate", "mitigated_at"),
+    ("resolve", "resolved_at"),
+]
+
+
+def incident_figures(filters: Filters) -> dict[date, dict]:
+    """What the incident charts show of each month, in one pass over the period's postmortems:
+    postmortems by severity, near misses (apart), and of incidents, their number, those that
+    recurred after fix, and the median and p90 time from impact start to each phase (a phase
+    recorded before impact started is left out). Months with none are missing."""
+    incident = ~Q(kind=PostmortemKind.NEAR_MISS)
+    confirmed = Recurrence.objects.filter(
+        new_factor__postmortem=OuterRef("pk"), status=Recurrence.Status.CONFIRMED
+    )
+    measures = {
+        **{f"sev{s.value}": Count("pk", filter=Q(severity=s.value)) for s in Severity},
+        "near_misses": Count("pk", filter=~incident),
+        "incidents": Count("pk", filter=incident),
+        "recurred": Count("pk", filter=incident & Q(Exists(confirmed))),
+    }
+    for phase, moment in RESPONSE_PHASES:
+        reached = Q(incident, **{f"{moment}__gte": F("started_at")})
+        since_start = Case(When(reached, then=_since("started_at", moment)))
+        measures[f"{phase}_p50"] = Percentile(since_start, 0.5)
+        measures[f"{phase}_p90"] = Percentile(since_start, 0.9)
+    return {
         row.pop("month"): row
-        # Near misses have no severity: counted in the same query, apart.
         for row in filters.postmortems()
         .values(month=filters.month_of("occurred"))
-        .annotate(
-            **{f"sev{s.value}": Count("pk", filter=Q(severity=s.value)) for s in Severity},
-            near_misses=Count("pk", filter=Q(kind=PostmortemKind.NEAR_MISS)),
-        )
+        .annotate(**measures)
     }
+
+
+def incidents_by_month(filters: Filters, figures: dict[date, dict]) -> Chart:
     rows = []
     for month in filters.months():
-        found = counts.get(month, {})
+        found = figures.get(month, {})
         rows.append([month, *(found.get(f"sev{s.value}", 0) for s in Severity)])
-    near_misses = sum(found["near_misses"] for found in counts.values())
+    near_misses = sum(found["near_misses"] for found in figures.values())
     return Chart(
         slug="incidents",
         title="Incidents per month by severity",
@@ -130,34 +155,13 @@ def incidents_by_month(filters: Filters) -> Chart:
     )
 
 
-RESPONSE_PHASES = [
-    ("detect", "detected_at"),
-    ("mitigate", "mitigated_at"),
-    ("resolve", "resolved_at"),
-]
-
-
-def response_times(filters: Filters) -> Chart:
-    """Per month, the median and p90 minutes from impact start to each phase (a phase
-    recorded before impact started is left out)."""
-    measures = {}
-    for phase, moment in RESPONSE_PHASES:
-        since_start = Case(
-            When(**{f"{moment}__gte": F("started_at")}, then=_since("started_at", moment))
-        )
-        measures[f"{phase}_p50"] = Percentile(since_start, 0.5)
-        measures[f"{phase}_p90"] = Percentile(since_start, 0.9)
-    found = {
-        row.pop("month"): row
-        for row in filters.incidents()
-        .values(month=filters.month_of("occurred"))
-        .annotate(**measures)
-    }
+def response_times(filters: Filters, figures: dict[date, dict]) -> Chart:
+    """Per month, the median and p90 minutes from impact start to each phase."""
     rows = []
     for month in filters.months():
         row = [month]
         for phase, _ in RESPONSE_PHASES:
-            values = found.get(month, {})
+            values = figures.get(month, {})
             row += [_minutes(values.get(f"{phase}_p50")), _minutes(values.get(f"{phase}_p90"))]
         rows.append(row)
     columns = ["Month"]
@@ -213,7 +217,9 @@ def _rounded(value: float | None) -> float | None:
 
 
 def error_budgets(filters: Filters, *, now: datetime) -> Chart:
-    budgets = service_budgets(list(filters.services()), now=now, viewer=filters.viewer)
+    # When nothing is hidden from the viewer, every incident counts without asking who looks.
+    viewer = None if filters.hidden() is None else filters.viewer
+    budgets = service_budgets(list(filters.services()), now=now, viewer=viewer)
     rows = [
         [
             b.service.name,
@@ -242,21 +248,29 @@ def error_budgets(filters: Filters, *, now: datetime) -> Chart:
     )
 
 
-def factor_categories(filters: Filters) -> Chart:
-    labels = dict(ContributingFactor.Category.choices)
-    rows = (
+def incident_factors(filters: Filters) -> list[tuple[int, str, int]]:
+    """How many contributing factors of each category each incident of the period has:
+    (postmortem, category, factors) rows, which the factor and repeat charts share."""
+    return list(
         ContributingFactor.objects.filter(postmortem__in=filters.incidents().values("pk"))
-        .values("category")
-        .annotate(incidents=Count("postmortem", distinct=True), factors=Count("pk"))
-        .order_by("-incidents", "category")
+        .order_by()
+        .values_list("postmortem", "category")
+        .annotate(n=Count("pk"))
     )
+
+
+def factor_categories(factors: list[tuple[int, str, int]]) -> Chart:
+    labels = dict(ContributingFactor.Category.choices)
+    incidents, counts = Counter(), Counter()
+    for _, category, n in factors:
+        incidents[category] += 1
+        counts[category] += n
+    ordered = sorted(incidents, key=lambda category: (-incidents[category], category))
     return Chart(
         slug="factors",
         title="Contributing factors by category",
         columns=["Category", "Incidents", "Factors"],
-        rows=[
-            [labels.get(r["category"], r["category"]), r["incidents"], r["factors"]] for r in rows
-        ],
+        rows=[[labels.get(c, c), incidents[c], counts[c]] for c in ordered],
         series=[1],
         kind="hbars",
         unit="incidents",
@@ -267,26 +281,25 @@ def factor_categories(filters: Filters) -> Chart:
 
 
 def action_items_weekly(filters: Filters) -> Chart:
-    """Items created and completed in each week of the period, counted in one query."""
-    created, completed = filters.during("created_at"), filters.during("completed_at")
-    weeks = (
-        filters.action_items()
-        .filter(created | completed)
-        .values_list(
-            filters.week_of(Case(When(created, then="created_at"))),
-            filters.week_of(Case(When(completed, then="completed_at"))),
+    """Items created and completed in each week of the period: one count per moment, each
+    read from that moment's index."""
+    items = filters.action_items()
+    counts = {
+        moment: dict(
+            items.filter(filters.during(moment))
+            .values_list(filters.week_of(moment))
+            .annotate(n=Count("*"))
         )
-        .annotate(n=Count("pk"))
-    )
-    counts = {"created": Counter(), "completed": Counter()}
-    for created_week, completed_week, n in weeks:
-        counts["created"][created_week] += n
-        counts["completed"][completed_week] += n
+        for moment in ("created_at", "completed_at")
+    }
     return Chart(
         slug="action-items",
         title="Action items created and completed per week",
         columns=["Week of", "Created", "Completed"],
-        rows=[[w, counts["created"][w], counts["completed"][w]] for w in filters.weeks()],
+        rows=[
+            [week, counts["created_at"].get(week, 0), counts["completed_at"].get(week, 0)]
+            for week in filters.weeks()
+        ],
         series=[1, 2],
         kind="bars",
         unit="items",
@@ -306,14 +319,16 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
     closed: it enters in the later of its due week and creation week (earlier weeks fold
     into the first) and leaves in its closing week (after the last one while still open).
     One query counts items per (enters, leaves) pair; the running total is the series.
+    Items closed before the period, or by their due date, never count: they are left out.
     """
     weeks = filters.weeks()
     low, _ = filters.bounds
     after = weeks[-1] + timedelta(weeks=1)
+    closed_late = Q(closed_at__gte=low, closed_at__date__gt=F("due_date"))
     items = (
         filters.action_items()
         .annotate(closed_at=_closed_at())
-        .filter(Q(closed_at__gte=low) | Q(closed_at__isnull=True), due_date__lt=after)
+        .filter(closed_late | Q(closed_at__isnull=True), due_date__lt=after)
     )
     enters = TruncWeek(Greatest("due_date", filters.day_of("created_at")))
     pairs = items.values_list(enters, filters.week_of("closed_at")).annotate(n=Count("pk"))
@@ -359,11 +374,12 @@ def follow_through(filters: Filters, *, today: date) -> Chart:
     items = filters.action_items()
     on_time = Q(status=Status.DONE, completed_at__date__lte=F("due_date"))
     # Per due date, summed into months here: fewer than 400 rows a year, and no truncation.
+    # Counting due dates rather than ids: the due-date index then answers alone.
     due: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for day, n, done in (
         items.filter(due_date__gte=filters.start, due_date__lte=filters.end, due_date__lt=today)
         .values_list("due_date")
-        .annotate(n=Count("pk"), on_time=Count("pk", filter=on_time))
+        .annotate(n=Count("due_date"), on_time=Count("due_date", filter=on_time))
     ):
         month = due[day.replace(day=1)]
         month[0] += n

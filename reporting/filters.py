@@ -62,10 +62,10 @@ class Filters:
 
     def _readable(self) -> QuerySet[Postmortem]:
         postmortems = Postmortem.objects.order_by()
-        hidden = self._hidden()
+        hidden = self.hidden()
         return postmortems if hidden is None else postmortems.exclude(pk__in=hidden)
 
-    def _hidden(self) -> QuerySet[Postmortem] | None:
+    def hidden(self) -> QuerySet[Postmortem] | None:
         """The restricted postmortems the viewer may not read (None: they may read all)."""
         if self.viewer is None or self.viewer.is_superuser or not self._any_restricted:
             return None
@@ -75,7 +75,7 @@ class Filters:
         """What sets the viewer's numbers apart from others': the restricted postmortems
         hidden from them and, when there are any, who they are (their own items still count).
         """
-        hidden = self._hidden()
+        hidden = self.hidden()
         if hidden is None:
             return ()
         if not self.viewer.is_authenticated:
@@ -107,7 +107,7 @@ class Filters:
         The period is not applied here: each chart puts the items on its own time axis.
         """
         items = ActionItem.objects.order_by()
-        hidden = self._hidden()
+        hidden = self.hidden()
         if hidden is not None:
             # As ActionItem.visible_to: one's own items show whatever their postmortem.
             mine = Q(owner=self.viewer) if self.viewer.is_authenticated else Q(pk__in=[])

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef
+from datetime import date
 
-from postmortems.models import Recurrence
 from reporting.charts import Chart
 from reporting.filters import Filters
 
 
-def recurrence_rate_chart(filters: Filters) -> Chart:
-    """Per month, the postmortems of the period, those with at least one confirmed recurrence
-    after fix, and the share of them. One query."""
-    confirmed = Recurrence.objects.filter(
-        new_factor__postmortem=OuterRef("pk"), status=Recurrence.Status.CONFIRMED
-    )
-    found = {
-        row["month"]: (row["total"], row["recurred"])
-        for row in filters.incidents()
-        .values(month=filters.month_of("occurred"))
-        .annotate(
-            total=Count("pk"),
-            recurred=Count("pk", filter=Exists(confirmed)),
-        )
-    }
+def recurrence_rate_chart(filters: Filters, figures: dict[date, dict]) -> Chart:
+    """Per month, the incidents of the period, those with at least one confirmed recurrence
+    after fix, and the share of them (from charts.incident_figures)."""
+    found = {month: (row["incidents"], row["recurred"]) for month, row in figures.items()}
     rows = []
     for month in filters.months():
         total, recurred = found.get(month, (0, 0))

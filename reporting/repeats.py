@@ -8,13 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
 
-from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
 
 from postmortems.models import ContributingFactor, Postmortem
 from reporting.charts import Chart
-from reporting.filters import Filters
+from reporting.filters import Filters, ServiceLink
 from services.models import Service
 
 REACH = timedelta(days=90)
@@ -52,28 +50,25 @@ def _close_together(ids: set[int], moments: dict[int, datetime]) -> list[int]:
     ]
 
 
-def repeat_factors(filters: Filters) -> list[Repeat]:
+def repeat_factors(filters: Filters, factors: list[tuple[int, str, int]]) -> list[Repeat]:
     """Both incidents come from the filtered period, and are compared in the reader's local
-    time. Two queries fetch when each incident happened and the incidents of each (service,
-    category); two small ones then name the services and, for the most repeated, the
-    incidents the page lists.
+    time. From the incidents' factors (charts.incident_factors), two queries fetch when each
+    incident happened and its services; two small ones then name the services and, for the
+    most repeated, the incidents the page lists.
     """
     incidents, zone = filters.incidents(), filters.zone
     moments = {
-        pk: timezone.localtime(occurred, zone).replace(tzinfo=None)
+        pk: occurred.astimezone(zone).replace(tzinfo=None)
         for pk, occurred in incidents.values_list("pk", "occurred")
     }
+    services = defaultdict(list)
+    links = ServiceLink.objects.filter(postmortem__in=incidents.values("pk"))
+    for postmortem, service in links.values_list("postmortem", "service"):
+        services[postmortem].append(service)
     groups: dict[tuple[int, str], set[int]] = defaultdict(set)
-    factors = (
-        ContributingFactor.objects.filter(postmortem__in=incidents.values("pk"))
-        .annotate(service=F("postmortem__services"))
-        .filter(service__isnull=False)
-        .order_by()
-        .values_list("service", "category", "postmortem")
-        .distinct()
-    )
-    for service, category, postmortem in factors:
-        groups[service, category].add(postmortem)
+    for postmortem, category, _ in factors:
+        for service in services[postmortem]:
+            groups[service, category].add(postmortem)
     # An incident written between the two queries has no moment; it is left out.
     found = {key: close for key, ids in groups.items() if (close := _close_together(ids, moments))}
     if not found:
@@ -106,8 +101,8 @@ def repeat_factors(filters: Filters) -> list[Repeat]:
     return repeats
 
 
-def repeat_factors_chart(filters: Filters) -> Chart:
-    repeats = repeat_factors(filters)
+def repeat_factors_chart(filters: Filters, factors: list[tuple[int, str, int]]) -> Chart:
+    repeats = repeat_factors(filters, factors)
     return Chart(
         slug="repeats",
         title="Repeat contributing factors",

@@ -46,7 +46,7 @@ def metrics_csv(request: HttpRequest, chart: str) -> HttpResponse:
         return HttpResponse(
             "Invalid filters: " + form.errors.as_text(), status=400, content_type="text/plain"
         )
-    data = page.chart(chart, filters, now=timezone.now())
+    data = page.cached_charts(filters, now=timezone.now()).get(chart)
     if data is None:
         raise Http404("No such chart.")
     return chart_csv(data, filters)

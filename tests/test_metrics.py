@@ -1,6 +1,7 @@
 import csv
 import io
 import os
+import random
 import re
 import subprocess
 import sys
@@ -88,7 +89,7 @@ def test_incidents_are_counted_per_month_and_severity():
     _incident("2026-03-25", severity=2)
     _incident("2026-05-10", severity=3)
     _incident("2025-12-31", severity=1)  # before the period
-    chart = metrics.incidents_by_month(HALF_YEAR)
+    chart = metrics.incidents_by_month(HALF_YEAR, metrics.incident_figures(HALF_YEAR))
     assert [row[0] for row in chart.rows] == [date(2026, m, 1) for m in range(1, 7)]
     assert _row(chart, date(2026, 3, 1)) == [date(2026, 3, 1), 1, 2, 0, 0]
     assert _row(chart, date(2026, 5, 1)) == [date(2026, 5, 1), 0, 0, 1, 0]
@@ -109,7 +110,9 @@ def test_filters_narrow_incidents_by_service_team_and_severity():
 
     def counts(**narrowing):
         filters = Filters(start=HALF_YEAR.start, end=HALF_YEAR.end, **narrowing)
-        return _row(metrics.incidents_by_month(filters), march)[1:]
+        return _row(metrics.incidents_by_month(filters, metrics.incident_figures(filters)), march)[
+            1:
+        ]
 
     assert counts() == [1, 2, 0, 0]
     assert counts(service=search) == [1, 1, 0, 0], "an incident on two services counts once"
@@ -131,7 +134,9 @@ def test_a_teams_incidents_are_those_it_owns_else_those_of_its_services():
 
     def counts(team):
         filters = Filters(start=HALF_YEAR.start, end=HALF_YEAR.end, team=team)
-        return _row(metrics.incidents_by_month(filters), march)[1:]
+        return _row(metrics.incidents_by_month(filters, metrics.incident_figures(filters)), march)[
+            1:
+        ]
 
     assert counts(payments) == [0, 1, 1, 0]
     assert counts(discovery) == [1, 0, 0, 0], "an incident owned by another team is not its"
@@ -155,7 +160,7 @@ def test_median_and_p90_times_to_detect_mitigate_and_resolve_per_month():
     _incident("2026-03-25", detect=30, mitigate=90, resolve=300)
     _incident("2026-03-26", detect=None, mitigate=None, resolve=None)  # not measured
     _incident("2026-05-10", detect=2, mitigate=20, resolve=30)
-    chart = metrics.response_times(HALF_YEAR)
+    chart = metrics.response_times(HALF_YEAR, metrics.incident_figures(HALF_YEAR))
     assert chart.columns[1:3] == ["Time to detect, median", "Time to detect, p90"]
     assert _row(chart, date(2026, 3, 1))[1:] == [10.0, 26.0, 60.0, 84.0, 120.0, 264.0]
     assert _row(chart, date(2026, 5, 1))[1:] == [2.0, 2.0, 20.0, 20.0, 30.0, 30.0]
@@ -166,13 +171,17 @@ def test_a_time_before_impact_started_is_left_out_of_the_percentiles():
     postmortem = _incident("2026-03-02", detect=10, mitigate=20, resolve=30)
     postmortem.detected_at = postmortem.started_at - timedelta(minutes=5)
     postmortem.save()
-    assert _row(metrics.response_times(HALF_YEAR), date(2026, 3, 1))[1:3] == [None, None]
+    assert _row(
+        metrics.response_times(HALF_YEAR, metrics.incident_figures(HALF_YEAR)), date(2026, 3, 1)
+    )[1:3] == [None, None]
 
 
 def test_percentiles_interpolate_like_percentile_cont():
     for minutes in (4, 1, 3, 2):
         _incident("2026-03-02", detect=minutes)
-    assert _row(metrics.response_times(HALF_YEAR), date(2026, 3, 1))[1:3] == [2.5, 3.7]
+    assert _row(
+        metrics.response_times(HALF_YEAR, metrics.incident_figures(HALF_YEAR)), date(2026, 3, 1)
+    )[1:3] == [2.5, 3.7]
 
 
 def test_the_budget_chart_shows_each_services_current_window():
@@ -244,6 +253,37 @@ def test_open_overdue_items_are_counted_at_the_end_of_each_week_and_now(items):
     ]
 
 
+def test_open_overdue_items_match_a_count_at_each_weeks_end():
+    # Items created, due and closed on days all around the period, some closed on time.
+    rng = random.Random(17)
+    for _ in range(60):
+        created = date(2026, 4, 1) + timedelta(days=rng.randrange(60))
+        due = created + timedelta(days=rng.randrange(-10, 40))
+        closed = due + timedelta(days=rng.randrange(-10, 20))
+        closed = min(max(closed, created), date(2026, 6, 14))
+        how = rng.choice(["done", "wont_do", None])
+        _item(created=str(created), due=str(due), **({how: str(closed)} if how else {}))
+    chart = metrics.open_overdue(FOLLOW_UP, today=NOW.date())
+
+    def closed_on(item):
+        moment = item.completed_at or (item.updated_at if item.status == Status.WONT_DO else None)
+        return moment and timezone.localdate(moment)
+
+    expected = []
+    for monday in FOLLOW_UP.weeks()[:-1]:  # the current week ends in the future
+        sunday = monday + timedelta(days=6)
+        count = sum(
+            1
+            for item in ActionItem.objects.all()
+            if item.due_date <= sunday
+            and timezone.localdate(item.created_at) <= sunday
+            and not (closed_on(item) and closed_on(item) <= sunday)
+        )
+        expected.append([sunday, count])
+    assert chart.rows[:-1] == expected
+    assert any(count for _, count in expected)
+
+
 def test_items_created_and_completed_per_week(items):
     chart = metrics.action_items_weekly(FOLLOW_UP)
     assert chart.rows[0] == [date(2026, 5, 4), 0, 0]
@@ -267,7 +307,7 @@ def test_factor_categories_count_incidents_and_factors():
     ContributingFactorFactory(postmortem=second, category="configuration")
     ContributingFactorFactory(postmortem=second, category="monitoring")
     ContributingFactorFactory(postmortem=_incident("2025-06-01"), category="monitoring")
-    chart = metrics.factor_categories(HALF_YEAR)
+    chart = metrics.factor_categories(metrics.incident_factors(HALF_YEAR))
     assert chart.rows == [["Configuration", 2, 3], ["Monitoring gap", 1, 1]]
 
 
@@ -287,7 +327,7 @@ def test_repeat_factors_are_the_same_category_on_the_same_service_within_90_days
     incident("2026-03-05", [checkout], "capacity")  # another category
     incident("2026-03-06", [], "configuration")  # no service
 
-    repeats = repeat_factors(HALF_YEAR)
+    repeats = repeat_factors(HALF_YEAR, metrics.incident_factors(HALF_YEAR))
 
     found = [(r.service, r.category, r.postmortem_ids) for r in repeats]
     assert found == [
@@ -407,7 +447,7 @@ def test_months_and_due_dates_follow_the_site_time_zone_across_clock_changes(set
     first_of_november.started_at += timedelta(minutes=30)
     first_of_november.save()
     filters = Filters(start=date(2025, 10, 1), end=date(2026, 4, 30))
-    chart = metrics.incidents_by_month(filters)
+    chart = metrics.incidents_by_month(filters, metrics.incident_figures(filters))
     assert {row[0]: sum(row[1:]) for row in chart.rows if sum(row[1:])} == {
         date(2025, 11, 1): 1,
         date(2026, 4, 1): 1,
@@ -453,9 +493,14 @@ def test_restricted_postmortems_count_only_for_those_who_may_read_them(
 
     def seen(viewer):
         filters = Filters(start=HALF_YEAR.start, end=HALF_YEAR.end, viewer=viewer)
-        incidents = sum(_row(metrics.incidents_by_month(filters), date(2026, 3, 1))[1:])
+        incidents = sum(
+            _row(
+                metrics.incidents_by_month(filters, metrics.incident_figures(filters)),
+                date(2026, 3, 1),
+            )[1:]
+        )
         due = _row(metrics.follow_through(filters, today=NOW.date()), date(2026, 3, 1))[1]
-        factors = metrics.factor_categories(filters).rows
+        factors = metrics.factor_categories(metrics.incident_factors(filters)).rows
         return incidents, due, factors
 
     assert seen(outsider) == (2, 2, [["Configuration", 1, 1]]), "allowed in by name"

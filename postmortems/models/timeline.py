@@ -39,7 +39,11 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
-        indexes = [models.Index(fields=["postmortem", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["postmortem", "occurred_at"]),
+            # The impact that ended lately, which error budgets start from.
+            models.Index(fields=["kind", "occurred_at"], name="timeline_event_kind"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
