@@ -14,11 +14,30 @@ const firstField = (root) => {
   const usable = fields.filter((field) => field.tabIndex >= 0 && field.offsetParent !== null);
   return usable.find((field) => field.classList.contains("is-invalid")) || usable[0];
 };
-document.addEventListener("htmx:load", (event) => {
+// Only an editor the person asked for (their click, key or submit): a panel that refreshes
+// itself after their save, such as the blameless check with its reason fields, must not pull
+// them up the page. And only if they have not moved on: htmx readies new content 20 ms or
+// more after showing it, and a field picked meanwhile keeps the keyboard, or their typing
+// would land in another field.
+document.addEventListener("htmx:afterSwap", (event) => {
+  event.detail.elt.focusAtSwap = document.activeElement;
+});
+document.addEventListener("htmx:afterSettle", (event) => {
   const root = event.detail.elt;
-  if (root === document.body || !root.querySelector) return;
+  if (!event.detail.requestConfig?.triggeringEvent?.isTrusted) return;
+  if (document.activeElement !== root.focusAtSwap) return;
   if (root.matches("form") || root.querySelector("form")) firstField(root)?.focus();
 });
+// Likewise a <details> the person opens (a click, or a key on its summary), not one that
+// arrives open in new content: the browser reports both as a toggle.
+let clickedSummary = null;
+document.addEventListener("click", (event) => {
+  clickedSummary = event.target.closest?.("summary") ?? null;
+}, true);
 document.addEventListener("toggle", (event) => {
-  if (event.target.matches("details") && event.target.open) firstField(event.target)?.focus();
+  const details = event.target;
+  if (!details.matches("details") || !details.open) return;
+  if (clickedSummary?.parentElement !== details) return;
+  clickedSummary = null;
+  firstField(details)?.focus();
 }, true);

@@ -127,6 +127,9 @@ def test_an_event_and_an_item_open_their_forms_in_place_and_save(page, author):
     expect(page.locator(f"#action-item-{item.pk} .status-form")).to_have_count(0)
 
     page.locator(f"#event-{event.pk}").get_by_role("button", name="Edit").click()
+    # An editor is ready when it takes the keyboard: htmx wires up new content a moment after
+    # showing it, and a save clicked before then posts the plain form (a full page load).
+    expect(page.locator(f"#event-{event.pk}").get_by_label("When")).to_be_focused()
     description = page.locator(f"#event-{event.pk}").get_by_label("Description")
     description.fill("Pager went off for the checkout cache")
     page.get_by_role("button", name="Save event").click()
@@ -135,6 +138,7 @@ def test_an_event_and_an_item_open_their_forms_in_place_and_save(page, author):
 
     row = page.locator(f"#action-item-{item.pk}")
     row.get_by_text("Change status").click()
+    expect(row.get_by_label("New status")).to_be_focused()
     row.get_by_label("New status").select_option("in_progress")
     row.get_by_role("button", name="Save status").click()
     row = page.locator(f"#action-item-{item.pk}")
