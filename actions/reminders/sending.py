@@ -79,12 +79,14 @@ def _record_contents(digests: list[Digest], *, retried: set[int]) -> None:
         ids = [d.reminder_id for d in digests if d.reminder_id in retried]
         ReminderItem.objects.filter(reminder_id__in=ids).delete()
         Reminder.postmortems.through.objects.filter(reminder_id__in=ids).delete()
-    # On PostgreSQL, Django inserts all rows in one statement (through UNNEST).
-    ReminderItem.objects.bulk_create(
-        ReminderItem(reminder_id=d.reminder_id, item_id=line.id, section=section)
-        for d in digests
-        for line, section in d.lines()
-    )
+    # Fifty digests at a time: a sweep lists tens of thousands of lines, too many model
+    # instances to hold at once. (On PostgreSQL, each batch is one INSERT.)
+    for start in range(0, len(digests), 50):
+        ReminderItem.objects.bulk_create(
+            ReminderItem(reminder_id=d.reminder_id, item_id=line.id, section=section)
+            for d in digests[start : start + 50]
+            for line, section in d.lines()
+        )
     Reminder.postmortems.through.objects.bulk_create(
         Reminder.postmortems.through(reminder_id=d.reminder_id, postmortem_id=draft.id)
         for d in digests
