@@ -14,7 +14,7 @@ seconds, which a busy machine inflates less), queries and peak RSS of the sweep 
 sweep in the same hour (which finds nothing to send), and on PostgreSQL the seconds of the same
 sweep with synchronous commit (each status write waits for the disk); exits 1 when over
 target. Targets: <= 3 s, one status write per recipient and none per item (the digests' lines
-are inserted a few hundred digests at a time), and peak RSS <= 150 MB.
+are inserted fifty digests at a time), and peak RSS <= 150 MB.
 """
 
 from __future__ import annotations
