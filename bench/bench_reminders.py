@@ -5,13 +5,16 @@ Usage: .venv/bin/python bench/bench_reminders.py [--items 100000] [--owners 1000
        [--overdue 10000] [--database-url URL]
 
 Without --database-url it migrates a temporary SQLite file; with a PostgreSQL URL it creates
-a throwaway `<name>_bench` database beside it. The sweep runs in a fresh child process, so the peak RSS it
-prints is the sweep's own (Django loaded, digests built and "sent" with the locmem
-backend), not the seeding's. Prints seconds (and CPU seconds, which a busy machine inflates
-less), queries and peak RSS of the sweep and of a second sweep in the same hour (which finds
-nothing to send); exits 1 when over target. Targets: <= 3 s, one status write per recipient
-and none per item (on SQLite, Django splits the insert of the digests' lines into statements
-of 333 rows; on PostgreSQL it is one), and peak RSS <= 150 MB.
+a throwaway `<name>_bench` database beside it. The sweep runs in a fresh child process, on a
+copy of the seeded database, with the DATABASE_URL of the README's production worker
+(asynchronous commit on PostgreSQL), so the peak RSS it prints is the sweep's own (Django
+loaded, digests built and each message built as a mail backend builds it, then dropped, as a
+mail server keeps them and the worker does not), not the seeding's. Prints seconds (and CPU
+seconds, which a busy machine inflates less), queries and peak RSS of the sweep and of a second
+sweep in the same hour (which finds nothing to send), and on PostgreSQL the seconds of the same
+sweep with synchronous commit (each status write waits for the disk); exits 1 when over
+target. Targets: <= 3 s, one status write per recipient and none per item (the digests' lines
+are inserted fifty digests at a time), and peak RSS <= 150 MB.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 import common
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 
 SECONDS_TARGET = 3.0
 RSS_TARGET_MB = 150
@@ -38,10 +43,21 @@ ZONES = {  # the local hour at NOW in each zone: everyone's chosen hour has come
 }
 
 
+class SentMail(BaseEmailBackend):
+    """Builds each message as Django's backends do, and keeps only its number of item links
+    in `mail.outbox`: the worker does not keep what it sent, and its memory is measured."""
+
+    def send_messages(self, messages: list) -> int:
+        for message in messages:
+            message.message()
+            mail.outbox.append(message.body.count("/actions/"))
+        return len(messages)
+
+
 def setup_django(database_url: str, *, migrate: bool = False) -> None:
     # As in production: DEBUG off (template debugging and query logging cost time).
     os.environ.setdefault("DEBUG", "false")
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["EMAIL_BACKEND"] = "bench_reminders.SentMail"
     common.setup_django(database_url, migrate=migrate)
 
 
@@ -105,19 +121,17 @@ def seed(items: int, owners: int, overdue: int, chunk: int = 5_000) -> None:
 
 
 def sweep_once() -> dict:
-    from django.core import mail
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from actions.reminders import reminders_send
 
-    mail.outbox = []  # what the locmem backend "sent"
+    mail.outbox = []  # the item links of each message SentMail "sent"
     with CaptureQueriesContext(connection) as queries:
         started, cpu = time.perf_counter(), time.process_time()
         sweep = reminders_send(now=NOW)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert len(mail.outbox) == sweep.sent, (len(mail.outbox), sweep.sent)
-    lines = sum(m.body.count("/actions/") for m in mail.outbox)
     return {
         "seconds": round(seconds, 3),
         "cpu": round(cpu, 3),
@@ -125,7 +139,7 @@ def sweep_once() -> dict:
         "due": sweep.due,
         "sent": sweep.sent,
         "failed": sweep.failed,
-        "links": lines,
+        "links": sum(mail.outbox),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
@@ -149,6 +163,31 @@ def main() -> int:
         return bench(args, database_url)
 
 
+def _sweep_in_child(database_url: str) -> list[dict]:
+    child = subprocess.run(
+        [sys.executable, __file__, "--sweep-only", "--database-url", database_url],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if child.returncode:
+        raise RuntimeError(f"the sweep failed:\n{child.stdout}\n{child.stderr}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def measure(database_url: str) -> dict:
+    """The sweep of a seeded database as the README's production worker runs it, then the same
+    hour again; on PostgreSQL also with synchronous commit. Each on a copy, left as it was."""
+    with common.database_copy(database_url, "sweep") as url:
+        first, again = _sweep_in_child(common.as_worker(url))
+    result = {**first, "same_hour_again": again}
+    if common.as_worker(database_url) != database_url:
+        with common.database_copy(database_url, "sweep") as url:
+            result["synchronous_commit"] = _sweep_in_child(url)[0]
+    return result
+
+
 def bench(args, database_url: str) -> int:
     setup_django(database_url, migrate=True)
     started = time.perf_counter()
@@ -158,21 +197,19 @@ def bench(args, database_url: str) -> int:
         f"seeded {args.items:,} items ({args.overdue:,} overdue) across {args.owners:,} owners "
         f"in {time.perf_counter() - started:.1f} s"
     )
-    child = subprocess.run(
-        [sys.executable, __file__, "--sweep-only", "--database-url", database_url],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if child.returncode:
-        print(child.stdout, child.stderr, file=sys.stderr)
-        return 2
-    first, second = json.loads(child.stdout.strip().splitlines()[-1])
+    first = measure(database_url)
+    second = first["same_hour_again"]
     for label, run in (("sweep", first), ("same hour again", second)):
         print(
             f"{label:>16}: {run['seconds']:.2f} s ({run['cpu']:.2f} s CPU), {run['queries']} queries, "
             f"{run['due']} due, {run['sent']} sent, {run['failed']} failed, "
             f"{run['links']:,} item links, peak RSS {run['peak_rss_mb']} MB"
+        )
+    if "synchronous_commit" in first:
+        run = first["synchronous_commit"]
+        print(
+            f"{'synchronous':>16}: {run['seconds']:.2f} s ({run['cpu']:.2f} s CPU), the same "
+            "sweep with each status write waiting for the disk"
         )
     over = []
     if first["seconds"] > SECONDS_TARGET:

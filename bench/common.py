@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -56,6 +57,47 @@ def throwaway_database(database_url: str | None) -> Iterator[str]:
         connections.close_all()
         with psycopg.connect(database_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# README, "Production": the Celery worker's DATABASE_URL asks PostgreSQL for asynchronous commit.
+WORKER_DATABASE_OPTIONS = "options=-c%20synchronous_commit%3Doff"
+
+
+def as_worker(database_url: str) -> str:
+    """The URL as the README's production worker uses it (the option is PostgreSQL's)."""
+    if not database_url.startswith("postgres"):
+        return database_url
+    return f"{database_url}{'&' if '?' in database_url else '?'}{WORKER_DATABASE_OPTIONS}"
+
+
+@contextmanager
+def database_copy(database_url: str, suffix: str) -> Iterator[str]:
+    """A copy of a seeded database for a run that changes it (a sweep), removed afterwards."""
+    from django.db import connections
+
+    connections.close_all()  # all written out; PostgreSQL copies only a database nobody uses
+    parts = urlsplit(database_url)
+    if database_url.startswith("sqlite"):
+        path = Path("/" + parts.path.lstrip("/"))
+        copy = path.with_name(f"{path.stem}_{suffix}{path.suffix}")
+        shutil.copyfile(path, copy)
+        try:
+            yield f"sqlite:///{copy}"
+        finally:
+            copy.unlink()
+        return
+    import psycopg
+
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres", query=""))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}_{suffix}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}_{suffix}" TEMPLATE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}_{suffix}"))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}_{suffix}" WITH (FORCE)')
 
 
 def setup_django(

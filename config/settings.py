@@ -132,8 +132,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
-    # Short queries only: JIT compiling a misestimated plan cost more than running it.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Short queries only: JIT compiling a misestimated plan cost more than running it. Added
+    # to the URL's own `options` (README, "Production": the worker's synchronous_commit).
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"-c jit=off {options.get('options', '')}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -313,11 +313,21 @@ def shared_outside(token: str) -> ExternalVersion:
 class Outbound:
     """What of one postmortem, and of the rows hanging on it, may go out to one recipient."""
 
-    reference: str  # "PM-12"; empty for an action item of no postmortem
+    pk: int | None  # None for an action item of no postmortem
     title: str  # its title, or empty when it is restricted
-    url: str  # the absolute link to it
     restricted: bool
     reader: bool  # whether the recipient may read it
+
+    @property
+    def reference(self) -> str:
+        """ "PM-12", or empty for no postmortem."""
+        return f"PM-{self.pk}" if self.pk else ""
+
+    @property
+    def url(self) -> str:
+        """The absolute link to it (reversed when asked: a digest lists thousands of rows
+        that never show it)."""
+        return settings.SITE_URL + reverse("postmortems:detail", args=[self.pk]) if self.pk else ""
 
     @property
     def name(self) -> str:
@@ -347,7 +357,11 @@ def outbound(postmortem: Postmortem | None, *, reader: bool) -> Outbound:
     "leaving": they keep the text.
     """
     if postmortem is None:
-        return Outbound("", "", "", restricted=False, reader=reader)
-    url = settings.SITE_URL + reverse("postmortems:detail", args=[postmortem.pk])
-    title = "" if postmortem.restricted else postmortem.title
-    return Outbound(f"PM-{postmortem.pk}", title, url, postmortem.restricted, reader)
+        return Outbound(None, "", restricted=False, reader=reader)
+    return outbound_of(postmortem.pk, postmortem.title, postmortem.restricted, reader=reader)
+
+
+def outbound_of(pk: int, title: str, restricted: bool, *, reader: bool) -> Outbound:
+    """`outbound()` from a postmortem's id, title and restriction, as `values_list()` reads
+    them: for many rows at once (a reminder sweep) without a model instance each."""
+    return Outbound(pk, "" if restricted else title, restricted, reader)

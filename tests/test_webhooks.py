@@ -16,6 +16,7 @@ from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from actions.reminders import reminders_send
+from actions.reminders.sending import overdue_announce
 from actions.services import action_item_create
 from config.events import EVENTS, announce, announced
 from postmortems.models import Postmortem
@@ -182,6 +183,15 @@ def test_overdue_is_announced_once_each_time_an_item_becomes_overdue(author, hea
     sweep(13)
     sweep(21)
     assert [obj.pk for _, obj, _ in heard] == [item.pk, item.pk, later.pk]
+
+
+def test_a_backlog_of_overdue_items_is_announced_in_batches_each_item_once(author, heard):
+    items = ActionItemFactory.create_batch(
+        5, postmortem=None, owner=author, due_date=date(2026, 3, 9)
+    )
+    assert overdue_announce(today=date(2026, 3, 10), batch=2) == 5
+    assert sorted(obj.pk for _, obj, _ in heard) == [item.pk for item in items]
+    assert overdue_announce(today=date(2026, 3, 10), batch=2) == 0
 
 
 def test_a_sweep_whose_announcements_fail_still_sends_the_digests(author, mailoutbox):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
+from html import escape
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from actions.models import ReminderItem
 from config import chat, emails
@@ -27,10 +30,17 @@ def local_zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-@dataclass(frozen=True)
+def _url_maker(name: str) -> Callable[[int], str]:
+    """reverse() for a URL that takes one id, resolved once: a digest can link thousands of rows."""
+    marker = "2147483647"
+    before, after = reverse(name, args=[int(marker)]).split(marker)
+    prefix = settings.SITE_URL + before
+    return lambda pk: f"{prefix}{pk}{after}"
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     id: int
-    url: str
     title: str
     due_date: date
     priority: str
@@ -41,6 +51,7 @@ class Line:
 class _Referenced:
     """A postmortem named by its reference (its title may not leave the site)."""
 
+    __slots__ = ()
     id: int
 
     @property
@@ -48,7 +59,7 @@ class _Referenced:
         return f"PM-{self.id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LateDraft(_Referenced):
     """A draft postmortem past its review deadline, as its owner's digest lists it."""
 
@@ -59,7 +70,7 @@ class LateDraft(_Referenced):
     deadline: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WaitingReview(_Referenced):
     """A postmortem in review waiting for this reviewer's verdict for days."""
 
@@ -69,19 +80,18 @@ class WaitingReview(_Referenced):
     submitted_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unverified:
     """A done prevent or detect item on a postmortem one owns, long without proof it worked."""
 
     id: int
-    url: str
     title: str  # the postmortem's owner may read it: its title, per access.outbound
     kind: str
     completed_on: date
     postmortem: str  # "PM-12 Checkout outage", or "PM-12" for a restricted one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Anniversary(_Referenced):
     """A postmortem from this week in an earlier year, on a service of one's teams."""
 
@@ -98,10 +108,35 @@ class Row(NamedTuple):
     note: str
 
 
+# One row of the HTML email. Rows are written here rather than in a template loop: a digest
+# can list hundreds, and a sweep tens of thousands, where the template engine cost more than
+# everything else the sweep does (its escaping is the same: html.escape).
+ROW_HTML = (
+    '<li style="margin-bottom: 8px;"><a href="{url}">{title}</a> '
+    '<span style="color: #6c757d;">[{tag}]</span><br>'
+    '<span style="color: #6c757d; font-size: 13px;">{note}</span></li>\n'
+)
+
+
 class Block(NamedTuple):
     heading: str
     tone: str
     rows: list[Row]
+
+    def html(self) -> SafeString:
+        return mark_safe(
+            "".join(
+                ROW_HTML.format(
+                    url=escape(url), title=escape(title), tag=escape(tag), note=escape(note)
+                )
+                for title, url, tag, note in self.rows
+            )
+        )
+
+    def text(self) -> str:
+        return "".join(
+            f"\n- [{tag}] {title}\n  {note}\n  {url}\n" for title, url, tag, note in self.rows
+        )
 
 
 def _days(count: int) -> str:
@@ -142,7 +177,7 @@ class Digest:
             or self.unverified
         )
 
-    @property
+    @cached_property
     def zone(self) -> zoneinfo.ZoneInfo:
         return local_zone(self.time_zone)
 
@@ -179,18 +214,23 @@ class Digest:
         def source(line: Line) -> str:
             return f" · {line.postmortem}" if line.postmortem else ""
 
-        local = self.zone
+        local, item_url = self.zone, _url_maker("actions:detail")
         blocks = [
             Block(
                 "Overdue",
                 "danger",
-                [Row(i.title, i.url, i.priority, late(i) + source(i)) for i in self.overdue],
+                [
+                    Row(i.title, item_url(i.id), i.priority, late(i) + source(i))
+                    for i in self.overdue
+                ],
             ),
             Block(
                 f"Due in the next {settings.REMINDER_DUE_SOON_DAYS} days",
                 "",
                 [
-                    Row(i.title, i.url, i.priority, f"due {i.due_date:%Y-%m-%d}{source(i)}")
+                    Row(
+                        i.title, item_url(i.id), i.priority, f"due {i.due_date:%Y-%m-%d}{source(i)}"
+                    )
                     for i in self.due_soon
                 ],
             ),
@@ -199,7 +239,12 @@ class Digest:
                 "on postmortems you own",
                 "danger",
                 [
-                    Row(i.title, i.url, i.priority, f"owner {i.owner_name}, {late(i)}{source(i)}")
+                    Row(
+                        i.title,
+                        item_url(i.id),
+                        i.priority,
+                        f"owner {i.owner_name}, {late(i)}{source(i)}",
+                    )
                     for i in self.escalated
                 ],
             ),
@@ -235,7 +280,7 @@ class Digest:
                 [
                     Row(
                         u.title,
-                        u.url,
+                        item_url(u.id),
                         u.kind,
                         f"done {u.completed_on:%Y-%m-%d} · {u.postmortem}",
                     )

@@ -6,7 +6,7 @@ the last days, the open items due soon, the late drafts and the waiting reviews.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -32,14 +32,6 @@ from postmortems import access
 from postmortems.models import Postmortem
 from postmortems.models import Status as PostmortemStatus
 from postmortems.services import anniversaries
-
-
-def _url_maker(name: str) -> Callable[[int], str]:
-    """reverse() for a URL that takes one id, resolved once: a sweep makes thousands of links."""
-    marker = "2147483647"
-    before, after = reverse(name, args=[int(marker)]).split(marker)
-    prefix = settings.SITE_URL + before
-    return lambda pk: f"{prefix}{pk}{after}"
 
 
 def _name(first: str, last: str, username: str) -> str:
@@ -168,9 +160,16 @@ def _leave_out_settled(due: dict[int, Digest], *, clock: datetime) -> None:
             digest.reminder_id, digest.reminder_claim = pk, claim
 
 
-def _outbound(pk: int | None, title: str, restricted: bool, reader: bool) -> access.Outbound:
-    postmortem = Postmortem(pk=pk, title=title, restricted=restricted) if pk else None
-    return access.outbound(postmortem, reader=reader)
+def _source(
+    pk: int | None, title: str, restricted: bool, reader: bool
+) -> tuple[access.Outbound, str]:
+    """What of a postmortem may go out, and how a line names it ("PM-12 Checkout outage").
+    Callers keep one per postmortem for the plan, so its lines share one label."""
+    if pk is None:
+        out = access.outbound(None, reader=reader)
+    else:
+        out = access.outbound_of(pk, title, restricted, reader=reader)
+    return out, f"{out.reference} {out.title}".strip()
 
 
 def _add_items(due: dict[int, Digest]) -> None:
@@ -178,9 +177,10 @@ def _add_items(due: dict[int, Digest]) -> None:
     they own, escalated to them."""
     soon, escalate_after = settings.REMINDER_DUE_SOON_DAYS, settings.REMINDER_ESCALATE_AFTER_DAYS
     last_day = max(digest.day for digest in due.values())
-    rows = list(
-        _open_items(last_day + timedelta(days=soon))
-        .order_by("due_date", "priority", "id")
+    items = _open_items(last_day + timedelta(days=soon))
+    readers = access.readers_of(items.values_list("postmortem_id", flat=True).distinct())
+    rows = (
+        items.order_by("due_date", "priority", "id")
         .values_list(
             "id",
             "title",
@@ -196,10 +196,9 @@ def _add_items(due: dict[int, Digest]) -> None:
             "postmortem__restricted",
             named=True,
         )
+        .iterator()
     )
-    readers = access.readers_of({row.postmortem_id for row in rows if row.postmortem_id})
-    item_url = _url_maker("actions:detail")
-    outbound = cache(_outbound)  # it reverses a URL: once per postmortem, not once per line
+    source, name = cache(_source), cache(_name)  # one string per postmortem and per person
     for row in rows:
         own, chief = due.get(row.owner_id), due.get(row.postmortem__owner_id)
         if own is None and chief is None:
@@ -207,15 +206,16 @@ def _add_items(due: dict[int, Digest]) -> None:
         # Mail and chat get what access.outbound lets out: a restricted postmortem's
         # reference, and its items' titles for those who may read it.
         reader = row.owner_id in readers.get(row.postmortem_id, {row.owner_id})
-        out = outbound(row.postmortem_id, row.postmortem__title, row.postmortem__restricted, reader)
+        out, named = source(
+            row.postmortem_id, row.postmortem__title, row.postmortem__restricted, reader
+        )
         line = Line(
             row.id,
-            item_url(row.id),
             out.item_title(row.id, row.title),
             row.due_date,
-            row.priority,
-            _name(row.owner__first_name, row.owner__last_name, row.owner__username),
-            f"{out.reference} {out.title}".strip(),
+            sys.intern(row.priority),  # a few values across thousands of lines
+            name(row.owner__first_name, row.owner__last_name, row.owner__username),
+            named,
         )
         if own is not None:
             if row.due_date < own.day:
@@ -249,7 +249,7 @@ def _add_waiting_reviews(due: dict[int, Digest], now: datetime) -> None:
     for user_id, pk, title, restricted, submitted_at in waiting.values_list(
         "user_id", "postmortem_id", "postmortem__title", "postmortem__restricted", "submitted_at"
     ):
-        out = _outbound(pk, title, restricted, reader=True)
+        out, _ = _source(pk, title, restricted, reader=True)
         due[user_id].reviews.append(WaitingReview(pk, out.url, out.title, submitted_at))
 
 
@@ -269,19 +269,19 @@ def _add_unverified(due: dict[int, Digest], now: datetime) -> None:
             "postmortem__owner_id",
         )
     )
-    item_url = _url_maker("actions:detail")
-    for pk, title, kind, completed_at, pm_id, pm_title, restricted, owner_id in rows:
+    source = cache(_source)
+    # Streamed: on a site where few fixes get verified, these are the bulk of a sweep's lines.
+    for pk, title, kind, completed_at, pm_id, pm_title, restricted, owner_id in rows.iterator():
         digest = due[owner_id]
         # The postmortem's owner reads it: the item's title goes, a restricted title does not.
-        out = _outbound(pm_id, pm_title, restricted, reader=True)
+        out, named = source(pm_id, pm_title, restricted, True)
         digest.unverified.append(
             Unverified(
                 pk,
-                item_url(pk),
                 out.item_title(pk, title),
-                kind,
+                sys.intern(kind),
                 completed_at.astimezone(digest.zone).date(),
-                f"{out.reference} {out.title}".strip(),
+                named,
             )
         )
 

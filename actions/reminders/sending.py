@@ -79,12 +79,14 @@ def _record_contents(digests: list[Digest], *, retried: set[int]) -> None:
         ids = [d.reminder_id for d in digests if d.reminder_id in retried]
         ReminderItem.objects.filter(reminder_id__in=ids).delete()
         Reminder.postmortems.through.objects.filter(reminder_id__in=ids).delete()
-    # On PostgreSQL, Django inserts all rows in one statement (through UNNEST).
-    ReminderItem.objects.bulk_create(
-        ReminderItem(reminder_id=d.reminder_id, item_id=line.id, section=section)
-        for d in digests
-        for line, section in d.lines()
-    )
+    # Fifty digests at a time: a sweep lists tens of thousands of lines, too many model
+    # instances to hold at once. (On PostgreSQL, each batch is one INSERT.)
+    for start in range(0, len(digests), 50):
+        ReminderItem.objects.bulk_create(
+            ReminderItem(reminder_id=d.reminder_id, item_id=line.id, section=section)
+            for d in digests[start : start + 50]
+            for line, section in d.lines()
+        )
     Reminder.postmortems.through.objects.bulk_create(
         Reminder.postmortems.through(reminder_id=d.reminder_id, postmortem_id=draft.id)
         for d in digests
@@ -217,13 +219,15 @@ def overdue_announce(*, today: date, batch: int = 500) -> int:
     """Announce `action_item.overdue` for each open item that passed its due date since it
     was last announced; how many were. An item whose due date moves is announced again when
     it passes the new one. In batches, so that a backlog never sits in memory at once."""
-    announced = 0
+    announced = after = 0
     while True:
         with transaction.atomic():
             # Locked and skipped when locked: of two sweeps at once, each item goes in one.
+            # Each batch goes on from the last one's id rather than scanning the items again.
             items = list(
                 ActionItem.objects.overdue(today)
                 .filter(~Q(overdue_announced_for=F("due_date")) | Q(overdue_announced_for=None))
+                .filter(pk__gt=after)
                 .select_related("postmortem__owner", "owner")  # what the payloads show
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")[:batch]
@@ -235,6 +239,7 @@ def overdue_announce(*, today: date, batch: int = 500) -> int:
         announced += len(items)
         if len(items) < batch:
             return announced
+        after = items[-1].pk
 
 
 def reminders_send(*, now: datetime | None = None) -> ReminderSweep:

@@ -2,20 +2,14 @@
 
 Rules name a lexicon ("{omission}") instead of listing "skip, skips, skipped, skipping…";
 the forms are computed once per lemma, so linting never calls lemminflect per word.
+lemminflect is imported on first use: it holds 10 MB that processes which never lint (the
+Celery worker sending reminders) would otherwise carry.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-
-from lemminflect import (
-    getAllInflections,
-    getAllInflectionsOOV,
-    getAllLemmas,
-    getInflection,
-    getLemma,
-)
 
 VERB_TAGS = ("VB", "VBD", "VBN", "VBG", "VBZ")
 # Words between a separable particle and its verb: "took [the whole cluster] down".
@@ -25,6 +19,8 @@ PARTICLE_GAP = r"(?:\s+[\w'’-]+){0,4}?\s+"
 @functools.cache
 def verb_forms(lemma: str) -> tuple[str, ...]:
     """Every inflection of a one-word verb lemma, the lemma first."""
+    from lemminflect import getAllInflections, getAllInflectionsOOV, getInflection
+
     table = getAllInflections(lemma, upos="VERB") or getAllInflectionsOOV(lemma, upos="VERB")
     forms = {lemma}
     for tag in VERB_TAGS:
@@ -36,6 +32,8 @@ def verb_forms(lemma: str) -> tuple[str, ...]:
 @functools.cache
 def past_participle(lemma: str) -> str:
     """ "look at" -> "looked at"; any form of the verb will do ("tested" -> "tested")."""
+    from lemminflect import getAllInflectionsOOV, getInflection, getLemma
+
     head, _, rest = lemma.partition(" ")
     head = (getLemma(head, upos="VERB") or (head,))[0]
     forms = getInflection(head, tag="VBN") or getAllInflectionsOOV(head, upos="VERB").get(
@@ -69,4 +67,6 @@ def lexicon_heads(lemmas: tuple[str, ...]) -> frozenset[str]:
 def english_pos(word: str) -> frozenset[str]:
     """The parts of speech the English lexicon knows for a lowercase word; empty if unknown.
     Memoised per word: names and nouns recur through a document."""
+    from lemminflect import getAllLemmas
+
     return frozenset(getAllLemmas(word))
