@@ -6,14 +6,11 @@ Usage: .venv/bin/python bench/bench_reminders.py [--items 100000] [--owners 1000
 
 Without --database-url it migrates a temporary SQLite file; with a PostgreSQL URL it creates
 a throwaway `<name>_bench` database beside it. The sweep runs in a fresh child process, on a
-copy of the seeded database, with the DATABASE_URL of the README's production worker
-(asynchronous commit on PostgreSQL), so the peak RSS it prints is the sweep's own (Django
+copy of the seeded database, so the peak RSS it prints is the sweep's own (Django
 loaded, digests built and each message built as a mail backend builds it, then dropped, as a
 mail server keeps them and the worker does not), not the seeding's. Prints seconds (and CPU
 seconds, which a busy machine inflates less), queries and peak RSS of the sweep and of a second
-sweep in the same hour (which finds nothing to send), and on PostgreSQL the seconds of the same
-sweep with synchronous commit (each status write waits for the disk); exits 1 when over
-target. Targets: <= 3 s, one status write per recipient and none per item (the digests' lines
+sweep in the same hour (which finds nothing to send); exits 1 when over target. Targets: <= 3 s, one status write per recipient and none per item (the digests' lines
 are inserted fifty digests at a time), and peak RSS <= 150 MB.
 """
 
@@ -177,15 +174,10 @@ def _sweep_in_child(database_url: str) -> list[dict]:
 
 
 def measure(database_url: str) -> dict:
-    """The sweep of a seeded database as the README's production worker runs it, then the same
-    hour again; on PostgreSQL also with synchronous commit. Each on a copy, left as it was."""
+    """The sweep of a seeded database, then the same hour again, on a copy left as it was."""
     with common.database_copy(database_url, "sweep") as url:
-        first, again = _sweep_in_child(common.as_worker(url))
-    result = {**first, "same_hour_again": again}
-    if common.as_worker(database_url) != database_url:
-        with common.database_copy(database_url, "sweep") as url:
-            result["synchronous_commit"] = _sweep_in_child(url)[0]
-    return result
+        first, again = _sweep_in_child(url)
+    return {**first, "same_hour_again": again}
 
 
 def bench(args, database_url: str) -> int:
@@ -204,12 +196,6 @@ def bench(args, database_url: str) -> int:
             f"{label:>16}: {run['seconds']:.2f} s ({run['cpu']:.2f} s CPU), {run['queries']} queries, "
             f"{run['due']} due, {run['sent']} sent, {run['failed']} failed, "
             f"{run['links']:,} item links, peak RSS {run['peak_rss_mb']} MB"
-        )
-    if "synchronous_commit" in first:
-        run = first["synchronous_commit"]
-        print(
-            f"{'synchronous':>16}: {run['seconds']:.2f} s ({run['cpu']:.2f} s CPU), the same "
-            "sweep with each status write waiting for the disk"
         )
     over = []
     if first["seconds"] > SECONDS_TARGET:

@@ -59,17 +59,6 @@ def throwaway_database(database_url: str | None) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-# README, "Production": the Celery worker's DATABASE_URL asks PostgreSQL for asynchronous commit.
-WORKER_DATABASE_OPTIONS = "options=-c%20synchronous_commit%3Doff"
-
-
-def as_worker(database_url: str) -> str:
-    """The URL as the README's production worker uses it (the option is PostgreSQL's)."""
-    if not database_url.startswith("postgres"):
-        return database_url
-    return f"{database_url}{'&' if '?' in database_url else '?'}{WORKER_DATABASE_OPTIONS}"
-
-
 @contextmanager
 def database_copy(database_url: str, suffix: str) -> Iterator[str]:
     """A copy of a seeded database for a run that changes it (a sweep), removed afterwards."""

@@ -247,13 +247,12 @@ def measure_sweep(database_url: str) -> dict:
     items = ActionItem.objects.count()
     open_items = ActionItem.objects.filter(status__in=OPEN_STATUSES).count()
     sweep = measure(database_url)
-    again, synchronous = sweep.pop("same_hour_again"), sweep.pop("synchronous_commit", None)
+    again = sweep.pop("same_hour_again")
     return {
         "items": items,
         "open_items": open_items,
         **sweep,
         "same_hour_again_seconds": again["seconds"],
-        "synchronous_commit_seconds": synchronous and synchronous["seconds"],
         "ok": sweep["seconds"] <= SWEEP_SECONDS and sweep["peak_rss_mb"] <= SWEEP_MB,
     }
 
@@ -423,11 +422,6 @@ def print_table(results: dict) -> None:
             f"peak RSS {sweep['peak_rss_mb']} MB (targets ≤ {SWEEP_SECONDS} s, ≤ {SWEEP_MB} MB) "
             f"{mark(sweep['ok'])}"
         )
-        if sweep.get("synchronous_commit_seconds"):
-            print(
-                f"  as the README's worker runs it (asynchronous commit); with synchronous "
-                f"commit: {sweep['synchronous_commit_seconds']} s"
-            )
     if load := results.get("throughput"):
         print(
             f"gunicorn, 2 workers, {load['trivial']['tool']}, {load['seconds']} s each: "

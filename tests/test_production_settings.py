@@ -1,12 +1,9 @@
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,27 +29,11 @@ def _manage(*args, **env):
     )
 
 
-@pytest.mark.django_db
-def test_the_workers_database_url_sets_asynchronous_commit_beside_the_sites_options():
-    """The README's worker command: the options in its DATABASE_URL reach PostgreSQL, and
-    the site's own (jit=off) stay."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the option is PostgreSQL's")
-    readme = (ROOT / "README.md").read_text()
-    [options] = re.findall(r'DATABASE_URL="\$DATABASE_URL\?(\S+)" celery -A config worker', readme)
-    db = connection.settings_dict
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    host = f"{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}"
-    url = f"postgres://{quote(db['USER'] or '')}{password}@{host}/{db['NAME']}"
-    show = (
-        "from django.db import connection; cursor = connection.cursor(); "
-        "print(*(cursor.execute(f'SHOW {name}').fetchone()[0] for name in ('synchronous_commit', 'jit')))"
-    )
-    for query, expected in (("", "on off"), (f"?{options}", "off off")):
-        result = _manage(
-            "shell", "--no-imports", "-c", show, DATABASE_URL=url + query, DEBUG="true"
-        )
-        assert result.stdout.strip() == expected, result.stderr
+def test_options_in_a_postgresql_database_url_are_kept_beside_the_sites_own():
+    url = "postgres://debrief@db.example.com/debrief?options=-c%20statement_timeout%3D5000"
+    show = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    result = _manage("shell", "--no-imports", "-c", show, DATABASE_URL=url, DEBUG="true")
+    assert "'options': '-c jit=off -c statement_timeout=5000'" in result.stdout, result.stderr
 
 
 def test_check_deploy_reports_nothing_with_production_settings():

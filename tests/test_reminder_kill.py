@@ -30,8 +30,6 @@ from actions.models import ActionItem, Reminder, ReminderSweep
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = 201
 HEARTBEAT, TIMEOUT = 0.25, 1.0
-# The README's production worker asks PostgreSQL for asynchronous commit in its DATABASE_URL.
-ASYNCHRONOUS_COMMIT = "options=-c%20synchronous_commit%3Doff"
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
@@ -153,24 +151,11 @@ def finish(sweep: subprocess.Popen) -> str:
     return output
 
 
-@pytest.mark.parametrize(
-    ("kill_after", "commit"),
-    [
-        (0, "synchronous"),
-        (1, "synchronous"),
-        (PEOPLE // 2, "synchronous"),
-        (PEOPLE - 1, "synchronous"),
-        (PEOPLE // 2, "asynchronous"),
-    ],
-)
+@pytest.mark.parametrize("kill_after", [0, 1, PEOPLE // 2, PEOPLE - 1])
 def test_a_sweep_killed_mid_send_is_finished_by_the_next_with_at_most_one_twice(
-    kill_after, commit, mail_server, people, tmp_path
+    kill_after, mail_server, people, tmp_path
 ):
-    if commit == "asynchronous" and connection.vendor != "postgresql":
-        pytest.skip("asynchronous commit is PostgreSQL's")
     with shared_database(tmp_path) as url:
-        if commit == "asynchronous":
-            url = f"{url}?{ASYNCHRONOUS_COMMIT}"
         first = start_sweep(url, mail_server.port)
         if kill_after:
             mail_server.wait_for(lambda: mail_server.kept() >= kill_after)
