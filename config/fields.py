@@ -51,6 +51,11 @@ def active_people() -> QuerySet:
     return get_user_model().objects.filter(is_active=True).order_by(*BY_NAME)
 
 
+def person_name(user) -> str:
+    """A person as messages and documents name them: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
+
+
 def person_label(user) -> str:
     """A person by name, with the username to tell two of the same name apart."""
     name = user.get_full_name()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from simple_history.models import DeletedObject
 
 from config.events import announce
+from config.fields import person_name
 from postmortems.chatlog import ChatMessage
 from postmortems.models import ContributingFactor, Draft, Postmortem, Recurrence, TimelineEvent
 
@@ -151,7 +152,7 @@ def _shown(field, value, tz: zoneinfo.ZoneInfo) -> str:
     if isinstance(value, DeletedObject):
         return f"(deleted, #{value.pk})"
     if hasattr(value, "get_full_name"):
-        return value.get_full_name() or value.get_username()
+        return person_name(value)
     return shorten(str(value), 300)
 
 
@@ -182,7 +183,7 @@ def history_entries(records, label, *, tz: zoneinfo.ZoneInfo) -> list[HistoryEnt
         entries.append(
             HistoryEntry(
                 when=timezone.localtime(record.history_date, tz),
-                who=(user.get_full_name() or user.username) if user else "the system",
+                who=person_name(user) if user else "the system",
                 what=label(record),
                 action=actions[record.history_type],
                 changes=changes,

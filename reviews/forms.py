@@ -5,7 +5,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 
 from actions.forms import ActionItemForm
-from config.fields import ModelMultipleChoiceField, PeopleField, is_id
+from config.fields import ModelMultipleChoiceField, PeopleField, is_id, person_name
 from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems import access
@@ -31,7 +31,7 @@ class ReviewersForm(forms.Form):
         chosen = self.cleaned_data["reviewers"]
         owner = self.postmortem.owner
         if owner in chosen:
-            name = owner.get_full_name() or owner.username
+            name = person_name(owner)
             raise forms.ValidationError(
                 f"{name} owns this postmortem and can't review it: approvals come from "
                 "someone else. Pick other reviewers."

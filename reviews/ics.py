@@ -2,6 +2,7 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from config.fields import person_name
 from reviews.models import Meeting
 from reviews.outbound import outbound_agenda
 
@@ -33,14 +34,12 @@ def meeting_invitation(meeting: Meeting, *, method: str = "REQUEST", to=None, re
     if method == "CANCEL":
         event.add("status", "CANCELLED")
     organizer = vCalAddress(f"mailto:{meeting.facilitator.email or 'debrief@localhost'}")
-    organizer.params["cn"] = vText(
-        meeting.facilitator.get_full_name() or meeting.facilitator.username
-    )
+    organizer.params["cn"] = vText(person_name(meeting.facilitator))
     event["organizer"] = organizer
     for user in meeting.attendees.all() if to is None else to:
         if user.email:
             attendee = vCalAddress(f"mailto:{user.email}")
-            attendee.params["cn"] = vText(user.get_full_name() or user.username)
+            attendee.params["cn"] = vText(person_name(user))
             attendee.params["role"] = vText("REQ-PARTICIPANT")
             event.add("attendee", attendee, encode=0)
     calendar.add_component(event)

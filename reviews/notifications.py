@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from actions.models import ReminderPreference
 from config import chat, delivery, emails
+from config.fields import person_name
 from postmortems.access import outbound
 from postmortems.models import Postmortem, Status
 from reviews.models import Reviewer
@@ -38,10 +39,6 @@ class Notice:
             lines=[chat.Line(line) for line in self.lines],
             buttons=[chat.Link(self.action, self.url)],
         )
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.username
 
 
 def _deliver(users, notice: Notice) -> int:
@@ -76,7 +73,7 @@ def notify_reviewers_picked(*, postmortem_id: int, user_ids: list[int]) -> int:
     out = outbound(postmortem, reader=True)
     ready = postmortem.status == Status.IN_REVIEW
     notice = Notice(
-        subject=f"{_name(postmortem.owner)} asked you to review {out.name}",
+        subject=f"{person_name(postmortem.owner)} asked you to review {out.name}",
         lines=[
             "It is in review now." if ready else "You will hear again when it is submitted.",
             "Approve it, or request changes, from the Review panel on its page.",
@@ -93,7 +90,7 @@ def notify_review_ready(*, postmortem_id: int) -> int:
     out = outbound(postmortem, reader=True)
     notice = Notice(
         subject=f"{out.name} is ready for your review",
-        lines=[f"{_name(postmortem.owner)} submitted it for review."],
+        lines=[f"{person_name(postmortem.owner)} submitted it for review."],
         url=out.url + "#review",
         action="Review it",
     )
@@ -109,7 +106,7 @@ def notify_verdict(*, reviewer_id: int) -> int:
     verb = "approved" if reviewer.verdict == Reviewer.Verdict.APPROVED else "requested changes to"
     comment = out.text(reviewer.comment.strip())
     notice = Notice(
-        subject=f"{_name(reviewer.user)} {verb} {out.name}",
+        subject=f"{person_name(reviewer.user)} {verb} {out.name}",
         lines=[f"“{comment}”"] if comment else [],
         url=out.url + "#review",
         action="Open it",

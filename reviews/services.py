@@ -16,6 +16,7 @@ from django.utils import timezone
 from actions.models import OPEN_STATUSES, ActionItem
 from config import emails
 from config.events import announce
+from config.fields import person_name
 from postmortems import access
 from postmortems.models import Postmortem, Status
 from reviews.ics import meeting_invitation
@@ -34,10 +35,6 @@ MAX_MENTIONS = 20
 
 class ReviewRefused(Exception):
     """A review or a choice of reviewers that the rules do not allow, said for a person."""
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.username
 
 
 def postmortem_submit_for_review(*, postmortem: Postmortem, by) -> None:
@@ -64,7 +61,7 @@ def reviewers_set(*, postmortem: Postmortem, users) -> None:
     keep = {user.pk for user in users}
     if postmortem.owner_id in keep:
         raise ReviewRefused(
-            f"{_name(postmortem.owner)} owns this postmortem and can't review it: approvals "
+            f"{person_name(postmortem.owner)} owns this postmortem and can't review it: approvals "
             "come from someone else."
         )
     postmortem.reviewers.exclude(user__in=keep).delete()

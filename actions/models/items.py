@@ -12,6 +12,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from config.events import announce
+from config.fields import person_name
 
 
 class Priority(models.TextChoices):
@@ -237,7 +238,7 @@ class ActionItem(models.Model):
     def owner_name(self) -> str:
         if self.owner is None:
             return "no owner"
-        return self.owner.get_full_name() or self.owner.get_username()
+        return person_name(self.owner)
 
     def can_change(self, user, *, editor: bool | None = None) -> bool:
         """Its owner, its creator, the postmortem's editors and superusers may change the item.
@@ -343,7 +344,7 @@ class ActionItem(models.Model):
 
     def reassign(self, owner, *, by) -> None:
         if owner.pk != self.owner_id:
-            new = owner.get_full_name() or owner.get_username()
+            new = person_name(owner)
             self._change("owner", owner, by=by, note=f"Owner: {self.owner_name} → {new}")
 
     def move_due_date(self, due_date: date, *, by) -> None:

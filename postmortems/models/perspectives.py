@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from config.fields import person_name
+
 
 class Interview(models.Model):
     """What one participant knew, saw and made sense of at the time, as a facilitator noted it.
@@ -58,7 +60,7 @@ class Interview(models.Model):
     @property
     def participant_label(self) -> str:
         if self.participant_id:
-            return self.participant.get_full_name() or self.participant.username
+            return person_name(self.participant)
         return self.participant_name
 
     def is_private_to(self, user) -> bool:

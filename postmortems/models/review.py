@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from config.events import announce
+from config.fields import person_name
 
 
 class Status(models.TextChoices):
@@ -101,7 +102,7 @@ class ReviewWorkflow:
             )
             problems.extend(
                 (
-                    f"{_name(reviewer.user)} approved an earlier version: the text changed "
+                    f"{person_name(reviewer.user)} approved an earlier version: the text changed "
                     f"since {_when(reviewer.decided_at)}. Their approval counts again once "
                     "they approve this version.",
                     "#review",
@@ -160,10 +161,6 @@ class ReviewWorkflow:
         self.transitions.create(from_status=previous, to_status=to, by=by, reason=reason)
         body = f"Moved to {Status(to).label.lower()}." + (f" Reason: {reason}" if reason else "")
         self.comments.create(author=by, kind=self.comments.model.Kind.STATUS, body=body)
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.username
 
 
 def _when(moment: datetime | None) -> str:
