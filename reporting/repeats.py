@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from itertools import pairwise
 
 from django.urls import reverse
 
 from postmortems.models import ContributingFactor, Postmortem
 from reporting.charts import Chart
-from reporting.filters import Filters, ServiceLink
+from reporting.filters import Filters
 from services.models import Service
 
 REACH = timedelta(days=90)
@@ -39,45 +40,73 @@ class Repeat:
         return " ".join(map("PM-{}".format, self.postmortem_ids))
 
 
-def _close_together(ids: set[int], moments: dict[int, datetime]) -> list[int]:
-    """The incidents, in time order, whose previous or next one is at most REACH away."""
-    ordered = sorted(ids & moments.keys(), key=moments.__getitem__)
-    near = [moments[b] - moments[a] <= REACH for a, b in pairwise(ordered)]
+def _close_together(ids: list[int], near: Callable[[int, int], bool]) -> list[int]:
+    """The incidents (in time order) whose previous or next one is near."""
+    close = [near(a, b) for a, b in pairwise(ids)]
     return [
         pk
-        for pk, before, after in zip(ordered, [False, *near], [*near, False], strict=True)
+        for pk, before, after in zip(ids, [False, *close], [*close, False], strict=True)
         if before or after
     ]
 
 
+def _nearness(incidents, zone, days, groups) -> Callable[[int, int], bool]:
+    """Whether an incident comes at most REACH after another on the reader's clock: their
+    days tell, but for those exactly REACH apart, whose times are read in one more query."""
+    exact = {
+        pk
+        for ids in groups.values()
+        for a, b in pairwise(ids)
+        if days[b] - days[a] == REACH
+        for pk in (a, b)
+    }
+    # Aware datetimes in one zone subtract as wall-clock times, as the days do.
+    moments = {
+        pk: occurred.astimezone(zone)
+        for pk, occurred in incidents.filter(pk__in=exact).values_list("pk", "occurred")
+    }
+
+    def near(a: int, b: int) -> bool:
+        apart = days[b] - days[a]
+        if apart != REACH:
+            return apart < REACH
+        # One deleted since is left out.
+        return a in moments and b in moments and moments[b] - moments[a] <= REACH
+
+    return near
+
+
 def repeat_factors(filters: Filters, factors: list[tuple[int, str, int]]) -> list[Repeat]:
     """Both incidents come from the filtered period, and are compared in the reader's local
-    time. From the incidents' factors (charts.incident_factors), two queries fetch when each
-    incident happened and its services; two small ones then name the services and, for the
-    most repeated, the incidents the page lists.
+    time. From the incidents' factors (charts.incident_factors), one query fetches each
+    incident's day and services in time order; small ones then read the times of incidents
+    90 days apart to the day, name the services and, for the most repeated, the incidents
+    the page lists.
     """
-    incidents, zone = filters.incidents(), filters.zone
-    moments = {
-        pk: occurred.astimezone(zone).replace(tzinfo=None)
-        for pk, occurred in incidents.values_list("pk", "occurred")
-    }
-    services = defaultdict(list)
-    links = ServiceLink.objects.filter(postmortem__in=incidents.values("pk"))
-    for postmortem, service in links.values_list("postmortem", "service"):
-        services[postmortem].append(service)
-    groups: dict[tuple[int, str], set[int]] = defaultdict(set)
+    incidents = filters.incidents()
+    categories = defaultdict(list)
     for postmortem, category, _ in factors:
-        for service in services[postmortem]:
-            groups[service, category].add(postmortem)
-    # An incident written between the two queries has no moment; it is left out.
-    found = {key: close for key, ids in groups.items() if (close := _close_together(ids, moments))}
+        categories[postmortem].append(category)
+    # Days rather than times: times load several times slower, and few are needed.
+    rows = incidents.order_by("occurred", "pk").values_list(
+        "pk", filters.day_of("occurred"), "services"
+    )
+    days: dict[int, date] = {}
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)  # each in time order
+    for pk, day, service in rows:
+        days[pk] = day
+        for category in categories.get(pk, ()) if service else ():
+            groups[service, category].append(pk)
+    near = _nearness(incidents, filters.zone, days, groups)
+    # An incident written since the factors were read is left out: it has no factors.
+    found = {key: close for key, ids in groups.items() if (close := _close_together(ids, near))}
     if not found:
         return []
     names = dict(Service.objects.filter(pk__in={s for s, _ in found}).values_list("pk", "name"))
     labels = dict(ContributingFactor.Category.choices)
     repeats = sorted(
         (
-            Repeat(names[s], s, labels[c], ids, moments[ids[0]].date(), moments[ids[-1]].date())
+            Repeat(names[s], s, labels[c], ids, days[ids[0]], days[ids[-1]])
             for (s, c), ids in found.items()
         ),
         key=lambda r: (-r.count, r.service, r.category),
@@ -93,7 +122,7 @@ def repeat_factors(filters: Filters, factors: list[tuple[int, str, int]]) -> lis
             {
                 "reference": f"PM-{pk}",
                 "title": titles.get(pk, ""),  # "": deleted since
-                "day": moments[pk].date(),
+                "day": days[pk],
                 "url": reverse("postmortems:detail", args=[pk]),
             }
             for pk in repeat.postmortem_ids[-SHOWN_PER_REPEAT:]
