@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from itertools import pairwise
 
+from django.db.models.functions import TruncTime
 from django.urls import reverse
 
 from postmortems.models import ContributingFactor, Postmortem
@@ -40,73 +40,59 @@ class Repeat:
         return " ".join(map("PM-{}".format, self.postmortem_ids))
 
 
-def _close_together(ids: list[int], near: Callable[[int, int], bool]) -> list[int]:
-    """The incidents (in time order) whose previous or next one is near."""
-    close = [near(a, b) for a, b in pairwise(ids)]
+Moment = tuple[date, time]  # on the reader's clock: the day, and the time of day
+
+
+def _near(earlier: Moment, later: Moment) -> bool:
+    apart = later[0] - earlier[0]
+    return apart < REACH or (apart == REACH and later[1] <= earlier[1])
+
+
+def _close_together(ids: list[int], moments: dict[int, Moment]) -> list[int]:
+    """The incidents (in time order) whose previous or next one is at most REACH away."""
+    near = [_near(moments[a], moments[b]) for a, b in pairwise(ids)]
     return [
         pk
-        for pk, before, after in zip(ids, [False, *close], [*close, False], strict=True)
+        for pk, before, after in zip(ids, [False, *near], [*near, False], strict=True)
         if before or after
     ]
 
 
-def _nearness(incidents, zone, days, groups) -> Callable[[int, int], bool]:
-    """Whether an incident comes at most REACH after another on the reader's clock: their
-    days tell, but for those exactly REACH apart, whose times are read in one more query."""
-    exact = {
-        pk
-        for ids in groups.values()
-        for a, b in pairwise(ids)
-        if days[b] - days[a] == REACH
-        for pk in (a, b)
-    }
-    # Aware datetimes in one zone subtract as wall-clock times, as the days do.
-    moments = {
-        pk: occurred.astimezone(zone)
-        for pk, occurred in incidents.filter(pk__in=exact).values_list("pk", "occurred")
-    }
-
-    def near(a: int, b: int) -> bool:
-        apart = days[b] - days[a]
-        if apart != REACH:
-            return apart < REACH
-        # One deleted since is left out.
-        return a in moments and b in moments and moments[b] - moments[a] <= REACH
-
-    return near
-
-
 def repeat_factors(filters: Filters, factors: list[tuple[int, str, int]]) -> list[Repeat]:
     """Both incidents come from the filtered period, and are compared in the reader's local
-    time. From the incidents' factors (charts.incident_factors), one query fetches each
-    incident's day and services in time order; small ones then read the times of incidents
-    90 days apart to the day, name the services and, for the most repeated, the incidents
-    the page lists.
+    time. From the incidents' factors (charts.incident_factors), one query fetches when each
+    incident happened, in time order, with its services; two small ones then name the
+    services and, for the most repeated, the incidents the page lists.
     """
-    incidents = filters.incidents()
     categories = defaultdict(list)
     for postmortem, category, _ in factors:
         categories[postmortem].append(category)
-    # Days rather than times: times load several times slower, and few are needed.
-    rows = incidents.order_by("occurred", "pk").values_list(
-        "pk", filters.day_of("occurred"), "services"
+    # The day and time of day rather than an aware datetime: they load several times faster.
+    rows = (
+        filters.incidents()
+        .order_by("occurred", "pk")
+        .values_list(
+            "pk",
+            filters.day_of("occurred"),
+            TruncTime("occurred", tzinfo=filters.zone),
+            "services",
+        )
     )
-    days: dict[int, date] = {}
+    moments: dict[int, Moment] = {}
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)  # each in time order
-    for pk, day, service in rows:
-        days[pk] = day
+    for pk, day, clock, service in rows:
+        moments[pk] = day, clock
         for category in categories.get(pk, ()) if service else ():
             groups[service, category].append(pk)
-    near = _nearness(incidents, filters.zone, days, groups)
     # An incident written since the factors were read is left out: it has no factors.
-    found = {key: close for key, ids in groups.items() if (close := _close_together(ids, near))}
+    found = {key: close for key, ids in groups.items() if (close := _close_together(ids, moments))}
     if not found:
         return []
     names = dict(Service.objects.filter(pk__in={s for s, _ in found}).values_list("pk", "name"))
     labels = dict(ContributingFactor.Category.choices)
     repeats = sorted(
         (
-            Repeat(names[s], s, labels[c], ids, days[ids[0]], days[ids[-1]])
+            Repeat(names[s], s, labels[c], ids, moments[ids[0]][0], moments[ids[-1]][0])
             for (s, c), ids in found.items()
         ),
         key=lambda r: (-r.count, r.service, r.category),
@@ -122,7 +108,7 @@ def repeat_factors(filters: Filters, factors: list[tuple[int, str, int]]) -> lis
             {
                 "reference": f"PM-{pk}",
                 "title": titles.get(pk, ""),  # "": deleted since
-                "day": days[pk],
+                "day": moments[pk][0],
                 "url": reverse("postmortems:detail", args=[pk]),
             }
             for pk in repeat.postmortem_ids[-SHOWN_PER_REPEAT:]
