@@ -11,12 +11,12 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Avg, Case, Count, Exists, F, OuterRef, Q, When
 from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import Coalesce, Greatest, TruncWeek
+from django.db.models.functions import Greatest, TruncWeek
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from actions.models import Status
+from actions.models import OPEN_STATUSES, Status
 from postmortems.models import ContributingFactor, PostmortemKind, Recurrence, Severity
 from reporting.budgets import service_budgets
 from reporting.filters import Filters
@@ -307,38 +307,44 @@ def action_items_weekly(filters: Filters) -> Chart:
     )
 
 
-def _closed_at() -> Coalesce:
-    # A won't-do item has no completion time; its last change is when it was closed.
-    return Coalesce("completed_at", Case(When(status=Status.WONT_DO, then=F("updated_at"))))
-
-
 def open_overdue(filters: Filters, *, today: date) -> Chart:
     """Items open and past due at the end of each week (and now, for the current week).
 
     An item counts at the end of a week when it was due and created by then and not yet
     closed: it enters in the later of its due week and creation week (earlier weeks fold
     into the first) and leaves in its closing week (after the last one while still open).
-    One query counts items per (enters, leaves) pair; the running total is the series.
+    Two queries count items per (enters, leaves) pair; the running total is the series.
     Items closed before the period, or by their due date, never count: they are left out.
     """
     weeks = filters.weeks()
     low, _ = filters.bounds
     after = weeks[-1] + timedelta(weeks=1)
-    closed_late = Q(closed_at__gte=low, closed_at__date__gt=F("due_date"))
-    items = (
-        filters.action_items()
-        .annotate(closed_at=_closed_at())
-        .filter(closed_late | Q(closed_at__isnull=True), due_date__lt=after)
-    )
+
+    def closed_late(moment: str) -> Q:
+        return Q(**{f"{moment}__gte": low}) & Q(**{f"{moment}__date__gt": F("due_date")})
+
+    # The done items apart (completed_at is set exactly when an item is done), read from the
+    # index on completion times alone; then the open items and the dropped ones, whose last
+    # change is when they were closed, by status.
+    dropped = Q(status=Status.WONT_DO)
+    kinds = [
+        (closed_late("completed_at"), F("completed_at")),
+        (
+            Q(status__in=OPEN_STATUSES) | dropped & closed_late("updated_at"),
+            Case(When(dropped, then=F("updated_at"))),
+        ),
+    ]
     enters = TruncWeek(Greatest("due_date", filters.day_of("created_at")))
-    pairs = items.values_list(enters, filters.week_of("closed_at")).annotate(n=Count("pk"))
     change = [0] * (len(weeks) + 1)
-    for entered, left, n in pairs:
-        entered = max((entered - weeks[0]).days // 7, 0)
-        left = len(weeks) if left is None else min((left - weeks[0]).days // 7, len(weeks))
-        if entered < left:
-            change[entered] += n
-            change[left] -= n
+    for late, closed_at in kinds:
+        items = filters.action_items().filter(late, due_date__lt=after)
+        pairs = items.values_list(enters, filters.week_of(closed_at)).annotate(n=Count("*"))
+        for entered, left, n in pairs:
+            entered = max((entered - weeks[0]).days // 7, 0)
+            left = len(weeks) if left is None else min((left - weeks[0]).days // 7, len(weeks))
+            if entered < left:
+                change[entered] += n
+                change[left] -= n
     rows, running = [], 0
     current_week = today - timedelta(days=today.weekday())
     for index, week in enumerate(weeks):

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, time, timedelta
 from itertools import pairwise
 
+from django.db.models.functions import TruncTime
 from django.urls import reverse
 
 from postmortems.models import ContributingFactor, Postmortem
 from reporting.charts import Chart
-from reporting.filters import Filters, ServiceLink
+from reporting.filters import Filters
 from services.models import Service
 
 REACH = timedelta(days=90)
@@ -39,37 +40,51 @@ class Repeat:
         return " ".join(map("PM-{}".format, self.postmortem_ids))
 
 
-def _close_together(ids: set[int], moments: dict[int, datetime]) -> list[int]:
-    """The incidents, in time order, whose previous or next one is at most REACH away."""
-    ordered = sorted(ids & moments.keys(), key=moments.__getitem__)
-    near = [moments[b] - moments[a] <= REACH for a, b in pairwise(ordered)]
+Moment = tuple[date, time]  # on the reader's clock: the day, and the time of day
+
+
+def _near(earlier: Moment, later: Moment) -> bool:
+    apart = later[0] - earlier[0]
+    return apart < REACH or (apart == REACH and later[1] <= earlier[1])
+
+
+def _close_together(ids: list[int], moments: dict[int, Moment]) -> list[int]:
+    """The incidents (in time order) whose previous or next one is at most REACH away."""
+    near = [_near(moments[a], moments[b]) for a, b in pairwise(ids)]
     return [
         pk
-        for pk, before, after in zip(ordered, [False, *near], [*near, False], strict=True)
+        for pk, before, after in zip(ids, [False, *near], [*near, False], strict=True)
         if before or after
     ]
 
 
 def repeat_factors(filters: Filters, factors: list[tuple[int, str, int]]) -> list[Repeat]:
     """Both incidents come from the filtered period, and are compared in the reader's local
-    time. From the incidents' factors (charts.incident_factors), two queries fetch when each
-    incident happened and its services; two small ones then name the services and, for the
-    most repeated, the incidents the page lists.
+    time. From the incidents' factors (charts.incident_factors), one query fetches when each
+    incident happened, in time order, with its services; two small ones then name the
+    services and, for the most repeated, the incidents the page lists.
     """
-    incidents, zone = filters.incidents(), filters.zone
-    moments = {
-        pk: occurred.astimezone(zone).replace(tzinfo=None)
-        for pk, occurred in incidents.values_list("pk", "occurred")
-    }
-    services = defaultdict(list)
-    links = ServiceLink.objects.filter(postmortem__in=incidents.values("pk"))
-    for postmortem, service in links.values_list("postmortem", "service"):
-        services[postmortem].append(service)
-    groups: dict[tuple[int, str], set[int]] = defaultdict(set)
+    categories = defaultdict(list)
     for postmortem, category, _ in factors:
-        for service in services[postmortem]:
-            groups[service, category].add(postmortem)
-    # An incident written between the two queries has no moment; it is left out.
+        categories[postmortem].append(category)
+    # The day and time of day rather than an aware datetime: they load several times faster.
+    rows = (
+        filters.incidents()
+        .order_by("occurred", "pk")
+        .values_list(
+            "pk",
+            filters.day_of("occurred"),
+            TruncTime("occurred", tzinfo=filters.zone),
+            "services",
+        )
+    )
+    moments: dict[int, Moment] = {}
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)  # each in time order
+    for pk, day, clock, service in rows:
+        moments[pk] = day, clock
+        for category in categories.get(pk, ()) if service else ():
+            groups[service, category].append(pk)
+    # An incident written since the factors were read is left out: it has no factors.
     found = {key: close for key, ids in groups.items() if (close := _close_together(ids, moments))}
     if not found:
         return []
@@ -77,7 +92,7 @@ def repeat_factors(filters: Filters, factors: list[tuple[int, str, int]]) -> lis
     labels = dict(ContributingFactor.Category.choices)
     repeats = sorted(
         (
-            Repeat(names[s], s, labels[c], ids, moments[ids[0]].date(), moments[ids[-1]].date())
+            Repeat(names[s], s, labels[c], ids, moments[ids[0]][0], moments[ids[-1]][0])
             for (s, c), ids in found.items()
         ),
         key=lambda r: (-r.count, r.service, r.category),
@@ -93,7 +108,7 @@ def repeat_factors(filters: Filters, factors: list[tuple[int, str, int]]) -> lis
             {
                 "reference": f"PM-{pk}",
                 "title": titles.get(pk, ""),  # "": deleted since
-                "day": moments[pk].date(),
+                "day": moments[pk][0],
                 "url": reverse("postmortems:detail", args=[pk]),
             }
             for pk in repeat.postmortem_ids[-SHOWN_PER_REPEAT:]

@@ -338,6 +338,24 @@ def test_repeat_factors_are_the_same_category_on_the_same_service_within_90_days
     assert (repeats[0].first, repeats[0].last) == (date(2026, 1, 10), date(2026, 3, 3))
 
 
+def test_repeat_factors_ninety_days_apart_to_the_day_compare_times_on_the_readers_clock():
+    checkout, search = ServiceFactory(name="checkout"), ServiceFactory(name="search")
+    for service, later in ((checkout, _at("2026-04-10", 14)), (search, _at("2026-04-12", 15))):
+        for started in (_at(f"2026-01-{later.day}", 14), later):
+            postmortem = PostmortemFactory(owner=_owner(), started_at=started)
+            postmortem.services.set([service])
+            ContributingFactorFactory(postmortem=postmortem, category="configuration")
+
+    def found():
+        return [r.service for r in repeat_factors(HALF_YEAR, metrics.incident_factors(HALF_YEAR))]
+
+    # Exactly 90 days apart in UTC; an hour more is too far.
+    assert found() == ["checkout"]
+    # In Berlin, summer time has begun by April: 90 days and an hour on the clock.
+    with timezone.override("Europe/Berlin"):
+        assert found() == []
+
+
 def test_the_page_shows_every_chart_with_its_data_table_and_csv_link(author_client):
     checkout = ServiceFactory(name="checkout")
     _incident("2026-03-02", severity=1, services=[checkout], detect=4, mitigate=41)
