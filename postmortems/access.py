@@ -216,9 +216,10 @@ def readers_of(postmortem_ids: Iterable[int]) -> dict[int, set[int]]:
     queries whatever their number; an unrestricted one is not in the answer: everyone may.
 
     For what goes out to many people at once (a reminder sweep), where asking `may_read` for
-    each person and postmortem would cost a query each.
+    each person and postmortem would cost a query each. Give the ids as a query of them when
+    they are many: the database reads them as a subquery, not as thousands of parameters.
     """
-    restricted = Postmortem.objects.filter(pk__in=set(postmortem_ids), restricted=True)
+    restricted = Postmortem.objects.filter(pk__in=postmortem_ids, restricted=True)
     readers: dict[int, set[int]] = defaultdict(set)
     for pk, owner in restricted.values_list("pk", "owner_id"):
         readers[pk].add(owner)

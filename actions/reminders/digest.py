@@ -38,8 +38,9 @@ def _url_maker(name: str) -> Callable[[int], str]:
     return lambda pk: f"{prefix}{pk}{after}"
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
+    """An open action item in an overdue, due-soon or escalated section."""
+
     id: int
     title: str
     due_date: date
@@ -80,8 +81,7 @@ class WaitingReview(_Referenced):
     submitted_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Unverified:
+class Unverified(NamedTuple):
     """A done prevent or detect item on a postmortem one owns, long without proof it worked."""
 
     id: int
@@ -108,27 +108,20 @@ class Row(NamedTuple):
     note: str
 
 
-# One row of the HTML email. Rows are written here rather than in a template loop: a digest
-# can list hundreds, and a sweep tens of thousands, where the template engine cost more than
-# everything else the sweep does (its escaping is the same: html.escape).
-ROW_HTML = (
-    '<li style="margin-bottom: 8px;"><a href="{url}">{title}</a> '
-    '<span style="color: #6c757d;">[{tag}]</span><br>'
-    '<span style="color: #6c757d; font-size: 13px;">{note}</span></li>\n'
-)
-
-
 class Block(NamedTuple):
     heading: str
     tone: str
     rows: list[Row]
 
     def html(self) -> SafeString:
+        # Rows are written here rather than in a template loop: a digest can list hundreds,
+        # and a sweep tens of thousands, where the template engine cost more than everything
+        # else the sweep does (its escaping is the same: html.escape).
         return mark_safe(
             "".join(
-                ROW_HTML.format(
-                    url=escape(url), title=escape(title), tag=escape(tag), note=escape(note)
-                )
+                f'<li style="margin-bottom: 8px;"><a href="{escape(url)}">{escape(title)}</a> '
+                f'<span style="color: #6c757d;">[{escape(tag)}]</span><br>'
+                f'<span style="color: #6c757d; font-size: 13px;">{escape(note)}</span></li>\n'
                 for title, url, tag, note in self.rows
             )
         )
@@ -181,6 +174,11 @@ class Digest:
     def zone(self) -> zoneinfo.ZoneInfo:
         return local_zone(self.time_zone)
 
+    @property
+    def day_name(self) -> str:
+        """ "Tuesday 10 March 2026": the email and the chat message name the day alike."""
+        return f"{self.day:%A} {self.day.day} {self.day:%B %Y}"
+
     def lines(self) -> Iterable[tuple[Line, str]]:
         for section, lines in (
             (Section.OVERDUE, self.overdue),
@@ -209,7 +207,7 @@ class Digest:
         """The digest's sections as plain strings, for the email templates and the webhook."""
 
         def late(line: Line) -> str:
-            return f"due {line.due_date:%Y-%m-%d}, {_days((self.day - line.due_date).days)} overdue"
+            return f"due {line.due_date}, {_days((self.day - line.due_date).days)} overdue"
 
         def source(line: Line) -> str:
             return f" · {line.postmortem}" if line.postmortem else ""
@@ -228,9 +226,7 @@ class Digest:
                 f"Due in the next {settings.REMINDER_DUE_SOON_DAYS} days",
                 "",
                 [
-                    Row(
-                        i.title, item_url(i.id), i.priority, f"due {i.due_date:%Y-%m-%d}{source(i)}"
-                    )
+                    Row(i.title, item_url(i.id), i.priority, f"due {i.due_date}{source(i)}")
                     for i in self.due_soon
                 ],
             ),
@@ -282,7 +278,7 @@ class Digest:
                         u.title,
                         item_url(u.id),
                         u.kind,
-                        f"done {u.completed_on:%Y-%m-%d} · {u.postmortem}",
+                        f"done {u.completed_on} · {u.postmortem}",
                     )
                     for u in self.unverified
                 ],
@@ -308,7 +304,6 @@ class Digest:
 
     def chat_message(self) -> chat.Message:
         """The digest as a chat message, laid out later for the person's webhook."""
-        day = f"{self.day:%A} {self.day.day} {self.day:%B %Y}"
         lines = [chat.Line(self.summary())]
         for block in self.blocks():
             lines.append(chat.Line(f"{block.heading} ({len(block.rows)})", heading=True))
@@ -316,7 +311,7 @@ class Digest:
                 chat.Line(row.title, row.url, f"[{row.tag}] {row.note}") for row in block.rows
             ]
         return chat.Message(
-            title=f"Debrief reminder for {day}",
+            title=f"Debrief reminder for {self.day_name}",
             lines=lines,
             buttons=[
                 chat.Link("My items", settings.SITE_URL + reverse("actions:mine")),
