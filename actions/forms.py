@@ -6,9 +6,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from actions.models import (
@@ -29,13 +27,6 @@ from config.versioning import VersionedFormMixin
 from postmortems.models import Postmortem
 
 REASON_REQUIRED = "Say why the item is blocked or won't be done."
-
-
-def postmortem_people(postmortem_id: int) -> QuerySet:
-    """A postmortem's owner and co-authors, queried only when a form is drawn."""
-    owner = Postmortem.objects.filter(pk=postmortem_id).values("owner")
-    coauthors = Postmortem.coauthors.through.objects.filter(postmortem=postmortem_id)
-    return get_user_model().objects.filter(Q(pk__in=owner) | Q(pk__in=coauthors.values("user")))
 
 
 def style_widgets(fields) -> None:
@@ -93,7 +84,7 @@ class ActionItemForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         postmortem_id = postmortem.pk if postmortem else self.instance.postmortem_id
         if postmortem_id and "owner" in self.fields:
-            self.fields["owner"].likely = postmortem_people(postmortem_id)
+            self.fields["owner"].likely = Postmortem.people_of(postmortem_id)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.render_hidden_fields = True  # the version, which is not in the layout

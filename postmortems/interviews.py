@@ -22,7 +22,7 @@ def interviews_context(request: HttpRequest, postmortem: Postmortem, form=None) 
         .prefetch_related("proposals")
     )
     form = form or InterviewForm(incident_tz=postmortem.time_zone)
-    form.fields["participant"].likely = [postmortem.owner_id, *postmortem.coauthors.all()]
+    form.fields["participant"].likely = Postmortem.people_of(postmortem.pk)
     return {
         "interviews": interviews,
         "interview_form": form,
