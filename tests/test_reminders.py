@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from actions.models import Reminder, ReminderItem, ReminderSweep, Status
 from actions.reminders import reminders_plan, reminders_send
+from actions.reminders.digest import Digest
 from actions.reminders.sending import _claim, _send_emails
 from postmortems.models import Postmortem, Severity
 from postmortems.models import Status as PostmortemStatus
@@ -103,6 +104,26 @@ def test_an_owner_gets_one_digest_a_day_with_overdue_and_due_soon_items(ana):
 def test_a_late_sweep_still_sends_the_days_digest(ana):
     new_item(owner=ana, due_date=date(2026, 3, 1))
     assert sweep(at(TUESDAY, 15, 0)).sent == 1  # the 09:00 to 14:00 runs did not happen
+
+
+def test_a_digest_lists_the_most_urgent_items_first(ana):
+    # Made in another order than the digest's, which the database need not return them in.
+    titles = ["Due Monday, P3", "Due Monday, P1", "Due Sunday, P4", "Due Sunday, P2"]
+    for title in titles:
+        new_item(
+            owner=ana,
+            title=title,
+            priority=title[-2:],
+            due_date=date(2026, 3, 9 if "Monday" in title else 8),
+        )
+    sweep(at(TUESDAY, 9))
+    body = mail.outbox[0].body
+    assert sorted(titles, key=body.index) == [
+        "Due Sunday, P2",
+        "Due Sunday, P4",
+        "Due Monday, P1",
+        "Due Monday, P3",
+    ]
 
 
 def test_items_overdue_for_more_than_seven_days_are_escalated_to_the_postmortems_owner(ana, ben):
@@ -337,6 +358,22 @@ def test_each_send_is_recorded_before_the_next_starts(ana, ben, settings):
         {"ana": "pending", "ben": "pending"},
         {"ana": "sent", "ben": "pending"},
     ]
+
+
+def test_a_digest_whose_email_cannot_be_built_fails_alone(ana, ben, monkeypatch):
+    build = Digest.message
+
+    def message(digest):
+        if digest.name == "Ana Alves":
+            raise ValueError("the template broke")
+        return build(digest)
+
+    monkeypatch.setattr(Digest, "message", message)
+    for owner in (ana, ben):
+        new_item(owner=owner, due_date=date(2026, 3, 1))
+    assert (sweep(at(TUESDAY, 9)).sent, [m.to for m in mail.outbox]) == (1, [["ben@example.com"]])
+    failed = Reminder.objects.get(recipient=ana)
+    assert (failed.status, failed.last_error) == ("failed", "ValueError: the template broke")
 
 
 def test_failed_digests_are_retried_until_the_attempt_limit(ana, settings):

@@ -131,7 +131,10 @@ class ReminderItem(models.Model):
         DUE_SOON = "due_soon", "due soon"
         ESCALATED = "escalated", "escalated to the postmortem's owner"
 
-    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="lines")
+    # No index of its own: the unique constraint's index starts with it.
+    reminder = models.ForeignKey(
+        Reminder, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="reminder_lines")
     section = models.CharField(max_length=10, choices=Section.choices)
 

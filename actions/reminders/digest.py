@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from html import escape
+from operator import attrgetter
 from typing import NamedTuple
 
 from django.conf import settings
@@ -187,6 +188,11 @@ class Digest:
         ):
             for line in lines:
                 yield line, section
+
+    def sort_lines(self) -> None:
+        """The most urgent first: by due date, then priority."""
+        for lines in (self.overdue, self.due_soon, self.escalated):
+            lines.sort(key=attrgetter("due_date", "priority", "id"))
 
     def summary(self) -> str:
         parts = [
