@@ -88,18 +88,6 @@ class PostmortemTemplate(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    GUIDANCE_FIELDS = [
-        "summary_guidance",
-        "impact_guidance",
-        "timeline_guidance",
-        "factors_guidance",
-        "went_well_guidance",
-        "went_poorly_guidance",
-        "got_lucky_guidance",
-        "could_have_happened_guidance",
-        "actions_guidance",
-    ]
-
 
 class PostmortemQuerySet(models.QuerySet):
     def search(self, query: str) -> PostmortemQuerySet:
@@ -392,8 +380,9 @@ class Postmortem(KeyTimes, ReviewWorkflow, models.Model):
         if self.template is None:
             return {}
         guidance = {
-            name.removesuffix("_guidance"): getattr(self.template, name)
-            for name in PostmortemTemplate.GUIDANCE_FIELDS
+            field.name.removesuffix("_guidance"): field.value_from_object(self.template)
+            for field in PostmortemTemplate._meta.fields
+            if field.name.endswith("_guidance")
         }
         if self.is_near_miss:  # its impact section asks what could have happened
             guidance["impact"] = guidance["could_have_happened"]
