@@ -14,6 +14,7 @@ from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems.forms.times import IncidentTimesMixin, LocalDateTimeField, check_after_start
 from postmortems.models import (
+    NARRATIVE_SECTIONS,
     OUTSIDE_SECTIONS,
     ContributingFactor,
     Postmortem,
@@ -228,19 +229,7 @@ class ContributingFactorForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelFo
 
 
 class DraftForm(forms.Form):
-    field = forms.ChoiceField(
-        choices=[
-            (name, name)
-            for name in [
-                "summary",
-                "impact",
-                "could_have_happened",
-                "went_well",
-                "went_poorly",
-                "got_lucky",
-            ]
-        ]
-    )
+    field = forms.ChoiceField(choices=[(name, name) for name in NARRATIVE_SECTIONS])
     text = forms.CharField(max_length=MAX_TEXT, required=False, strip=False)
     base_version = forms.CharField(max_length=32, required=False)
 

@@ -2,6 +2,7 @@
 
 from postmortems.models.alerts import AlertGroup, AlertReceipt, AlertSource
 from postmortems.models.document import (
+    NARRATIVE_SECTIONS,
     SEVERITY_DEFINITIONS,
     Postmortem,
     PostmortemKind,

@@ -49,6 +49,17 @@ SEVERITY_DEFINITIONS = {
 }
 
 
+# The narrative texts of a postmortem, by the section of its page that holds each.
+NARRATIVE_SECTIONS = {
+    "summary": "summary",
+    "impact": "impact",
+    "could_have_happened": "impact",
+    "went_well": "lessons",
+    "went_poorly": "lessons",
+    "got_lucky": "lessons",
+}
+
+
 class PostmortemKind(models.TextChoices):
     INCIDENT = "incident", "Incident"
     NEAR_MISS = "near_miss", "Near miss"
