@@ -119,14 +119,10 @@ class TrackerConnectionForm(forms.ModelForm):
                 else "Not set. Encrypted when saved, never shown again."
             )
 
-    def clean_token(self) -> str:
-        return self.cleaned_data.get("token") or self.instance.token or ""
-
-    def clean_webhook_secret(self) -> str:
-        return self.cleaned_data.get("webhook_secret") or self.instance.webhook_secret or ""
-
     def clean(self) -> dict:
         cleaned = super().clean()
+        for name in ("token", "webhook_secret"):  # left empty: the one set stays
+            cleaned[name] = cleaned.get(name) or getattr(self.instance, name) or ""
         # Saving would fail in the database layer, losing what was typed: say why here.
         if (cleaned.get("token") or cleaned.get("webhook_secret")) and (problem := keys_problem()):
             raise forms.ValidationError(problem)
