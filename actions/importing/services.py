@@ -198,15 +198,10 @@ def action_csv_preview(*, text: str, by) -> ItemsPreview:
 
         row = ItemRow(line=line, description=cell("description"), reason=cell("reason"))
         _title(row, cell("title"))
-        reference = cell("postmortem")
-        if reference:
-            number = reference.upper().removeprefix("PM-").strip()
-            found = None
-            if number.isdigit() and len(number) < 10:  # a longer one overflows the column
-                found = editable.filter(pk=int(number)).first()
-            if found is None:
+        if reference := cell("postmortem"):
+            row.postmortem = editable.by_reference(reference)
+            if row.postmortem is None:
                 row.errors.append(f"{reference} is not a postmortem you may edit")
-            row.postmortem = found
         for key, choices in (
             ("priority", Priority.choices),
             ("kind", Kind.choices),

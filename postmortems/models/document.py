@@ -115,6 +115,11 @@ class PostmortemQuerySet(models.QuerySet):
             condition |= models.Q(pk=int(reference))
         return self.filter(condition)
 
+    def by_reference(self, reference: str) -> Postmortem | None:
+        """The one written as "PM-12" or "12", if it is among these."""
+        number = str(reference).upper().removeprefix("PM-").strip()
+        return self.filter(pk=int(number)).first() if number.isdigit() and is_id(number) else None
+
     def with_impact(self) -> PostmortemQuerySet:
         """Annotates when customer impact started and ended (`impact_start`, `impact_end`).
 
