@@ -68,19 +68,7 @@ class ReminderAdmin(admin.ModelAdmin):
     list_filter = ["status", "webhook_status", "day"]
     search_fields = ["recipient__username", "recipient__email", "last_error"]
     date_hierarchy = "day"
-    readonly_fields = [
-        "recipient",
-        "day",
-        "status",
-        "attempts",
-        "claim",
-        "claimed_at",
-        "sent_at",
-        "last_error",
-        "webhook_status",
-        "webhook_error",
-        "postmortems",
-    ]
+    readonly_fields = [*(f.name for f in Reminder._meta.fields if not f.primary_key), "postmortems"]
     inlines = [ReminderItemInline]
 
     def has_add_permission(self, request) -> bool:
@@ -138,5 +126,4 @@ class TrackerConnectionAdmin(admin.ModelAdmin):
 @admin.register(TrackerLink)
 class TrackerLinkAdmin(admin.ModelAdmin):
     list_display = ["item", "connection", "key", "state", "synced_at"]
-    readonly_fields = ["item", "connection", "key", "url", "state", "remote_updated_at"]
-    readonly_fields += ["synced_at", "last_error"]
+    readonly_fields = [f.name for f in TrackerLink._meta.fields if not f.primary_key]
