@@ -35,10 +35,8 @@ class ActionItemAdmin(admin.ModelAdmin):
 class CalendarTokenAdmin(admin.ModelAdmin):
     """Deleting a token revokes that person's calendar feed."""
 
-    list_display = ["user", "created_at", "last_used_at"]
+    list_display = fields = readonly_fields = ["user", "created_at", "last_used_at"]
     search_fields = ["user__username", "user__email"]
-    fields = ["user", "created_at", "last_used_at"]
-    readonly_fields = ["user", "created_at", "last_used_at"]
 
     def has_add_permission(self, request) -> bool:
         return False
