@@ -35,10 +35,8 @@ class ActionItemAdmin(admin.ModelAdmin):
 class CalendarTokenAdmin(admin.ModelAdmin):
     """Deleting a token revokes that person's calendar feed."""
 
-    list_display = ["user", "created_at", "last_used_at"]
+    list_display = fields = readonly_fields = ["user", "created_at", "last_used_at"]
     search_fields = ["user__username", "user__email"]
-    fields = ["user", "created_at", "last_used_at"]
-    readonly_fields = ["user", "created_at", "last_used_at"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -68,19 +66,7 @@ class ReminderAdmin(admin.ModelAdmin):
     list_filter = ["status", "webhook_status", "day"]
     search_fields = ["recipient__username", "recipient__email", "last_error"]
     date_hierarchy = "day"
-    readonly_fields = [
-        "recipient",
-        "day",
-        "status",
-        "attempts",
-        "claim",
-        "claimed_at",
-        "sent_at",
-        "last_error",
-        "webhook_status",
-        "webhook_error",
-        "postmortems",
-    ]
+    readonly_fields = [*(f.name for f in Reminder._meta.fields if not f.primary_key), "postmortems"]
     inlines = [ReminderItemInline]
 
     def has_add_permission(self, request) -> bool:
@@ -119,14 +105,10 @@ class TrackerConnectionForm(forms.ModelForm):
                 else "Not set. Encrypted when saved, never shown again."
             )
 
-    def clean_token(self) -> str:
-        return self.cleaned_data.get("token") or self.instance.token or ""
-
-    def clean_webhook_secret(self) -> str:
-        return self.cleaned_data.get("webhook_secret") or self.instance.webhook_secret or ""
-
     def clean(self) -> dict:
         cleaned = super().clean()
+        for name in ("token", "webhook_secret"):  # left empty: the one set stays
+            cleaned[name] = cleaned.get(name) or getattr(self.instance, name) or ""
         # Saving would fail in the database layer, losing what was typed: say why here.
         if (cleaned.get("token") or cleaned.get("webhook_secret")) and (problem := keys_problem()):
             raise forms.ValidationError(problem)
@@ -142,5 +124,4 @@ class TrackerConnectionAdmin(admin.ModelAdmin):
 @admin.register(TrackerLink)
 class TrackerLinkAdmin(admin.ModelAdmin):
     list_display = ["item", "connection", "key", "state", "synced_at"]
-    readonly_fields = ["item", "connection", "key", "url", "state", "remote_updated_at"]
-    readonly_fields += ["synced_at", "last_error"]
+    readonly_fields = [f.name for f in TrackerLink._meta.fields if not f.primary_key]

@@ -96,10 +96,7 @@ def import_action_csv(request: HttpRequest) -> HttpResponse:
 
 
 def _editable_postmortem(request: HttpRequest, reference: str) -> Postmortem:
-    number = str(reference).upper().removeprefix("PM-").strip()
-    found = None
-    if number.isdigit() and len(number) < 10:
-        found = access.editable_postmortems(request).filter(pk=int(number)).first()
+    found = access.editable_postmortems(request).by_reference(reference)
     if found is None:
         raise Unreadable(f"{reference} is not a postmortem you may edit.")
     return found

@@ -118,9 +118,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
     if not request.GET:  # opening the list: the address shows what it opens on
         return redirect(f"{request.path}?{urlencode(ActionItemFilter.OPENS_ON)}")
     filterset = _filtered(request)
-    today = timezone.localdate()
-    summary = action_items_summary(items=filterset.qs, today=today)
-    hidden = _hidden_postmortem_ids(request)
+    summary = action_items_summary(items=filterset.qs, today=timezone.localdate())
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -129,9 +127,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "summary": summary,
         "bulk_form": BulkForm(user=request.user),
-        "bulk_actions": BULK_ACTIONS,
-        "today": today,
-        "hidden": hidden,
+        "hidden": _hidden_postmortem_ids(request),
     }
     return render(request, "actions/actionitem_list.html", context)
 
@@ -273,7 +269,6 @@ def _detail_context(
     item.changeable = can_change
     may_verify = access.may_verify_item(request, item)
     return {
-        "may_verify": may_verify,
         "verify_form": VerifyForm() if may_verify and item.status == "done" else None,
         "item": item,
         # Its owner sees the item whatever its postmortem, but not a hidden postmortem's title.

@@ -72,12 +72,8 @@ class PeopleChoices(ModelChoiceIterator):
         super().__init__(field)
         ids = [pk for pk in chosen if is_id(pk)]
         likely = field.likely
-        likely = likely if isinstance(likely, QuerySet) else [*map(_pk, likely)]
+        likely = likely if isinstance(likely, QuerySet) else [getattr(p, "pk", p) for p in likely]
         self.queryset = field.queryset.filter(Q(pk__in=ids) | Q(pk__in=likely)).order_by(*BY_NAME)
-
-
-def _pk(person) -> int:
-    return getattr(person, "pk", person)
 
 
 class PeoplePicker:

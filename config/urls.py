@@ -1,15 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from mozilla_django_oidc.views import OIDCLogoutView
 
 from accounts import views as accounts_views
 from actions import health
-from config import views
 from config.api import urls as api_urls
 from postmortems import sharing
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", RedirectView.as_view(pattern_name="postmortems:list"), name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("login/", accounts_views.LoginView.as_view(), name="login"),
     # Ends the provider's session too, when the person signed in with it (accounts.oidc).

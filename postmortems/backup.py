@@ -83,10 +83,6 @@ class ArchiveError(Exception):
     pass
 
 
-def _models():
-    return [apps.get_model(label) for label in MODELS]
-
-
 def markdown_export(postmortem, *, short: bool = False) -> tuple[str, str]:
     """The postmortem as a Markdown document, and the file name to download it under.
 
@@ -189,7 +185,8 @@ def postmortems_import(*, path: Path) -> int:
             item.object.set_unusable_password()  # set by "forgot password" or an admin
         item.save()
     # Rows kept their ids; the sequences of PostgreSQL must move past them.
-    statements = connection.ops.sequence_reset_sql(no_style(), _models())
+    models = [apps.get_model(label) for label in MODELS]
+    statements = connection.ops.sequence_reset_sql(no_style(), models)
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from postmortems.linting import Finding, Term, lint, lint_action_item
 from postmortems.linting.subjects import people_words
-from postmortems.models import LintAcknowledgement, LintTerm, Postmortem
+from postmortems.models import NARRATIVE_SECTIONS, LintAcknowledgement, LintTerm, Postmortem
 from postmortems.services import PAGE_EVENTS
 
 MAX_LINT_CHARS = 200_000
@@ -68,15 +69,8 @@ class LocatedFinding:
 
 def _texts(postmortem: Postmortem):
     """Every narrative text of a postmortem: (location, label, anchor, text, is_action_title)."""
-    for field, label in [
-        ("summary", "Summary"),
-        ("impact", "Impact"),
-        ("could_have_happened", "What could have happened"),
-        ("went_well", "What went well"),
-        ("went_poorly", "What went poorly"),
-        ("got_lucky", "Where we got lucky"),
-    ]:
-        section = {"went": "lessons", "got": "lessons", "cou": "impact"}.get(field[:3], field)
+    for field, section in NARRATIVE_SECTIONS.items():
+        label = capfirst(Postmortem._meta.get_field(field).verbose_name)
         yield field, label, f"#section-{section}", getattr(postmortem, field), False
     # Values rather than rows: a long timeline is thousands of texts, and the page draws only
     # its first events (an anchor past them opens the whole timeline).

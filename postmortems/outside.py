@@ -12,9 +12,10 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from postmortems.lint import lint_text, site_vocabulary
-from postmortems.models import OUTSIDE_SECTIONS, ExternalVersion, Postmortem
+from postmortems.models import NARRATIVE_SECTIONS, OUTSIDE_SECTIONS, ExternalVersion, Postmortem
 
 LINK_REMOVED = "(internal link removed)"
 # Someone the site knows who has no part in this postmortem.
@@ -168,12 +169,9 @@ def outside_content(postmortem: Postmortem, removed: list[str]) -> dict:
         ]
     if "lessons" not in removed:
         content["lessons"] = [
-            [label, clean(getattr(postmortem, field))]
-            for field, label in [
-                ("went_well", "What went well"),
-                ("went_poorly", "What went poorly"),
-                ("got_lucky", "Where we got lucky"),
-            ]
+            [capfirst(field.verbose_name), clean(field.value_from_object(postmortem))]
+            for field in Postmortem._meta.fields
+            if NARRATIVE_SECTIONS.get(field.name) == "lessons"
         ]
     if "action_items" not in removed:
         content["action_items"] = [

@@ -198,18 +198,14 @@ def postmortem_history(postmortem: Postmortem) -> list[HistoryEntry]:
     entries = history_entries(
         postmortem.history.select_related("history_user"), lambda r: "The postmortem", tz=tz
     )
-    entries += history_entries(
-        TimelineEvent.history.filter(postmortem_id=postmortem.pk).select_related("history_user"),
-        lambda r: f"Timeline event “{shorten(r.description, 60)}”",
-        tz=tz,
-    )
-    entries += history_entries(
-        ContributingFactor.history.filter(postmortem_id=postmortem.pk).select_related(
-            "history_user"
-        ),
-        lambda r: f"Contributing factor “{shorten(r.description, 60)}”",
-        tz=tz,
-    )
+    for model, noun in [
+        (TimelineEvent, "Timeline event"),
+        (ContributingFactor, "Contributing factor"),
+    ]:
+        records = model.history.filter(postmortem_id=postmortem.pk).select_related("history_user")
+        entries += history_entries(
+            records, lambda r, noun=noun: f"{noun} “{shorten(r.description, 60)}”", tz=tz
+        )
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
 
 

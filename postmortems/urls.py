@@ -1,10 +1,26 @@
-from django.urls import path
+from django.urls import include, path
 
 from postmortems import interviews, sections, sharing, views
 
 app_name = "postmortems"
 # Timeline events and contributing factors are added, edited and deleted by the same views.
 TIMELINE, FACTORS = {"rows": "timeline"}, {"rows": "factors"}
+
+# What is done to one interview, proposal or outside version, under its address.
+INTERVIEW = [
+    path("edit/", interviews.interview_edit, name="interview_edit"),
+    path("share/", interviews.interview_share, name="interview_share"),
+    path("propose/", interviews.proposal_create, name="proposal_create"),
+]
+PROPOSAL = [
+    path("accept/", interviews.proposal_decide, {"decision": "accept"}, name="proposal_accept"),
+    path("dismiss/", interviews.proposal_decide, {"decision": "dismiss"}, name="proposal_dismiss"),
+]
+OUTSIDE_VERSION = [
+    path("", sharing.outside_preview, name="outside_preview"),
+    path("release/", sharing.outside_release, name="outside_release"),
+    path("revoke/", sharing.outside_revoke, name="outside_revoke"),
+]
 
 urlpatterns = [
     path("", views.postmortem_list, name="list"),
@@ -34,45 +50,12 @@ urlpatterns = [
     # Several perspectives: interview notes and the events they propose.
     path("<int:pk>/interviews/", interviews.interview_list, name="interviews"),
     path("<int:pk>/interviews/add/", interviews.interview_create, name="interview_create"),
-    path(
-        "<int:pk>/interviews/<int:interview_id>/edit/",
-        interviews.interview_edit,
-        name="interview_edit",
-    ),
-    path(
-        "<int:pk>/interviews/<int:interview_id>/share/",
-        interviews.interview_share,
-        name="interview_share",
-    ),
-    path(
-        "<int:pk>/interviews/<int:interview_id>/propose/",
-        interviews.proposal_create,
-        name="proposal_create",
-    ),
-    path(
-        "<int:pk>/proposals/<int:proposal_id>/accept/",
-        interviews.proposal_decide,
-        {"decision": "accept"},
-        name="proposal_accept",
-    ),
-    path(
-        "<int:pk>/proposals/<int:proposal_id>/dismiss/",
-        interviews.proposal_decide,
-        {"decision": "dismiss"},
-        name="proposal_dismiss",
-    ),
+    path("<int:pk>/interviews/<int:interview_id>/", include(INTERVIEW)),
+    path("<int:pk>/proposals/<int:proposal_id>/", include(PROPOSAL)),
     path("<int:pk>/perspectives/", interviews.timeline_perspectives, name="perspectives"),
     # A version to share outside: drafted, reviewed, released at a secret link, revoked.
     path("<int:pk>/outside/", sharing.outside_versions, name="outside"),
-    path("<int:pk>/outside/<int:version_id>/", sharing.outside_preview, name="outside_preview"),
-    path(
-        "<int:pk>/outside/<int:version_id>/release/",
-        sharing.outside_release,
-        name="outside_release",
-    ),
-    path(
-        "<int:pk>/outside/<int:version_id>/revoke/", sharing.outside_revoke, name="outside_revoke"
-    ),
+    path("<int:pk>/outside/<int:version_id>/", include(OUTSIDE_VERSION)),
     path(
         "<int:pk>/recurrences/<int:recurrence_id>/",
         views.recurrence_decide,

@@ -139,6 +139,12 @@ class MeetingForm(forms.ModelForm):
         value = self.cleaned_data["starts_at"]
         return timezone.make_aware(value) if value else value
 
+    def plan(self) -> dict:
+        """The meeting's own fields, its attendees and its agenda, as the services take them."""
+        cleaned = self.cleaned_data
+        data = {name: cleaned[name] for name in MeetingForm.Meta.fields}
+        return {"data": data, "attendees": cleaned["attendees"], "agenda": cleaned["agenda"]}
+
 
 class AutosavedNotesForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelForm):
     """Notes saved as they are typed: a stale window stops saving until the person decides."""

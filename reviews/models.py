@@ -85,6 +85,12 @@ class Reviewer(models.Model):
                 }
             )
 
+    def decide(self, verdict: str, comment: str, *, version: int) -> None:
+        """Record a verdict given to `version` of the text."""
+        self.verdict, self.comment, self.reviewed_version = verdict, comment, version
+        self.decided_at = timezone.now()
+        self.save(update_fields=["verdict", "comment", "decided_at", "reviewed_version"])
+
     @property
     def is_stale(self) -> bool:
         """A verdict given to an earlier version of the text than the postmortem's now."""

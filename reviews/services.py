@@ -89,11 +89,7 @@ def review_record(
     postmortem.refresh_from_db(fields=["text_version", "text_changed_at"])
     if version > postmortem.text_version:
         raise ReviewRefused("That version of the text does not exist; reload the page.")
-    reviewer.verdict = verdict
-    reviewer.comment = comment
-    reviewer.decided_at = timezone.now()
-    reviewer.reviewed_version = version
-    reviewer.save(update_fields=["verdict", "comment", "decided_at", "reviewed_version"])
+    reviewer.decide(verdict, comment, version=version)
     kind = Comment.Kind.APPROVED if verdict == Reviewer.Verdict.APPROVED else Comment.Kind.CHANGES
     comment_create(postmortem=postmortem, author=user, body=comment, kind=kind)
     announce("review.verdict", reviewer)

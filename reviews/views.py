@@ -184,14 +184,8 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
     suggested = services.suggested_agenda(request.user)
     form = MeetingForm(request.POST or None, suggested=suggested, user=request.user)
     if form.is_valid():
-        data = {name: form.cleaned_data[name] for name in MeetingForm.Meta.fields}
         with transaction.atomic():
-            meeting = services.meeting_create(
-                data=data,
-                attendees=form.cleaned_data["attendees"],
-                agenda=form.cleaned_data["agenda"],
-                facilitator=request.user,
-            )
+            meeting = services.meeting_create(**form.plan(), facilitator=request.user)
             if form.cleaned_data["send_invitation"]:
                 services.meeting_invite(meeting=meeting)
         if form.cleaned_data["send_invitation"]:
@@ -217,13 +211,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         saved = form.is_valid()
         if saved:
-            data = {name: form.cleaned_data[name] for name in MeetingForm.Meta.fields}
-            notified = services.meeting_update(
-                meeting=meeting,
-                data=data,
-                attendees=form.cleaned_data["attendees"],
-                agenda=form.cleaned_data["agenda"],
-            )
+            notified = services.meeting_update(meeting=meeting, **form.plan())
     if saved:
         update = " Everyone invited gets the update by email." if notified else ""
         messages.success(request, f"Meeting saved.{update}")

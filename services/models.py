@@ -20,13 +20,7 @@ def validate_slo_target(value: Decimal) -> None:
 class ServiceQuerySet(models.QuerySet):
     def named(self, names: Iterable[str]) -> list[Service]:
         """The services with these names (case-insensitively), creating the missing ones."""
-        services = []
-        for name in names:
-            service = self.filter(name__iexact=name).first()
-            if service is None:
-                service = self.create(name=name)
-            services.append(service)
-        return services
+        return [self.filter(name__iexact=name).first() or self.create(name=name) for name in names]
 
 
 class Service(models.Model):

@@ -28,7 +28,7 @@ def service_create(request: HttpRequest) -> HttpResponse:
         service = form.save()
         messages.success(request, f"Service “{service.name}” created.")
         return redirect(service)
-    return render(request, "services/service_form.html", _form_context(form))
+    return render(request, "services/service_form.html", {"form": form, "service": None})
 
 
 def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -37,8 +37,4 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if form.save_if_current():
         messages.success(request, f"Service “{service.name}” saved.")
         return redirect(service)
-    return render(request, "services/service_form.html", _form_context(form))
-
-
-def _form_context(form: ServiceForm) -> dict:
-    return {"form": form, "service": form.instance}
+    return render(request, "services/service_form.html", {"form": form, "service": service})

@@ -213,7 +213,11 @@ def every_field(author, reviewer):
             name="Security incident",
             description="For breaches",
             is_default=True,
-            **{name: f"Guidance for {name}" for name in PostmortemTemplate.GUIDANCE_FIELDS},
+            **{
+                f.name: f"Guidance for {f.name}"
+                for f in PostmortemTemplate._meta.fields
+                if f.name.endswith("_guidance")
+            },
         )
         LintTerm.objects.create(
             phrase="cowboy", kind="flag", message="Judges a person", suggestion="unreviewed change",

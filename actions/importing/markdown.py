@@ -36,10 +36,6 @@ class PostmortemPreview:
         ]
 
 
-def _aware(moment: datetime, zone: str) -> datetime:
-    return moment.replace(tzinfo=zoneinfo.ZoneInfo(zone))
-
-
 def markdown_preview(*, documents: list[tuple[str, str]], by) -> list[PostmortemPreview]:
     """Read each (name, text) and match its people: the importer owns what is created."""
     people = People()
@@ -92,11 +88,12 @@ def postmortems_import(*, previews: list[PostmortemPreview], by) -> list[Postmor
                 got_lucky=doc.got_lucky,
             )
             postmortem.coauthors.set(preview.coauthors)
+            zone = zoneinfo.ZoneInfo(doc.time_zone)
             bulk_create_with_history(
                 [
                     TimelineEvent(
                         postmortem=postmortem,
-                        occurred_at=_aware(event.occurred_at, doc.time_zone),
+                        occurred_at=event.occurred_at.replace(tzinfo=zone),
                         kind=event.kind,
                         description=event.description,
                     )

@@ -4,7 +4,7 @@ action items from CSV here, postmortems written in Markdown in markdown.py."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from django.core import signing
@@ -67,6 +67,10 @@ def preview_unseal(token: str, *, kind: str, user) -> object:
 # Action items ---------------------------------------------------------------------------
 
 
+# What of a row is not the item's: where it came from, and what the preview says of it.
+NOT_ITEM = ("line", "errors", "notes")
+
+
 @dataclass
 class ItemRow:
     """One action item to create, or why it will not be."""
@@ -106,20 +110,8 @@ class ItemRow:
         self.tracker_url = url[:500]
 
     def item(self, *, by) -> ActionItem:
-        return ActionItem(
-            postmortem=self.postmortem,
-            title=self.title,
-            owner=self.owner,
-            due_date=self.due_date,
-            priority=self.priority,
-            kind=self.kind,
-            status=self.status,
-            reason=self.reason,
-            description=self.description,
-            tracker_url=self.tracker_url,
-            completed_at=self.completed_at,
-            created_by=by,
-        )
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in NOT_ITEM}
+        return ActionItem(**values, created_by=by)
 
 
 @dataclass
@@ -206,15 +198,10 @@ def action_csv_preview(*, text: str, by) -> ItemsPreview:
 
         row = ItemRow(line=line, description=cell("description"), reason=cell("reason"))
         _title(row, cell("title"))
-        reference = cell("postmortem")
-        if reference:
-            number = reference.upper().removeprefix("PM-").strip()
-            found = None
-            if number.isdigit() and len(number) < 10:  # a longer one overflows the column
-                found = editable.filter(pk=int(number)).first()
-            if found is None:
+        if reference := cell("postmortem"):
+            row.postmortem = editable.by_reference(reference)
+            if row.postmortem is None:
                 row.errors.append(f"{reference} is not a postmortem you may edit")
-            row.postmortem = found
         for key, choices in (
             ("priority", Priority.choices),
             ("kind", Kind.choices),

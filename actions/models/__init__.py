@@ -21,28 +21,3 @@ from actions.models.reminders import (
     default_reminder_hour,
 )
 from actions.models.trackers import TrackerConnection, TrackerKind, TrackerLink
-
-__all__ = [
-    "CLOSED_STATUSES",
-    "KINDS_TO_VERIFY",
-    "OPEN_STATUSES",
-    "STATUSES_NEEDING_REASON",
-    "ActionItem",
-    "ActionItemQuerySet",
-    "CalendarToken",
-    "EvidenceKind",
-    "Kind",
-    "Priority",
-    "Reminder",
-    "ReminderItem",
-    "ReminderPreference",
-    "ReminderSweep",
-    "Status",
-    "StatusChange",
-    "TrackerConnection",
-    "TrackerKind",
-    "TrackerLink",
-    "default_due_date",
-    "default_reminder_hour",
-    "new_calendar_key",
-]

@@ -24,8 +24,6 @@ logger = logging.getLogger(__name__)
 
 CLIENTS = {"github": github, "gitlab": gitlab, "jira": jira}
 
-__all__ = ["BadDelivery", "TrackerError"]
-
 
 def client(connection: TrackerConnection):
     return CLIENTS[connection.kind]

@@ -13,30 +13,25 @@ from postmortems.alerts.base import (
 )
 from postmortems.models import AlertSource
 
-TRANSITIONS = {
-    "triggered": Transition.TRIGGERED,
-    "acknowledged": Transition.ACKNOWLEDGED,
-    "escalated": Transition.ESCALATED,
-    "resolved": Transition.RESOLVED,
-}
+# The statuses a sender may post, each the Transition of that name.
+STATUSES = ("triggered", "acknowledged", "escalated", "resolved")
 
 
 def read(payload: dict, source: AlertSource) -> list[Incident]:
     key = need(payload, "incident_key", str)
     if not key.strip():
         raise PayloadError("“incident_key” is empty.")
-    status = need(payload, "status", str)
-    if status not in TRANSITIONS:
-        raise PayloadError(f"“status” must be one of {', '.join(TRANSITIONS)}.")
+    transition = need(payload, "status", str)
+    if transition not in STATUSES:
+        raise PayloadError(f"“status” must be one of {', '.join(STATUSES)}.")
     occurred = moment(need(payload, "occurred_at", str), "occurred_at")
     title = text(payload, "title") or key
     labels = payload.get("labels") if isinstance(payload.get("labels"), dict) else {}
-    transition = TRANSITIONS[status]
-    event_id = text(payload, "event_id") or f"{status}@{occurred.isoformat()}"
+    event_id = text(payload, "event_id") or f"{transition}@{occurred.isoformat()}"
     happening_key = "resolved" if transition == Transition.RESOLVED else event_id
     who = text(payload, "responder")
     by = f" by {who}" if who else ""
-    line = text(payload, "message") or f"{status.capitalize()}{by}: {title}"
+    line = text(payload, "message") or f"{transition.capitalize()}{by}: {title}"
     incident = Incident(key=key, title=title)
     incident.happenings.append(
         Happening(happening_key, transition, occurred, line, text(payload, "url"))

@@ -14,6 +14,7 @@ from config.forms import DistinctIdsMixin
 from config.versioning import VersionedFormMixin
 from postmortems.forms.times import IncidentTimesMixin, LocalDateTimeField, check_after_start
 from postmortems.models import (
+    NARRATIVE_SECTIONS,
     OUTSIDE_SECTIONS,
     ContributingFactor,
     Postmortem,
@@ -41,12 +42,23 @@ class KindField(forms.ChoiceField):
         return bool(data) and super().has_changed(initial, data)
 
 
-class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
+class IncidentForm(IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm):
+    """What a new postmortem and its details both ask: its kind and SEV, services and start."""
+
     kind = KindField()
-    time_zone = TimeZoneField(label="Incident time zone", initial=settings.TIME_ZONE)
     started_at = LocalDateTimeField(label="Impact started", required=False)
     services = ServicesField()
     new_services = NewServicesField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only an incident has a SEV: the severity's choices say so.
+        self.fields["severity"].choices = [("", "None (a near miss)"), *Severity.choices]
+        self.fields["severity"].help_text += " Left as it is for a near miss: it is cleared."
+
+
+class PostmortemCreateForm(IncidentForm):
+    time_zone = TimeZoneField(label="Incident time zone", initial=settings.TIME_ZONE)
     template = ModelChoiceField(
         queryset=PostmortemTemplate.objects.all(),
         required=False,
@@ -70,17 +82,10 @@ class PostmortemCreateForm(IncidentTimesMixin, AffectedServicesMixin, forms.Mode
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].initial = PostmortemTemplate.objects.filter(is_default=True).first()
-        _kind_and_severity(self)
 
 
-class DetailsForm(
-    DistinctIdsMixin, VersionedFormMixin, IncidentTimesMixin, AffectedServicesMixin, forms.ModelForm
-):
+class DetailsForm(DistinctIdsMixin, VersionedFormMixin, IncidentForm):
     time_zone = TimeZoneField(label="Incident time zone")
-    kind = KindField()
-    services = ServicesField()
-    new_services = NewServicesField()
-    started_at = LocalDateTimeField(label="Impact started", required=False)
     detected_at = LocalDateTimeField(label="Detected", required=False)
     mitigated_at = LocalDateTimeField(label="Mitigated", required=False)
     resolved_at = LocalDateTimeField(label="Resolved", required=False)
@@ -114,18 +119,11 @@ class DetailsForm(
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].keep(self.instance.time_zone)
-        _kind_and_severity(self)
 
     def clean(self):
         cleaned = super().clean()
         check_after_start(self, cleaned)
         return cleaned
-
-
-def _kind_and_severity(form: forms.ModelForm) -> None:
-    """Only an incident has a SEV: the severity's choices say so."""
-    form.fields["severity"].choices = [("", "None (a near miss)"), *Severity.choices]
-    form.fields["severity"].help_text += " Left as it is for a near miss: it is cleared."
 
 
 def _narrative(label: str | None = None, rows: int = 6) -> forms.CharField:
@@ -228,19 +226,7 @@ class ContributingFactorForm(DistinctIdsMixin, VersionedFormMixin, forms.ModelFo
 
 
 class DraftForm(forms.Form):
-    field = forms.ChoiceField(
-        choices=[
-            (name, name)
-            for name in [
-                "summary",
-                "impact",
-                "could_have_happened",
-                "went_well",
-                "went_poorly",
-                "got_lucky",
-            ]
-        ]
-    )
+    field = forms.ChoiceField(choices=[(name, name) for name in NARRATIVE_SECTIONS])
     text = forms.CharField(max_length=MAX_TEXT, required=False, strip=False)
     base_version = forms.CharField(max_length=32, required=False)
 

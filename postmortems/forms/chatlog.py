@@ -62,18 +62,14 @@ class PlainSelect(forms.Select):
         return mark_safe(f"<select{tag}>{options}</select>")
 
 
-def _fingerprint(messages: list[ChatMessage]) -> str:
-    lines = [(m.line, m.occurred_at.isoformat(), m.description) for m in messages]
-    return hashlib.sha256(repr(lines).encode()).hexdigest()[:32]
-
-
 class TimelineImportForm(forms.Form):
     """The kind chosen for each new line of a previewed chat log, proposed from its words."""
 
     previewed = forms.CharField(widget=forms.HiddenInput)
 
     def __init__(self, data=None, *, messages: list[ChatMessage], repeats: dict[int, str]):
-        fingerprint = _fingerprint(messages)
+        lines = [(m.line, m.occurred_at.isoformat(), m.description) for m in messages]
+        fingerprint = hashlib.sha256(repr(lines).encode()).hexdigest()[:32]
         # Kinds are chosen by line number: chosen for another text, they would land on other
         # lines, so they are proposed afresh instead, and an import says why it did nothing.
         posted = data.get("previewed") if data is not None else None

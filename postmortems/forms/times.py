@@ -60,11 +60,9 @@ class IncidentTimesMixin:
         self.incident_tz = zoneinfo.ZoneInfo(
             incident_tz or getattr(instance, "time_zone", None) or settings.TIME_ZONE
         )
-        for field in self._local_fields():
-            field.tz = self.incident_tz
-
-    def _local_fields(self) -> list[LocalDateTimeField]:
-        return [f for f in self.fields.values() if isinstance(f, LocalDateTimeField)]
+        for field in self.fields.values():
+            if isinstance(field, LocalDateTimeField):
+                field.tz = self.incident_tz
 
     def clean(self):
         cleaned = super().clean()

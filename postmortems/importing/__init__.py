@@ -6,5 +6,3 @@ from postmortems.importing.markdown import (
     ImportedPostmortem,
     parse_postmortem,
 )
-
-__all__ = ["ImportedAction", "ImportedEvent", "ImportedPostmortem", "parse_postmortem"]

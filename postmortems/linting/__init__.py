@@ -1,5 +1,3 @@
 """Blameless-language linter for postmortems: plain Python, no Django."""
 
 from .linter import Finding, Term, lint, lint_action_item, utf16_offset
-
-__all__ = ["Finding", "Term", "lint", "lint_action_item", "utf16_offset"]

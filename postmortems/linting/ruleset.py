@@ -7,7 +7,7 @@ import functools
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .forms import english_pos, lexicon_heads, lexicon_regex
@@ -29,24 +29,6 @@ CATEGORIES = (
     "actionability",
     "custom",
 )
-RULE_KEYS = {
-    "id",
-    "pattern",
-    "triggers",
-    "severity",
-    "message",
-    "suggestion",
-    "subject",
-    "modal_perfect",
-    "not_followed_by",
-    "not_preceded_by",
-    "case_sensitive",
-    "examples_pass",
-    "examples_fail",
-    "self_severity",
-    "exempt_third_party",
-    "rewrite",
-}
 SUBJECTS = (None, "person", "self", "clause")
 REWRITES = (None, "drop", "not-done", "unnoticed", "should-not-done")
 MACRO_RE = re.compile(r"\{(\w+)\}")
@@ -72,6 +54,11 @@ class Rule:
     rewrite: str | None = None
     examples_pass: tuple[str, ...] = ()
     examples_fail: tuple[str, ...] = ()
+
+
+# The keys a rule may have: the Rule's fields, its regex written as `pattern` (its category is
+# its file's).
+RULE_KEYS = {field.name for field in fields(Rule)} - {"category", "regex"} | {"pattern"}
 
 
 @dataclass(frozen=True)

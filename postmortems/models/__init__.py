@@ -2,6 +2,7 @@
 
 from postmortems.models.alerts import AlertGroup, AlertReceipt, AlertSource
 from postmortems.models.document import (
+    NARRATIVE_SECTIONS,
     SEVERITY_DEFINITIONS,
     Postmortem,
     PostmortemKind,
@@ -19,32 +20,3 @@ from postmortems.models.quality import QualityWeights
 from postmortems.models.recurrence import Recurrence
 from postmortems.models.review import NO_ACTIONS_MESSAGE, ReviewWorkflow, Status, TransitionRefused
 from postmortems.models.timeline import ContributingFactor, TimelineEvent
-
-__all__ = [
-    "NO_ACTIONS_MESSAGE",
-    "OUTSIDE_SECTIONS",
-    "SEVERITY_DEFINITIONS",
-    "AlertGroup",
-    "AlertReceipt",
-    "AlertSource",
-    "ContributingFactor",
-    "Draft",
-    "ExternalVersion",
-    "Interview",
-    "LintAcknowledgement",
-    "LintTerm",
-    "Postmortem",
-    "PostmortemKind",
-    "PostmortemQuerySet",
-    "PostmortemTemplate",
-    "ProposedEvent",
-    "QualityWeights",
-    "Recurrence",
-    "ReviewWorkflow",
-    "Severity",
-    "Status",
-    "TimelineEvent",
-    "TransitionRefused",
-    "default_time_zone",
-    "validate_time_zone",
-]

@@ -49,6 +49,17 @@ SEVERITY_DEFINITIONS = {
 }
 
 
+# The narrative texts of a postmortem, by the section of its page that holds each.
+NARRATIVE_SECTIONS = {
+    "summary": "summary",
+    "impact": "impact",
+    "could_have_happened": "impact",
+    "went_well": "lessons",
+    "went_poorly": "lessons",
+    "got_lucky": "lessons",
+}
+
+
 class PostmortemKind(models.TextChoices):
     INCIDENT = "incident", "Incident"
     NEAR_MISS = "near_miss", "Near miss"
@@ -88,18 +99,6 @@ class PostmortemTemplate(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    GUIDANCE_FIELDS = [
-        "summary_guidance",
-        "impact_guidance",
-        "timeline_guidance",
-        "factors_guidance",
-        "went_well_guidance",
-        "went_poorly_guidance",
-        "got_lucky_guidance",
-        "could_have_happened_guidance",
-        "actions_guidance",
-    ]
-
 
 class PostmortemQuerySet(models.QuerySet):
     def search(self, query: str) -> PostmortemQuerySet:
@@ -115,6 +114,11 @@ class PostmortemQuerySet(models.QuerySet):
         if reference.isdigit() and is_id(reference):
             condition |= models.Q(pk=int(reference))
         return self.filter(condition)
+
+    def by_reference(self, reference: str) -> Postmortem | None:
+        """The one written as "PM-12" or "12", if it is among these."""
+        number = str(reference).upper().removeprefix("PM-").strip()
+        return self.filter(pk=int(number)).first() if number.isdigit() and is_id(number) else None
 
     def with_impact(self) -> PostmortemQuerySet:
         """Annotates when customer impact started and ended (`impact_start`, `impact_end`).
@@ -392,8 +396,9 @@ class Postmortem(KeyTimes, ReviewWorkflow, models.Model):
         if self.template is None:
             return {}
         guidance = {
-            name.removesuffix("_guidance"): getattr(self.template, name)
-            for name in PostmortemTemplate.GUIDANCE_FIELDS
+            field.name.removesuffix("_guidance"): field.value_from_object(self.template)
+            for field in PostmortemTemplate._meta.fields
+            if field.name.endswith("_guidance")
         }
         if self.is_near_miss:  # its impact section asks what could have happened
             guidance["impact"] = guidance["could_have_happened"]

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 
 from postmortems.models.timeline import TimelineEvent
 
@@ -42,12 +43,9 @@ class KeyTimes:
         return end - start
 
     def key_times(self) -> list[tuple[str, datetime | None]]:
-        return [
-            ("Impact started", self.started_at),
-            ("Detected", self.detected_at),
-            ("Mitigated", self.mitigated_at),
-            ("Resolved", self.resolved_at),
-        ]
+        """Each key time with its field's label, in the order an incident goes."""
+        fields = map(self._meta.get_field, TimelineEvent.KEY_FIELDS.values())
+        return [(capfirst(field.verbose_name), field.value_from_object(self)) for field in fields]
 
     def timestamp_warnings(self) -> list[str]:
         """Key timestamps that contradict each other, said the way a reviewer would."""

@@ -5,7 +5,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from reviews.forms import CommentForm, ReturnToDraftForm, ReviewersForm, ReviewForm
+from reviews.forms import CommentForm, ReviewersForm, ReviewForm
 
 register = template.Library()
 
@@ -33,7 +33,6 @@ def review_panel_context(request, postmortem, *, can_edit: bool) -> dict:
         "reviewers_form": ReviewersForm(
             initial={"reviewers": [r.user for r in reviewers]}, postmortem=postmortem
         ),
-        "return_form": ReturnToDraftForm(),
         "approvals_needed": postmortem.approvals_needed,
         "approved": sum(r.counts for r in reviewers),
     }

@@ -224,11 +224,7 @@ def _review(postmortem: Postmortem, status: str, *, reviewer) -> None:
     if status == PostmortemStatus.IN_REVIEW:
         return
     verdict = "Clear timeline; the factors read as conditions, not blame."
-    picked.verdict = Reviewer.Verdict.APPROVED
-    picked.comment = verdict
-    picked.decided_at = timezone.now()
-    picked.reviewed_version = postmortem.text_version
-    picked.save(update_fields=["verdict", "comment", "decided_at", "reviewed_version"])
+    picked.decide(Reviewer.Verdict.APPROVED, verdict, version=postmortem.text_version)
     Comment.objects.create(
         postmortem=postmortem, author=reviewer, kind=Comment.Kind.APPROVED, body=verdict
     )
