@@ -18,6 +18,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from accounts.models import AuditEvent
 from tests.browser.conftest import log_in
@@ -136,7 +137,9 @@ def _sign_in(page, login: str) -> None:
 
 def _refused(page) -> AuditEvent:
     page.wait_for_url("**/login/")
-    assert page.get_by_text("Signing in with Test provider did not work. Try again.").is_visible()
+    expect(
+        page.get_by_text("Signing in with Test provider did not work. Try again.")
+    ).to_be_visible()
     assert page.get_by_role("button", name="Log out").count() == 0
     return AuditEvent.objects.filter(kind=AuditEvent.Kind.SIGN_IN_FAILED).get()
 
@@ -169,7 +172,7 @@ def _tamper_redirect(page, pattern: str, to: str, **params) -> None:
 def test_a_person_signs_in_with_the_provider_and_gets_an_account_with_their_groups(page, sso):
     _sign_in(page, "anna")
     page.wait_for_url("**/postmortems/")
-    assert page.get_by_text("Anna Ahlberg").is_visible()
+    expect(page.get_by_text("Anna Ahlberg")).to_be_visible()
     anna = get_user_model().objects.get(username="anna")
     assert anna.email == "anna@example.com"
     assert sorted(anna.groups.values_list("name", flat=True)) == ["payments", "sre"]
@@ -187,7 +190,7 @@ def test_the_providers_admin_group_makes_an_admin(page, sso):
     assert olga.is_staff and olga.is_superuser
     page.get_by_role("button", name="Admin").click()
     page.get_by_role("link", name="Audit log").click()
-    assert page.get_by_role("cell", name="Staff or admin changed").is_visible()
+    expect(page.get_by_role("cell", name="Staff or admin changed")).to_be_visible()
 
 
 def test_someone_taken_out_of_a_group_loses_a_restricted_postmortem_at_their_next_sign_in(
@@ -199,7 +202,7 @@ def test_someone_taken_out_of_a_group_loses_a_restricted_postmortem_at_their_nex
     _sign_in(page, "anna")
     page.wait_for_url("**/postmortems/")
     page.goto(secret.get_absolute_url())
-    assert page.get_by_role("heading", name="Breach of the ledger").is_visible()
+    expect(page.get_by_role("heading", name="Breach of the ledger")).to_be_visible()
 
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("button", name="Yes, sign me out").click()  # at the provider
@@ -254,9 +257,9 @@ def test_sso_only_mode_leaves_passwords_to_the_break_glass_admin(page, sso, sett
     page.get_by_label("Username").fill("ben")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_text(
-        "Passwords are switched off here: sign in with Test provider."
-    ).is_visible()
+    expect(
+        page.get_by_text("Passwords are switched off here: sign in with Test provider.")
+    ).to_be_visible()
 
     _sign_in(page, "anna")
     page.wait_for_url("**/postmortems/")
@@ -265,4 +268,4 @@ def test_sso_only_mode_leaves_passwords_to_the_break_glass_admin(page, sso, sett
     page.wait_for_url("**/login/")
     log_in(page, "root")
     page.get_by_role("button", name="Admin").click()
-    assert page.get_by_role("link", name="Audit log").is_visible()
+    expect(page.get_by_role("link", name="Audit log")).to_be_visible()
