@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Avg, Case, Count, Exists, F, OuterRef, Q, When
+from django.db.models import Avg, Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Greatest, TruncWeek
 from django.urls import reverse
@@ -315,6 +315,7 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
     into the first) and leaves in its closing week (after the last one while still open).
     Two queries count items per (enters, leaves) pair; the running total is the series.
     Items closed before the period, or by their due date, never count: they are left out.
+    The same queries count the items open and overdue today, among those due before `after`.
     """
     weeks = filters.weeks()
     low, _ = filters.bounds
@@ -327,20 +328,25 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
     # index on completion times alone; then the open items and the dropped ones, whose last
     # change is when they were closed, by status. Those are one range of the status index,
     # which holds the columns read: an OR of two ranges would read every item's row instead.
+    # The second also counts the items overdue today (none is done).
     dropped = Q(status=Status.WONT_DO)
     kinds = [
-        (closed_late("completed_at"), F("completed_at")),
+        (closed_late("completed_at"), F("completed_at"), Value(0)),
         (
             Q(status__in=[*OPEN_STATUSES, Status.WONT_DO]) & (~dropped | closed_late("updated_at")),
             Case(When(dropped, then=F("updated_at"))),
+            Count("due_date", filter=Q(status__in=OPEN_STATUSES, due_date__lt=today)),
         ),
     ]
     enters = TruncWeek(Greatest("due_date", filters.day_of("created_at")))
-    change = [0] * (len(weeks) + 1)
-    for late, closed_at in kinds:
+    change, overdue_now = [0] * (len(weeks) + 1), 0
+    for late, closed_at, overdue_today in kinds:
         items = filters.action_items().filter(late, due_date__lt=after)
-        pairs = items.values_list(enters, filters.week_of(closed_at)).annotate(n=Count("*"))
-        for entered, left, n in pairs:
+        pairs = items.values_list(enters, filters.week_of(closed_at)).annotate(
+            n=Count("*"), now=overdue_today
+        )
+        for entered, left, n, now in pairs:
+            overdue_now += now
             entered = max((entered - weeks[0]).days // 7, 0)
             left = len(weeks) if left is None else min((left - weeks[0]).days // 7, len(weeks))
             if entered < left:
@@ -352,8 +358,8 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
         running += change[index]
         if week < current_week:
             rows.append([week + timedelta(days=6), running])
-    if weeks[0] <= current_week < after:
-        rows.append([today, filters.action_items().overdue(today).count()])
+    if weeks[0] <= current_week < after:  # then today is before `after`: all were counted
+        rows.append([today, overdue_now])
     return Chart(
         slug="overdue",
         title="Open overdue action items",
