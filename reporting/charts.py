@@ -1,6 +1,7 @@
 """The reliability metrics: one function per chart, each a fixed number of ORM queries.
 
-Counts, medians and 90th percentiles are all aggregated in the database.
+Counts, medians and 90th percentiles are aggregated in the database; a few counts are summed
+here from finer ones (weeks from days), or tallied as rows load where grouping cost more.
 """
 
 from __future__ import annotations
