@@ -1,6 +1,7 @@
 """The reliability metrics: one function per chart, each a fixed number of ORM queries.
 
-Counts, medians and 90th percentiles are all aggregated in the database.
+Counts, medians and 90th percentiles are aggregated in the database; a few counts are summed
+here from finer ones (weeks from days), or tallied as rows load where grouping cost more.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Avg, Case, Count, Exists, F, OuterRef, Q, When
+from django.db.models import Avg, Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Greatest, TruncWeek
 from django.urls import reverse
@@ -250,13 +251,17 @@ def error_budgets(filters: Filters, *, now: datetime) -> Chart:
 
 def incident_factors(filters: Filters) -> list[tuple[int, str, int]]:
     """How many contributing factors of each category each incident of the period has:
-    (postmortem, category, factors) rows, which the factor and repeat charts share."""
-    return list(
+    (postmortem, category, factors) rows, which the factor and repeat charts share.
+
+    Counted here: an incident rarely has two factors of one category, so grouping in the
+    database would take longer than the join itself and return about as many rows.
+    """
+    pairs = (
         ContributingFactor.objects.filter(postmortem__in=filters.incidents().values("pk"))
         .order_by()
         .values_list("postmortem", "category")
-        .annotate(n=Count("pk"))
     )
+    return [(postmortem, category, n) for (postmortem, category), n in Counter(pairs).items()]
 
 
 def factor_categories(factors: list[tuple[int, str, int]]) -> Chart:
@@ -282,16 +287,15 @@ def factor_categories(factors: list[tuple[int, str, int]]) -> Chart:
 
 def action_items_weekly(filters: Filters) -> Chart:
     """Items created and completed in each week of the period: one count per moment, each
-    read from that moment's index."""
+    read from that moment's index. Counted per day and summed into weeks here: the database
+    finds a moment's day for less than its week, and a year has only 365 days."""
     items = filters.action_items()
-    counts = {
-        moment: dict(
-            items.filter(filters.during(moment))
-            .values_list(filters.week_of(moment))
-            .annotate(n=Count("*"))
-        )
-        for moment in ("created_at", "completed_at")
-    }
+    counts: dict[str, Counter] = {}
+    for moment in ("created_at", "completed_at"):
+        weekly = counts[moment] = Counter()
+        days = items.filter(filters.during(moment)).values_list(filters.day_of(moment))
+        for day, n in days.annotate(n=Count("*")):
+            weekly[day - timedelta(days=day.weekday())] += n
     return Chart(
         slug="action-items",
         title="Action items created and completed per week",
@@ -315,6 +319,7 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
     into the first) and leaves in its closing week (after the last one while still open).
     Two queries count items per (enters, leaves) pair; the running total is the series.
     Items closed before the period, or by their due date, never count: they are left out.
+    The same queries count the items open and overdue today, among those due before `after`.
     """
     weeks = filters.weeks()
     low, _ = filters.bounds
@@ -325,21 +330,27 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
 
     # The done items apart (completed_at is set exactly when an item is done), read from the
     # index on completion times alone; then the open items and the dropped ones, whose last
-    # change is when they were closed, by status.
+    # change is when they were closed, by status. Those are one range of the status index,
+    # which holds the columns read: an OR of two ranges would read every item's row instead.
+    # The second also counts the items overdue today (none is done).
     dropped = Q(status=Status.WONT_DO)
     kinds = [
-        (closed_late("completed_at"), F("completed_at")),
+        (closed_late("completed_at"), F("completed_at"), Value(0)),
         (
-            Q(status__in=OPEN_STATUSES) | dropped & closed_late("updated_at"),
+            Q(status__in=[*OPEN_STATUSES, Status.WONT_DO]) & (~dropped | closed_late("updated_at")),
             Case(When(dropped, then=F("updated_at"))),
+            Count("due_date", filter=Q(status__in=OPEN_STATUSES, due_date__lt=today)),
         ),
     ]
     enters = TruncWeek(Greatest("due_date", filters.day_of("created_at")))
-    change = [0] * (len(weeks) + 1)
-    for late, closed_at in kinds:
+    change, overdue_now = [0] * (len(weeks) + 1), 0
+    for late, closed_at, overdue_today in kinds:
         items = filters.action_items().filter(late, due_date__lt=after)
-        pairs = items.values_list(enters, filters.week_of(closed_at)).annotate(n=Count("*"))
-        for entered, left, n in pairs:
+        pairs = items.values_list(enters, filters.week_of(closed_at)).annotate(
+            n=Count("*"), now=overdue_today
+        )
+        for entered, left, n, now in pairs:
+            overdue_now += now
             entered = max((entered - weeks[0]).days // 7, 0)
             left = len(weeks) if left is None else min((left - weeks[0]).days // 7, len(weeks))
             if entered < left:
@@ -351,8 +362,8 @@ def open_overdue(filters: Filters, *, today: date) -> Chart:
         running += change[index]
         if week < current_week:
             rows.append([week + timedelta(days=6), running])
-    if weeks[0] <= current_week < after:
-        rows.append([today, filters.action_items().overdue(today).count()])
+    if weeks[0] <= current_week < after:  # then today is before `after`: all were counted
+        rows.append([today, overdue_now])
     return Chart(
         slug="overdue",
         title="Open overdue action items",
