@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('actions', '0014_completed_index_due_date'),
+        ('actions', '0015_metrics_covering_indexes'),
     ]
 
     operations = [
