@@ -88,7 +88,7 @@ class Unverified(NamedTuple):
     id: int
     title: str  # the postmortem's owner may read it: its title, per access.outbound
     kind: str
-    completed_on: date
+    completed_at: datetime
     postmortem: str  # "PM-12 Checkout outage", or "PM-12" for a restricted one
 
 
@@ -284,7 +284,7 @@ class Digest:
                         u.title,
                         item_url(u.id),
                         u.kind,
-                        f"done {u.completed_on} · {u.postmortem}",
+                        f"done {u.completed_at.astimezone(local).date()} · {u.postmortem}",
                     )
                     for u in self.unverified
                 ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from operator import attrgetter
 
 from django.apps import apps
 from django.conf import settings
@@ -261,7 +262,7 @@ def _add_unverified(due: dict[int, Digest], now: datetime) -> None:
     rows = (
         _unverified_items(now)
         .filter(postmortem__owner__in=list(due))
-        .order_by("completed_at", "id")
+        .order_by()  # as for the open items: each digest sorts its own
         .values_list(
             "id",
             "title",
@@ -282,10 +283,12 @@ def _add_unverified(due: dict[int, Digest], now: datetime) -> None:
         digest = due[owner_id]
         # The postmortem's owner reads it: the item's title goes, a restricted title does not.
         out, named = source(pm_id, pm_title, restricted, True)
-        completed_on = datetime.combine(day, time, UTC).astimezone(digest.zone).date()
+        completed_at = datetime.combine(day, time, UTC)
         digest.unverified.append(
-            Unverified(pk, out.item_title(pk, title), sys.intern(kind), completed_on, named)
+            Unverified(pk, out.item_title(pk, title), sys.intern(kind), completed_at, named)
         )
+    for digest in due.values():
+        digest.unverified.sort(key=attrgetter("completed_at", "id"))
 
 
 def _add_anniversaries(due: dict[int, Digest]) -> None:

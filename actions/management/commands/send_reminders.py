@@ -65,7 +65,8 @@ class Command(BaseCommand):
                 f"  review    {review.reference} {review.title} (in review since {since:%Y-%m-%d})"
             )
         for item in digest.unverified:
-            lines.append(f"  verify    #{item.id} {item.title} (done {item.completed_on:%Y-%m-%d})")
+            done = item.completed_at.astimezone(digest.zone)
+            lines.append(f"  verify    #{item.id} {item.title} (done {done:%Y-%m-%d})")
         for past in digest.anniversaries:
             lines.append(f"  past      {past.reference} {past.title} (began {past.began:%Y-%m-%d})")
         return "\n".join(lines)
