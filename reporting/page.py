@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db.models import Count, Subquery, Value
@@ -81,7 +82,10 @@ def change_stamp() -> tuple:
         latest[f"{name}_id"] = _greatest(model.objects, "pk")
         if any(f.name == "updated_at" for f in model._meta.fields):
             latest[f"{name}_updated"] = _greatest(model.objects, "updated_at")
-        latest[f"{name}_history"] = _greatest(model.history, "history_id")
+        # The historical model from the registry: `model.history` builds a manager class
+        # on each access, which cost more than the rest of the stamp.
+        history = apps.get_model(model._meta.app_label, f"Historical{model.__name__}")
+        latest[f"{name}_history"] = _greatest(history._default_manager, "history_id")
     # Decisions on recurrences keep no history: the latest decision moves the key.
     latest["recurrence_id"] = _greatest(Recurrence.objects, "pk")
     latest["recurrence_decided"] = _greatest(Recurrence.objects, "decided_at")
