@@ -18,12 +18,16 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
+# DEBUG and a secret key for the commands the README runs by hand; kept once written.
+.env: | $(VENV)/.installed
+	$(PY) -m config.environment
+
+run: $(VENV)/.installed .env
 	PORT=$(PORT) $(PY) -m config.devserver
 
 # One test process per core; TEST_WORKERS=0 runs them all in this process.
 TEST_WORKERS ?= auto
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev .env
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -n $(TEST_WORKERS) --durations=10 $(PYTEST_ARGS)
 

@@ -1,13 +1,12 @@
 """`make run`: migrate, load the demo, and serve the site with a Celery worker and beat.
 
 With no REDIS_URL it starts an embedded Redis first. Ctrl-C stops everything it started.
-It also writes `.env` (DEBUG and a generated SECRET_KEY), which the README's commands read.
+It also writes `.env` (config.environment.write_local_env), which the README's commands read.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -18,23 +17,12 @@ from contextlib import ExitStack, suppress
 from pathlib import Path
 
 from config.embedded_redis import embedded_redis
+from config.environment import write_local_env
 
 ROOT = Path(__file__).resolve().parent.parent
 # What each process prints once it is ready, in the order of `commands` below.
 READY = ["ready.", "beat: Starting", "Quit the server with"]
 START_UP_SECONDS = 180
-
-
-def write_local_env(path: Path = ROOT / ".env") -> None:
-    """DEBUG and a secret key for the commands one runs by hand; an existing file is kept."""
-    if path.exists():
-        return
-    path.write_text(
-        "# Written by `make run` for this checkout only; never deploy it.\n"
-        f"DEBUG=true\nSECRET_KEY={secrets.token_urlsafe(50)}\n",
-        encoding="utf-8",
-    )
-    path.chmod(0o600)
 
 
 def _forward(process: subprocess.Popen, marker: str, ready: threading.Event) -> None:
@@ -61,7 +49,7 @@ def _wait_until_ready(processes: list[subprocess.Popen], ready: list[threading.E
 
 
 def main() -> int:
-    write_local_env()
+    write_local_env(ROOT / ".env")
     env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "true"), "PYTHONUNBUFFERED": "1"}
     port = env.get("PORT", "8000")
     env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")

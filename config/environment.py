@@ -1,7 +1,11 @@
-"""Reading Debrief's settings from the environment, and from `make run`'s .env."""
+"""Reading Debrief's settings from the environment, and from the .env that `make` writes.
+
+`python -m config.environment` writes that .env, as `make run` and `make test` do.
+"""
 
 import json
 import os
+import secrets
 from importlib import metadata
 from pathlib import Path
 
@@ -17,6 +21,18 @@ def development_install() -> bool:
         if direct_url.get("dir_info", {}).get("editable"):
             return True
     return False
+
+
+def write_local_env(path: Path) -> None:
+    """DEBUG and a secret key for the commands one runs by hand; an existing file is kept."""
+    if path.exists():
+        return
+    path.write_text(
+        "# Written by `make` for this checkout only; never deploy it.\n"
+        f"DEBUG=true\nSECRET_KEY={secrets.token_urlsafe(50)}\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
 
 
 def read_local_env(path: Path, *, testing: bool) -> None:
@@ -62,3 +78,7 @@ def env_phrases(name: str) -> dict[str, list[str]]:
             word.strip() for word in words.split(",") if word.strip()
         )
     return phrases
+
+
+if __name__ == "__main__":
+    write_local_env(Path(__file__).resolve().parent.parent / ".env")

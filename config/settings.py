@@ -29,8 +29,8 @@ SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it to a long random string, "
-            "or set DEBUG=true for local development."
+            "SECRET_KEY is not set. Set it to a long random string, or set DEBUG=true for "
+            "local development (`make run` or `make test` writes both to .env)."
         )
     SECRET_KEY = "insecure-development-key-never-use-in-production"
 

@@ -62,3 +62,19 @@ def test_the_tests_and_a_production_install_never_read_it(
     environment.read_local_env(dotenv, testing=testing)
 
     assert "DEBRIEF_TEST_FROM_ENV_FILE" not in os.environ
+
+
+def test_make_writes_a_debug_env_with_a_secret_key_once(tmp_path):
+    path = tmp_path / ".env"
+    environment.write_local_env(path)
+    written = path.read_text()
+    assert "DEBUG=true\n" in written
+    [key] = [
+        line.split("=", 1)[1] for line in written.splitlines() if line.startswith("SECRET_KEY=")
+    ]
+    assert len(key) >= 50
+    assert path.stat().st_mode & 0o777 == 0o600
+
+    path.write_text("DEBUG=false\n")
+    environment.write_local_env(path)  # an existing file is the person's: kept
+    assert path.read_text() == "DEBUG=false\n"

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from config.devserver import write_local_env
+from config.environment import write_local_env
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -188,7 +188,7 @@ def _shell(command: str, env: dict[str, str], **kwargs) -> subprocess.CompletedP
 @pytest.fixture(scope="module")
 def databases(tmp_path_factory, redis_url) -> dict[str, Path]:
     """A migrated empty site and one with the demo, made as `make run` makes them."""
-    write_local_env()  # what `make run` leaves behind; an existing .env is kept
+    write_local_env(ROOT / ".env")  # what `make` leaves behind; an existing .env is kept
     folder = tmp_path_factory.mktemp("sites")
     empty, demo = folder / "empty.sqlite3", folder / "demo.sqlite3"
     result = _shell(".venv/bin/python manage.py migrate --no-input", _environment(empty, redis_url))
