@@ -190,9 +190,11 @@ class Digest:
                 yield line, section
 
     def sort_lines(self) -> None:
-        """The most urgent first: by due date, then priority."""
+        """The plan reads its rows unordered: items by due date then priority, fixes to verify
+        the longest waiting first."""
         for lines in (self.overdue, self.due_soon, self.escalated):
             lines.sort(key=attrgetter("due_date", "priority", "id"))
+        self.unverified.sort(key=attrgetter("completed_at", "id"))
 
     def summary(self) -> str:
         parts = [

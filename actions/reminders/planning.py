@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from operator import attrgetter
 
 from django.apps import apps
 from django.conf import settings
@@ -229,8 +228,6 @@ def _add_items(due: dict[int, Digest]) -> None:
         if late_enough and row.postmortem__owner_id != row.owner_id:
             # The postmortem's owner reads it, whoever owns the item.
             chief.escalated.append(line._replace(title=row.title))
-    for digest in due.values():
-        digest.sort_lines()
 
 
 def _add_late_drafts(due: dict[int, Digest], now: datetime) -> None:
@@ -262,7 +259,7 @@ def _add_unverified(due: dict[int, Digest], now: datetime) -> None:
     rows = (
         _unverified_items(now)
         .filter(postmortem__owner__in=list(due))
-        .order_by()  # as for the open items: each digest sorts its own
+        .order_by()  # unordered, as the open items: each digest sorts its own
         .values_list(
             "id",
             "title",
@@ -287,8 +284,6 @@ def _add_unverified(due: dict[int, Digest], now: datetime) -> None:
         digest.unverified.append(
             Unverified(pk, out.item_title(pk, title), sys.intern(kind), completed_at, named)
         )
-    for digest in due.values():
-        digest.unverified.sort(key=attrgetter("completed_at", "id"))
 
 
 def _add_anniversaries(due: dict[int, Digest]) -> None:
@@ -321,4 +316,7 @@ def reminders_plan(*, now: datetime | None = None) -> list[Digest]:
     _add_waiting_reviews(due, now)
     _add_unverified(due, now)
     _add_anniversaries(due)
-    return [digest for digest in due.values() if digest]
+    digests = [digest for digest in due.values() if digest]
+    for digest in digests:
+        digest.sort_lines()
+    return digests
